@@ -1,0 +1,1 @@
+"""casework: every flagged comment on a force's channels becomes a case (policy A017)."""

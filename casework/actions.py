@@ -1,0 +1,172 @@
+"""Acting on a case: triggers, assignment, internal comments, links. Every entry point calls these."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from casework.actors import Actor
+from casework.errors import (CaseNotFound, CaseworkError, ConcurrentUpdate, PermissionDenied,
+                             TransitionNotAllowed, ValidationError)
+from casework.models import Case, CaseLink, User
+from casework.refusals import record_refusal
+from casework.runtime import CaseChanged, Casework
+from casework.uow import UnitOfWork
+from workflows.effects import Action
+from workflows.spec import GuardContext, TransitionSpec, clean_inputs
+
+MAX_COMMENT = 10_000
+
+
+def guard_context(cw: Casework, actor: Actor, case: Case, inputs: dict | None = None) -> GuardContext:
+    return GuardContext(case=case, actor_id=actor.id, actor_roles=actor.roles,
+                        force_nchi_enabled=cw.settings.force(case.force).nchi_enabled, inputs=inputs)
+
+
+def available_transitions(cw: Casework, actor: Actor, case: Case) -> list[TransitionSpec]:
+    """The triggers this actor may use on this case now (guards included, inputs not yet given)."""
+    if not actor.in_force(case.force):
+        return []
+    return cw.flow.available(guard_context(cw, actor, case))
+
+
+def _load(uow: UnitOfWork, reference: str) -> Case:
+    case = uow.session.execute(select(Case).where(Case.reference == reference)).scalar_one_or_none()
+    if case is None:
+        raise CaseNotFound(f"no case {reference!r}")
+    return case
+
+
+def _check_force(actor: Actor, case: Case) -> None:
+    if not actor.in_force(case.force):
+        raise PermissionDenied(f"case {case.reference} belongs to {case.force}; you act for "
+                               f"{', '.join(sorted(actor.forces)) or 'no force'}")
+
+
+def _check_version(case: Case, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != case.version:
+        raise ConcurrentUpdate(
+            f"case {case.reference} changed since you loaded it (you had version {expected_version}, "
+            f"it is now {case.version}); reload it and try again",
+            details={"current_version": case.version, "state": case.state})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case: Case
+    trigger: str
+    source: str
+    dest: str
+
+
+def apply_trigger(cw: Casework, actor: Actor, reference: str, trigger: str, inputs: dict | None = None,
+                  expected_version: int | None = None) -> Outcome:
+    """Fire a workflow trigger: check, change state, record the event, all in one transaction."""
+    inputs = inputs or {}
+    case = None
+    try:
+        with cw.uow() as uow:
+            case = _load(uow, reference)
+            _check_force(actor, case)
+            _check_version(case, expected_version)
+            ctx = guard_context(cw, actor, case)
+            if refusal := cw.flow.refusal(trigger, ctx):
+                error = PermissionDenied if refusal.kind == "role" else TransitionNotAllowed
+                allowed = [t.trigger for t in available_transitions(cw, actor, case)]
+                raise error(refusal.reason, details={"allowed": allowed})
+            spec = cw.workflow.transition(trigger)
+            clean, errors = clean_inputs(spec, inputs, ctx)
+            if errors:
+                raise ValidationError(errors, f"{trigger}: " + "; ".join(f"{k}: {v}" for k, v in errors.items()))
+            source, now = case.state, cw.now()
+            role = actor.role_for(spec.roles)
+            cw.flow.fire(Action(case, trigger, actor.id, clean, now), guard_context(cw, actor, case, clean))
+            case.updated_at = now
+            uow.record("transition", at=now, actor=actor.username, role=role, case=case, from_state=source,
+                       to_state=case.state, data={"trigger": trigger, "inputs": clean})
+            cw.publish(uow, CaseChanged("transitioned", case, actor, now, trigger, source, case.state, clean))
+            try:
+                uow.commit()
+            except StaleDataError:
+                raise ConcurrentUpdate(f"case {reference} changed while you were acting on it; reload it and try again",
+                                       details={"state": source}) from None
+            return Outcome(case, trigger, source, case.state)
+    except CaseworkError as exc:
+        record_refusal(cw, actor, trigger, exc, case=case, detail={"reference": reference[:40]})
+        raise
+
+
+def assign(cw: Casework, actor: Actor, reference: str, assignee: str | None,
+           expected_version: int | None = None) -> Case:
+    """Give the case to a member of the team that owns its stage (or take it off them)."""
+    case = None
+    try:
+        with cw.uow() as uow:
+            case = _load(uow, reference)
+            _check_force(actor, case)
+            owner = cw.workflow.state(case.state).owner_role
+            if owner is None:
+                raise TransitionNotAllowed(f"a {case.state} case cannot be assigned")
+            if not ({owner, "supervisor"} & actor.roles):
+                raise PermissionDenied(f"assigning a case at {case.state} needs the role {owner} or supervisor")
+            _check_version(case, expected_version)
+            user = None
+            if assignee:
+                user = uow.session.execute(select(User).where(User.username == assignee.strip().lower())).scalar_one_or_none()
+                if user is None or not user.active:
+                    raise ValidationError({"assignee": f"no active user {assignee!r}"})
+                if owner not in user.roles or case.force not in user.forces:
+                    raise ValidationError({"assignee": f"{user.username} is not a {owner} of {case.force}"})
+            now, before = cw.now(), case.assignee_id
+            case.assignee_id = user.id if user else None
+            case.updated_at = now
+            uow.record("assigned", at=now, actor=actor.username, role=actor.role_for({owner, "supervisor"}),
+                       case=case, from_state=case.state, to_state=case.state,
+                       data={"assignee": user.username if user else None, "previous_assignee_id": before})
+            cw.publish(uow, CaseChanged("assigned", case, actor, now))
+            try:
+                uow.commit()
+            except StaleDataError:
+                raise ConcurrentUpdate(f"case {reference} changed while you were assigning it") from None
+            return case
+    except CaseworkError as exc:
+        record_refusal(cw, actor, "assign", exc, case=case, detail={"reference": reference[:40]})
+        raise
+
+
+def add_comment(cw: Casework, actor: Actor, reference: str, text: str) -> None:
+    """An internal note on the case's timeline; it does not change the case."""
+    with cw.uow() as uow:
+        case = _load(uow, reference)
+        _check_force(actor, case)
+        if actor.roles <= {"auditor"}:
+            raise PermissionDenied("auditors read cases; they do not comment on them")
+        text = (text or "").strip()
+        if not text or len(text) > MAX_COMMENT or "\x00" in text:
+            raise ValidationError({"text": f"a note of 1-{MAX_COMMENT} characters is required"})
+        uow.record("comment", at=cw.now(), actor=actor.username, role=sorted(actor.roles)[0], case=case,
+                   from_state=case.state, to_state=case.state, data={"text": text})
+        uow.commit()
+
+
+def link_cases(cw: Casework, actor: Actor, reference: str, other_reference: str) -> None:
+    """Link two cases of the same author in the same force (a course of conduct)."""
+    with cw.uow() as uow:
+        case, other = _load(uow, reference), _load(uow, other_reference)
+        _check_force(actor, case)
+        if actor.roles <= {"auditor"}:
+            raise PermissionDenied("auditors cannot link cases")
+        if case.id == other.id or case.force != other.force or not case.author_key or case.author_key != other.author_key:
+            raise ValidationError({"other": "only two different cases of the same author in the same force can be linked"})
+        first, second = sorted((case.id, other.id))
+        exists = uow.session.execute(select(CaseLink).where(CaseLink.case_id == first,
+                                                            CaseLink.other_case_id == second)).first()
+        if exists:
+            return
+        now = cw.now()
+        uow.session.add(CaseLink(case_id=first, other_case_id=second, linked_by_id=actor.id, linked_at=now))
+        for a, b in ((case, other), (other, case)):
+            uow.record("linked", at=now, actor=actor.username, case=a, from_state=a.state, to_state=a.state,
+                       data={"other": b.reference})
+        uow.commit()

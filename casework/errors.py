@@ -1,0 +1,72 @@
+"""One exception hierarchy for the domain; entry points map it to HTTP statuses and exit codes."""
+from __future__ import annotations
+
+
+class CaseworkError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+    http_status = 400
+    exit_code = 1
+    title = "Request refused"
+
+    def __init__(self, message: str, *, details: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class ValidationError(CaseworkError):
+    """Input is missing or invalid; `details["errors"]` maps each field to what is wrong."""
+
+    http_status = 422
+    exit_code = 3
+    title = "Invalid input"
+
+    def __init__(self, errors: dict[str, str], message: str | None = None):
+        text = message or "; ".join(f"{k}: {v}" for k, v in errors.items())
+        super().__init__(text, details={"errors": errors})
+        self.errors = errors
+
+
+class NotFound(CaseworkError):
+    http_status = 404
+    exit_code = 4
+    title = "Not found"
+
+
+class CaseNotFound(NotFound):
+    title = "Case not found"
+
+
+class UserNotFound(NotFound):
+    title = "User not found"
+
+
+class PermissionDenied(CaseworkError):
+    """The actor may not do this: wrong role, wrong force, or separation of duties."""
+
+    http_status = 403
+    exit_code = 5
+    title = "Not allowed"
+
+
+class TransitionNotAllowed(CaseworkError):
+    """The trigger does not apply to the case now (wrong state or a guard refused it)."""
+
+    http_status = 422
+    exit_code = 6
+    title = "Transition not allowed"
+
+
+class ConcurrentUpdate(CaseworkError):
+    """Someone changed the case since the caller loaded it."""
+
+    http_status = 409
+    exit_code = 7
+    title = "Case changed meanwhile"
+
+
+class AuthenticationFailed(CaseworkError):
+    http_status = 401
+    exit_code = 5
+    title = "Authentication failed"

@@ -1,0 +1,110 @@
+"""Reading cases: one case with its evidence and context, lists for queues, and histories."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+
+from casework.actors import Actor
+from casework.errors import CaseNotFound, PermissionDenied, ValidationError
+from casework.models import Case, CaseEvent, CaseLink, Comment, User
+from casework.runtime import Casework
+
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    case: Case
+    comment: Comment
+    assignee: User | None
+    author_cases: list[Case]
+    linked: list[Case]
+
+
+def _visible(actor: Actor, case: Case) -> None:
+    if not actor.in_force(case.force):
+        raise PermissionDenied(f"case {case.reference} belongs to {case.force}, which you do not act for")
+
+
+def get_case(cw: Casework, actor: Actor, reference: str) -> CaseDetail:
+    """A case as its page shows it; only for someone who acts for its force."""
+    with cw.reader() as uow:
+        s = uow.session
+        case = s.execute(select(Case).where(Case.reference == reference)).scalar_one_or_none()
+        if case is None:
+            raise CaseNotFound(f"no case {reference!r}")
+        _visible(actor, case)
+        comment = s.get(Comment, case.id)
+        assignee = s.get(User, case.assignee_id) if case.assignee_id else None
+        author_cases = []
+        if case.author_key:
+            author_cases = list(s.execute(
+                select(Case).where(Case.force == case.force, Case.author_key == case.author_key, Case.id != case.id)
+                .order_by(Case.detected_at.desc()).limit(50)).scalars())
+        link_ids = s.execute(select(CaseLink.case_id, CaseLink.other_case_id).where(
+            or_(CaseLink.case_id == case.id, CaseLink.other_case_id == case.id))).all()
+        other_ids = {a if b == case.id else b for a, b in link_ids}
+        linked = list(s.execute(select(Case).where(Case.id.in_(other_ids))).scalars()) if other_ids else []
+        return CaseDetail(case, comment, assignee, author_cases, linked)
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    states: tuple[str, ...] = ()
+    forces: tuple[str, ...] = ()
+    assignee_id: int | None = None
+    unassigned: bool = False
+    page: int = 1
+    per_page: int = 50
+
+
+@dataclass(frozen=True)
+class CasePage:
+    rows: list[tuple[Case, Comment]]
+    total: int
+    page: int
+    per_page: int
+
+
+def list_cases(cw: Casework, actor: Actor, flt: CaseFilter) -> CasePage:
+    """Cases of the actor's forces, filtered, oldest detected first (the default due order)."""
+    if flt.page < 1 or not 1 <= flt.per_page <= MAX_PAGE:
+        raise ValidationError({"page": f"page from 1, per_page 1-{MAX_PAGE}"})
+    bad_states = set(flt.states) - {s.name for s in cw.workflow.states}
+    if bad_states:
+        raise ValidationError({"state": f"unknown state {', '.join(sorted(bad_states))}"})
+    forces = set(flt.forces) & actor.forces if flt.forces else actor.forces
+    where = [Case.force.in_(sorted(forces))]
+    if flt.states:
+        where.append(Case.state.in_(flt.states))
+    if flt.assignee_id is not None:
+        where.append(Case.assignee_id == flt.assignee_id)
+    if flt.unassigned:
+        where.append(Case.assignee_id.is_(None))
+    with cw.reader() as uow:
+        s = uow.session
+        total = s.execute(select(func.count()).select_from(Case).where(*where)).scalar_one()
+        rows = s.execute(select(Case, Comment).join(Comment, Comment.case_id == Case.id).where(*where)
+                         .order_by(Case.detected_at, Case.id)
+                         .offset((flt.page - 1) * flt.per_page).limit(flt.per_page)).all()
+        return CasePage([tuple(r) for r in rows], total, flt.page, flt.per_page)
+
+
+def history(cw: Casework, actor: Actor, reference: str) -> list[CaseEvent]:
+    """Every event of a case, oldest first."""
+    with cw.reader() as uow:
+        case = uow.session.execute(select(Case).where(Case.reference == reference)).scalar_one_or_none()
+        if case is None:
+            raise CaseNotFound(f"no case {reference!r}")
+        _visible(actor, case)
+        return list(uow.session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id)
+                                        .order_by(CaseEvent.seq)).scalars())
+
+
+def users_by_id(cw: Casework, ids) -> dict[int, User]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    with cw.reader() as uow:
+        return {u.id: u for u in uow.session.execute(select(User).where(User.id.in_(ids))).scalars()}

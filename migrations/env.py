@@ -1,0 +1,25 @@
+"""Alembic environment: runs on the connection casework hands over, or on CASEWORK_DATABASE_URL."""
+from alembic import context
+from sqlmodel import SQLModel
+
+import casework.models  # noqa: F401  (registers the tables)
+from casework.config import Settings
+from casework.db import make_engine
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def run(connection) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      render_as_batch=connection.dialect.name == "sqlite")
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = config.attributes.get("connection")
+if connection is not None:
+    run(connection)
+else:
+    with make_engine(Settings.from_env().database_url).connect() as conn:
+        run(conn)
