@@ -64,10 +64,11 @@ def apply_trigger(cw: Casework, actor: Actor, reference: str, trigger: str, inpu
                   expected_version: int | None = None) -> Outcome:
     """Fire a workflow trigger: check, change state, record the event, all in one transaction."""
     inputs = inputs or {}
-    case = None
+    seen = None
     try:
         with cw.uow() as uow:
             case = _load(uow, reference)
+            seen = (case.id, case.state)
             _check_force(actor, case)
             _check_version(case, expected_version)
             ctx = guard_context(cw, actor, case)
@@ -93,17 +94,18 @@ def apply_trigger(cw: Casework, actor: Actor, reference: str, trigger: str, inpu
                                        details={"state": source}) from None
             return Outcome(case, trigger, source, case.state)
     except CaseworkError as exc:
-        record_refusal(cw, actor, trigger, exc, case=case, detail={"reference": reference[:40]})
+        record_refusal(cw, actor, trigger, exc, case=seen, detail={"reference": reference[:40]})
         raise
 
 
 def assign(cw: Casework, actor: Actor, reference: str, assignee: str | None,
            expected_version: int | None = None) -> Case:
     """Give the case to a member of the team that owns its stage (or take it off them)."""
-    case = None
+    seen = None
     try:
         with cw.uow() as uow:
             case = _load(uow, reference)
+            seen = (case.id, case.state)
             _check_force(actor, case)
             owner = cw.workflow.state(case.state).owner_role
             if owner is None:
@@ -131,7 +133,7 @@ def assign(cw: Casework, actor: Actor, reference: str, assignee: str | None,
                 raise ConcurrentUpdate(f"case {reference} changed while you were assigning it") from None
             return case
     except CaseworkError as exc:
-        record_refusal(cw, actor, "assign", exc, case=case, detail={"reference": reference[:40]})
+        record_refusal(cw, actor, "assign", exc, case=seen, detail={"reference": reference[:40]})
         raise
 
 

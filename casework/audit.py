@@ -97,24 +97,30 @@ def verify(session: Session, batch: int = 10_000) -> Verification:
     """Walk the chain in order; name the first event whose sequence, link or hash is wrong."""
     prev, expected_seq, count = GENESIS, 1, 0
     result = session.execute(select(*_VERIFY_COLUMNS).order_by(_events.c.seq).execution_options(yield_per=batch))
-    for row in result:
-        (id_, seq, case_id, at, actor, role, action, from_state, to_state, data, data_digest, prev_hash,
-         hash_) = row
-        problem = None
-        if seq != expected_seq:
-            problem = f"expected seq {expected_seq}: {'events missing' if seq > expected_seq else 'out of order'}"
-        elif prev_hash != prev:
-            problem = "does not link to the previous event (an event was removed, inserted or reordered)"
-        elif digest(data) != data_digest:
-            problem = "its data does not match its digest (data was changed)"
-        elif event_hash(prev, seq, case_id, at, actor, role, action, from_state, to_state, data_digest) != hash_:
-            problem = "its hash does not match its content (the event was changed)"
-        if problem:
-            return Verification(False, count, prev, seq, id_, problem)
-        prev, expected_seq, count = hash_, seq + 1, count + 1
+    try:
+        for row in result:
+            problem = _problem(row, prev, expected_seq)
+            if problem:
+                return Verification(False, count, prev, row.seq, row.id, problem)
+            prev, expected_seq, count = row.hash, row.seq + 1, count + 1
+    finally:
+        result.close()  # a server-side cursor on PostgreSQL must not outlive an early return
     head_seq, head_hash = session.execute(select(_head.c.seq, _head.c.hash).where(_head.c.id == 1)).one()
     if (head_seq, head_hash) != (count, prev):
         return Verification(False, count, prev, count + 1, None,
                             f"the chain head records {head_seq} events ending {head_hash[:12]}…; "
                             f"the log has {count} ending {prev[:12]}… (events were cut off)")
     return Verification(True, count, prev)
+
+
+def _problem(row, prev: str, expected_seq: int) -> str | None:
+    if row.seq != expected_seq:
+        return f"expected seq {expected_seq}: {'events missing' if row.seq > expected_seq else 'out of order'}"
+    if row.prev_hash != prev:
+        return "does not link to the previous event (an event was removed, inserted or reordered)"
+    if digest(row.data) != row.data_digest:
+        return "its data does not match its digest (data was changed)"
+    if event_hash(prev, row.seq, row.case_id, row.at, row.actor, row.role, row.action, row.from_state,
+                  row.to_state, row.data_digest) != row.hash:
+        return "its hash does not match its content (the event was changed)"
+    return None

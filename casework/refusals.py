@@ -10,16 +10,19 @@ from casework.runtime import Casework
 log = logging.getLogger(__name__)
 
 
-def record_refusal(cw: Casework, actor: Actor, attempted: str, error: CaseworkError, *, case=None,
-                   detail: dict | None = None) -> None:
-    """Write the refusal in its own transaction, after the refused one was rolled back."""
+def record_refusal(cw: Casework, actor: Actor, attempted: str, error: CaseworkError, *,
+                   case: tuple[int, str] | None = None, detail: dict | None = None) -> None:
+    """Write the refusal in its own transaction, after the refused one was rolled back.
+
+    `case` is (id, state) as read before the attempt: the rolled-back case object may not be read again.
+    """
     data = {"attempted": attempted, "refusal": type(error).__name__, "reason": error.message[:2000]}
     if errors := error.details.get("errors"):
         data["errors"] = {k: str(v)[:500] for k, v in errors.items()}
     data.update(detail or {})
     with cw.uow() as uow:
         uow.record("refused", at=cw.now(), actor=actor.username, role=",".join(sorted(actor.roles))[:40] or None,
-                   case=getattr(case, "id", None), from_state=getattr(case, "state", None),
-                   to_state=getattr(case, "state", None), data=data)
+                   case=case[0] if case else None, from_state=case[1] if case else None,
+                   to_state=case[1] if case else None, data=data)
         uow.commit()
     log.info("refused %s by %s: %s", attempted, actor.username, error.message)

@@ -1,6 +1,8 @@
 """Setting up: `init`, `users`, `workflow diagram`."""
 from __future__ import annotations
 
+import sys
+
 import click
 from rich.console import Console
 from rich.table import Table
@@ -47,7 +49,7 @@ def users() -> None:
 def users_add(ctx, username, roles, forces, display_name, email, password_stdin, no_password) -> None:
     """Add a user with roles and forces."""
     if password_stdin:
-        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+        password = sys.stdin.readline().rstrip("\r\n")
     elif no_password:
         password = None
     else:

@@ -29,6 +29,7 @@ def runtime(ctx: click.Context) -> Casework:
     if "casework" not in root.obj:
         overrides = {"database_url": root.obj["database_url"]} if root.obj.get("database_url") else {}
         root.obj["casework"] = bootstrap(Settings.from_env(**overrides))
+        root.call_on_close(root.obj["casework"].engine.dispose)
     return root.obj["casework"]
 
 

@@ -1,0 +1,109 @@
+"""Fixtures: a migrated database per test (SQLite file, and PostgreSQL when configured), a frozen clock."""
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from casework.clock import FrozenClock
+from casework.config import Settings
+from casework.db import make_engine
+from casework.runtime import bootstrap
+from casework.schema import migrate
+from tests.factories import Factory
+
+PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+START = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)  # a Wednesday, GMT
+
+
+def _postgres_or_skip():
+    """PostgreSQL tests fail rather than skip in CI, where PostgreSQL is required."""
+    if not PG_URL:
+        if IN_CI:
+            pytest.fail("CI=true but CASEWORK_TEST_DATABASE_URL is not set: PostgreSQL tests must run")
+        pytest.skip("CASEWORK_TEST_DATABASE_URL not set")
+    engine = make_engine(PG_URL)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+    except OperationalError as exc:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL unreachable at {PG_URL}: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    return engine
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("template") / "casework.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_engine():
+    engine = _postgres_or_skip()
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+def _reset_postgres(engine) -> None:
+    tables = ", ".join(t for t in _TABLES(engine))
+    with engine.begin() as connection:
+        connection.execute(text("SET LOCAL session_replication_role = replica"))  # lets TRUNCATE pass the guard
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        connection.execute(text("INSERT INTO chain_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": "0" * 64})
+
+
+def _TABLES(engine):
+    with engine.connect() as connection:
+        return [r[0] for r in connection.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path, sqlite_template):
+    """A freshly migrated, empty database: each test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "casework.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    engine = request.getfixturevalue("postgres_engine")
+    _reset_postgres(engine)
+    return PG_URL
+
+
+@pytest.fixture
+def sqlite_url(tmp_path, sqlite_template):
+    """A freshly migrated SQLite file, for tests that need only the default database."""
+    path = tmp_path / "casework.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def clock():
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def cw(database_url, clock):
+    runtime = bootstrap(Settings(database_url=database_url), clock=clock)
+    yield runtime
+    runtime.engine.dispose()
+
+
+@pytest.fixture
+def make(cw):
+    """Factories for users and cases that go through the real services."""
+    return Factory(cw)
