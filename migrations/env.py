@@ -2,7 +2,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import casework.models  # noqa: F401  (registers the tables)
+import casework.all_models  # noqa: F401  (registers every table)
 from casework.config import Settings
 from casework.db import make_engine
 

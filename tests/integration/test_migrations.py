@@ -3,7 +3,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import casework.models  # noqa: F401
+import casework.all_models  # noqa: F401
 
 
 def test_migrations_match_the_models(cw):

@@ -1,0 +1,2 @@
+"""Imports every module that declares tables, so SQLModel.metadata is complete for Alembic and tests."""
+import casework.models  # noqa: F401
