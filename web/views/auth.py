@@ -1,0 +1,49 @@
+"""Signing in and out."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from casework.actors import Actor
+from casework.errors import AuthenticationFailed
+from casework.users import authenticate
+from web.extensions import WebUser, casework
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(max=64)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = authenticate(casework(), form.username.data, form.password.data)
+        except AuthenticationFailed as exc:
+            flash(exc.message, "error")
+            return render_template("login.html", form=form), 401
+        login_user(WebUser(Actor.of(user)))
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("login.html", form=form), 400 if form.errors else 200
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths, never another host."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/queue"
