@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from casework import actions, intake, queries
+from casework import actions, disclosure, intake, queries
 from casework import users as user_service
 from casework.cli.base import parse_sets, runtime
 from casework.clock import london
@@ -91,6 +91,7 @@ def cases_show(ctx, reference, username) -> None:
     """Show a case: the evidence, its state, its outcomes and what can be done now."""
     cw, actor = _acting(ctx, username)
     detail = queries.get_case(cw, actor, reference)
+    disclosure.log_view(cw, actor, reference, "cli")
     case, comment = detail.case, detail.comment
     lines = [
         f"{case.reference}  [{case.state}]  version {case.version}",

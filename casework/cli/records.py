@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from casework import audit as audit_log
+from casework import checkpoints
 from casework.cli.base import runtime
 
 
@@ -13,9 +14,15 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option("--checkpoint", "checkpoint_file", type=click.File("rb"),
+              help="Also prove a signed checkpoint: nothing before it changed, nothing after it cut off.")
 @click.pass_context
-def audit_verify(ctx) -> None:
+def audit_verify(ctx, checkpoint_file) -> None:
     """Check the whole chain; exit 1 naming the first event that does not verify."""
+    if checkpoint_file is not None:
+        result = checkpoints.verify_checkpoint(runtime(ctx), checkpoint_file.read(), checkpoints.checkpoint_key())
+        click.echo(result.message, err=not result.ok)
+        ctx.exit(0 if result.ok else 1)
     with runtime(ctx).reader() as uow:
         result = audit_log.verify(uow.session)
     click.echo(result.describe(), err=not result.ok)

@@ -1,0 +1,138 @@
+"""Consultation and disclosure logs (DPA 2018 s.62): who viewed or exported which case, when, and to whom."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import or_, select
+
+from casework.actors import Actor
+from casework.errors import CaseNotFound, PermissionDenied, ValidationError
+from casework.models import Case, CaseEvent
+
+if TYPE_CHECKING:
+    from casework.runtime import Casework
+    from casework.uow import UnitOfWork
+
+VIA = ("web", "api", "cli")
+ACTIONS = ("viewed", "exported")
+AUDIT_ROLES = frozenset({"auditor"})
+MAX_LISTED = 1000
+
+
+def require_auditor(actor: Actor, doing: str) -> None:
+    """Audit reading and exports are for auditors only (SPEC §1); checked here, not only in views."""
+    if not actor.roles & AUDIT_ROLES:
+        raise PermissionDenied(f"{doing} needs the role auditor")
+
+
+def role_label(actor: Actor) -> str | None:
+    return ",".join(sorted(actor.roles))[:40] or None
+
+
+def log_view(cw: "Casework", actor: Actor, reference: str, via: str) -> None:
+    """Record that `actor` consulted the case (call after the read succeeded)."""
+    if via not in VIA:
+        raise ValidationError({"via": f"one of {', '.join(VIA)}"})
+    with cw.uow() as uow:
+        case_id, state = _case(uow, reference)
+        uow.record("viewed", at=cw.now(), actor=actor.username, role=role_label(actor), case=case_id,
+                   from_state=state, to_state=state, data={"reference": reference, "via": via})
+        uow.commit()
+
+
+def check_recipient(recipient: str | None, purpose: str | None) -> tuple[str, str]:
+    """An export names who receives it and why; both are required and kept in the log."""
+    errors, clean = {}, []
+    for name, value, limit in (("recipient", recipient, 200), ("purpose", purpose, 2000)):
+        value = (value or "").strip()
+        if len(value) < 3 or len(value) > limit or any(ord(c) < 32 and c not in "\t" for c in value):
+            errors[name] = f"required: 3-{limit} characters on one line"
+        clean.append(value)
+    if errors:
+        raise ValidationError(errors)
+    return clean[0], clean[1]
+
+
+def record_export(uow: "UnitOfWork", cw: "Casework", actor: Actor, *, case: tuple[int, str] | None,
+                  scope: dict, fmt: str, recipient: str, purpose: str, cases: int) -> None:
+    """The disclosure event of an export; the caller commits it before any byte leaves."""
+    case_id, state = case or (None, None)
+    uow.record("exported", at=cw.now(), actor=actor.username, role=role_label(actor), case=case_id,
+               from_state=state, to_state=state,
+               data={**scope, "format": fmt, "recipient": recipient, "purpose": purpose, "cases": cases})
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    seq: int
+    at: datetime
+    actor: str
+    role: str | None
+    action: str
+    reference: str | None
+    via: str | None
+    scope: str
+    recipient: str | None
+    purpose: str | None
+    format: str | None
+
+    @classmethod
+    def of(cls, event: CaseEvent, reference: str | None) -> "Disclosure":
+        data = event.data or {}
+        if data.get("scope") == "period":
+            what = f"{data.get('force')} cases detected {data.get('from')} to {data.get('to')}"
+        else:
+            what = reference or data.get("reference") or "-"
+        return cls(event.seq, event.at, event.actor, event.role, event.action, reference, data.get("via"),
+                   what, data.get("recipient"), data.get("purpose"), data.get("format"))
+
+
+def for_case(cw: "Casework", actor: Actor, reference: str) -> list[Disclosure]:
+    """Every view and export of one case, including period exports that covered it; newest first."""
+    require_auditor(actor, "reading the disclosure log")
+    with cw.reader() as uow:
+        case = uow.session.execute(select(Case).where(Case.reference == reference)).scalar_one_or_none()
+        if case is None:
+            raise CaseNotFound(f"no case {reference!r}")
+        if not actor.in_force(case.force):
+            raise PermissionDenied(f"case {reference} belongs to {case.force}, which you do not audit")
+        own = uow.session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id,
+                                                          CaseEvent.action.in_(ACTIONS))).scalars()
+        periods = uow.session.execute(select(CaseEvent).where(CaseEvent.case_id.is_(None),
+                                                              CaseEvent.action == "exported")).scalars()
+        found = [Disclosure.of(e, reference) for e in own]
+        found += [Disclosure.of(e, None) for e in periods if _covers(e.data, case)]
+    return sorted(found, key=lambda d: d.seq, reverse=True)[:MAX_LISTED]
+
+
+def by_user(cw: "Casework", actor: Actor, username: str) -> list[Disclosure]:
+    """Every view and export by one user, on cases of the forces the auditor audits; newest first."""
+    require_auditor(actor, "reading the disclosure log")
+    username = (username or "").strip().lower()
+    with cw.reader() as uow:
+        rows = uow.session.execute(
+            select(CaseEvent, Case.reference, Case.force).outerjoin(Case, Case.id == CaseEvent.case_id)
+            .where(CaseEvent.actor == username, CaseEvent.action.in_(ACTIONS),
+                   or_(Case.force.in_(sorted(actor.forces)), CaseEvent.case_id.is_(None)))
+            .order_by(CaseEvent.seq.desc()).limit(MAX_LISTED)).all()
+    return [Disclosure.of(event, reference) for event, reference, force in rows
+            if force is not None or (event.data or {}).get("force") in actor.forces]
+
+
+def _covers(data: dict, case: Case) -> bool:
+    if data.get("scope") != "period" or data.get("force") != case.force:
+        return False
+    try:
+        start, end = datetime.fromisoformat(data["starts"]), datetime.fromisoformat(data["ends"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return start <= case.detected_at < end
+
+
+def _case(uow: "UnitOfWork", reference: str) -> tuple[int, str]:
+    row = uow.session.execute(select(Case.id, Case.state).where(Case.reference == reference)).one_or_none()
+    if row is None:
+        raise CaseNotFound(f"no case {reference!r}")
+    return row.id, row.state

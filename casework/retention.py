@@ -1,0 +1,158 @@
+"""Retention (SPEC §6, MoPI): review dates set at closure, legal holds, and redaction of personal data."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from casework.actors import Actor
+from casework.audit_tables import CaseRetention
+from casework.clock import london
+from casework.config import ForceConfig
+from casework.errors import CaseNotFound, PermissionDenied, ValidationError
+from casework.models import Case, Comment
+
+if TYPE_CHECKING:
+    from casework.runtime import CaseChanged, Casework
+    from casework.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+REDACTED = "[redacted]"
+# Years to keep a closed case's personal data, by outcome; a force overrides with extra["retention"].
+DEFAULT_YEARS = {"dismissed": 1, "moderated": 1, "no_crime": 2, "referred_elsewhere": 2,
+                 "nchi_recorded": 6, "crime_recorded": 6}
+FALLBACK_YEARS = 6  # an outcome without a rule is kept for the MoPI minimum
+AUTHOR_FIELDS = ("author_id", "author_handle", "author_name")
+PERSONAL_FIELDS = ("text", *AUTHOR_FIELDS)
+HOLD_ROLES = frozenset({"supervisor"})
+SYSTEM = "system:retention"
+
+
+def retention_years(force: ForceConfig) -> dict[str, int]:
+    """The force's rules: the defaults overlaid with `extra["retention"]`, checked."""
+    custom = force.extra.get("retention", {})
+    if not isinstance(custom, dict):
+        raise ValidationError({"retention": f"{force.code}: a table of outcome = years"})
+    for outcome, years in custom.items():
+        if outcome not in DEFAULT_YEARS or not isinstance(years, int) or isinstance(years, bool) or not 0 < years <= 100:
+            raise ValidationError({"retention": f"{force.code}.{outcome}: an outcome of {', '.join(DEFAULT_YEARS)} "
+                                                f"with a whole number of years (1-100)"})
+    return {**DEFAULT_YEARS, **custom}
+
+
+def review_date(closed_on: date, years: int) -> date:
+    try:
+        return closed_on.replace(year=closed_on.year + years)
+    except ValueError:  # 29 February
+        return closed_on.replace(year=closed_on.year + years, day=28)
+
+
+def on_case_changed(uow: "UnitOfWork", change: "CaseChanged", cw: "Casework") -> None:
+    """Set the review date at closure, clear it on reopen, redact the author at once for NCHI below threshold."""
+    if change.kind != "transitioned":
+        return
+    case = change.case
+    if change.dest == "closed":
+        row = _row(uow, case.id)
+        years = retention_years(cw.settings.force(case.force)).get(case.outcome or "", FALLBACK_YEARS)
+        row.outcome, row.review_date = case.outcome, review_date(london(change.at).date(), years)
+        uow.record("retention_review_set", at=change.at, actor=SYSTEM, role="system", case=case,
+                   from_state=case.state, to_state=case.state,
+                   data={"outcome": case.outcome, "review_date": row.review_date.isoformat(), "years": years})
+    elif change.trigger == "reopen":
+        row = uow.session.get(CaseRetention, case.id)
+        if row is not None and row.review_date is not None:
+            row.review_date = None
+    if (change.trigger == "give_advice" and change.inputs.get("outcome") == "nchi_recorded"
+            and change.inputs.get("personal_data_threshold_met") is False):
+        _redact(uow, case, _row(uow, case.id), change.at, SYSTEM, fields=AUTHOR_FIELDS,
+                reason="nchi_personal_data_threshold_not_met")
+
+
+def set_legal_hold(cw: "Casework", actor: Actor, reference: str, hold: bool, reason: str) -> CaseRetention:
+    """A supervisor puts a case on legal hold (its personal data is kept) or lifts the hold; recorded."""
+    if not actor.roles & HOLD_ROLES:
+        raise PermissionDenied("a legal hold is set or lifted by a supervisor")
+    reason = (reason or "").strip()
+    if not 3 <= len(reason) <= 2000 or "\x00" in reason:
+        raise ValidationError({"reason": "a reason of 3-2000 characters is required"})
+    with cw.uow() as uow:
+        case = uow.session.execute(select(Case).where(Case.reference == reference)).scalar_one_or_none()
+        if case is None:
+            raise CaseNotFound(f"no case {reference!r}")
+        if not actor.in_force(case.force):
+            raise PermissionDenied(f"case {reference} belongs to {case.force}; you act for "
+                                   f"{', '.join(sorted(actor.forces)) or 'no force'}")
+        row = _row(uow, case.id, lock=True)
+        if row.legal_hold == hold:
+            raise ValidationError({"hold": f"case {reference} is {'already' if hold else 'not'} on legal hold"})
+        if hold and row.redacted_at is not None:
+            raise ValidationError({"hold": f"the personal data of {reference} was redacted already"})
+        row.legal_hold, row.hold_reason = hold, reason if hold else None
+        uow.record("legal_hold_set" if hold else "legal_hold_lifted", at=cw.now(), actor=actor.username,
+                   role="supervisor", case=case, from_state=case.state, to_state=case.state, data={"reason": reason})
+        uow.commit()
+        return row
+
+
+@dataclass
+class RetentionRun:
+    redacted: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
+
+
+def run_retention(cw: "Casework") -> RetentionRun:
+    """Redact the personal data of closed cases past their review date and not on hold (daily job)."""
+    for force in cw.settings.forces.values():
+        retention_years(force)
+    today = london(cw.now()).date()
+    with cw.reader() as uow:
+        due = uow.session.execute(select(CaseRetention.case_id).where(
+            CaseRetention.review_date <= today, CaseRetention.redacted_at.is_(None))
+            .order_by(CaseRetention.case_id)).scalars().all()
+    report = RetentionRun()
+    for case_id in due:
+        with cw.uow() as uow:
+            row = _row(uow, case_id, lock=True)
+            if row.redacted_at is not None or row.review_date is None or row.review_date > today:
+                continue  # changed meanwhile (reopened, or another run)
+            case = uow.session.get(Case, case_id)
+            if row.legal_hold:
+                report.held.append(case.reference)
+                continue
+            _redact(uow, case, row, cw.now(), SYSTEM, fields=PERSONAL_FIELDS,
+                    reason="retention_review_passed", review_date=row.review_date.isoformat())
+            uow.commit()
+            report.redacted.append(case.reference)
+    log.info("retention run: %d redacted, %d on hold", len(report.redacted), len(report.held))
+    return report
+
+
+def _row(uow: "UnitOfWork", case_id: int, lock: bool = False) -> CaseRetention:
+    query = select(CaseRetention).where(CaseRetention.case_id == case_id)
+    row = uow.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+    if row is None:
+        row = CaseRetention(case_id=case_id)
+        uow.session.add(row)
+    return row
+
+
+def _redact(uow: "UnitOfWork", case: Case, row: CaseRetention, at: datetime, actor: str, *,
+            fields: tuple[str, ...], reason: str, **detail) -> None:
+    """Blank the personal fields of the captured comment; the evidence digest stays as fixed at intake."""
+    comment = uow.session.get(Comment, case.id)
+    for name in fields:
+        setattr(comment, name, None)
+    comment.captured = {k: (None if k in fields else v) for k, v in (comment.captured or {}).items()}
+    if case.author_key is not None:
+        case.author_key = None
+    row.author_redacted_at = row.author_redacted_at or at
+    if "text" in fields:
+        comment.redacted_at = row.redacted_at = at
+    uow.record("redacted", at=at, actor=actor, role="system", case=case, from_state=case.state,
+               to_state=case.state, data={"fields": list(fields), "reason": reason,
+                                          "evidence_digest": case.evidence_digest, **detail})

@@ -1,0 +1,106 @@
+"""Exports round-trip: the JSON parses back to the very events stored, the CSV has every event."""
+import csv
+import io
+import json
+from datetime import date, timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from casework import exports, queries
+from casework.cli import main
+from casework.errors import PermissionDenied, ValidationError
+
+WHY = dict(recipient="Crown Prosecution Service", purpose="charging decision")
+
+
+def stored(cw, make, ref):
+    return [exports.event_record(e) for e in queries.history(cw, make.staff("auditor"), ref)]
+
+
+def body(export):
+    return b"".join(export.chunks())
+
+
+def test_a_case_export_in_json_parses_back_to_the_same_events(cw, make):
+    ref = make.case("closed", text="<script>alert(1)</script> you lot")
+    document = json.loads(body(exports.export_case(cw, make.staff("auditor"), ref, "json", **WHY)))
+    [case] = document["cases"]
+    assert case["reference"] == ref and case["comment"]["text"] == "<script>alert(1)</script> you lot"
+    assert case["events"] == stored(cw, make, ref)  # the export's own disclosure event included
+    assert case["events"][-1]["action"] == "exported"
+    assert document["export"]["recipient"] == WHY["recipient"]
+
+
+def test_a_case_export_in_csv_has_every_event(cw, make):
+    ref = make.case("comms_action")
+    text = body(exports.export_case(cw, make.staff("auditor"), ref, "csv", **WHY)).decode()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    expected = stored(cw, make, ref)
+    assert [int(r["seq"]) for r in rows] == [e["seq"] for e in expected]
+    assert [json.loads(r["data"]) for r in rows] == [e["data"] for e in expected]
+    assert [r["hash"] for r in rows] == [e["hash"] for e in expected]
+    assert {r["reference"] for r in rows} == {ref}
+
+
+def test_a_period_export_holds_every_case_detected_in_it_with_full_histories(cw, make, clock):
+    before = make.case("closed")
+    clock.advance(days=1)
+    inside = [make.case(state) for state in ("detected", "admin_review", "closed")]
+    make.case(force="west_mercia")
+    clock.advance(days=1)
+    make.case()
+    day = (clock.now() - timedelta(days=1)).date()
+    export = exports.export_period(cw, make.staff("auditor"), "warwickshire", day, day, "json", **WHY)
+    document = json.loads(body(export))
+    assert export.cases == 3 and [c["reference"] for c in document["cases"]] == inside
+    for case in document["cases"]:
+        assert case["events"] == stored(cw, make, case["reference"])
+    assert before not in {c["reference"] for c in document["cases"]}
+
+
+def test_a_large_period_streams_in_batches(cw, make, monkeypatch):
+    monkeypatch.setattr(exports, "BATCH", 2)
+    refs = [make.case() for _ in range(5)]
+    today = date(2026, 11, 25)
+    export = exports.export_period(cw, make.staff("auditor"), "warwickshire", today, today, "csv", **WHY)
+    chunks = list(export.chunks())
+    rows = list(csv.DictReader(io.StringIO(b"".join(chunks).decode())))
+    assert len(chunks) > 3 and sorted({r["reference"] for r in rows}) == refs
+    assert len(rows) == sum(len(stored(cw, make, r)) for r in refs)
+
+
+@pytest.mark.parametrize("first,last,fmt,error", [(date(2026, 11, 2), date(2026, 11, 1), "json", "to"),
+                                                   (date(2026, 11, 1), date(2026, 11, 2), "xml", "format")])
+def test_a_bad_period_or_format_is_refused(cw, make, first, last, fmt, error):
+    with pytest.raises(ValidationError) as refused:
+        exports.export_period(cw, make.staff("auditor"), "warwickshire", first, last, fmt, **WHY)
+    assert error in refused.value.errors
+
+
+def test_an_auditor_cannot_export_another_forces_period(cw, make):
+    with pytest.raises(PermissionDenied):
+        exports.export_period(cw, make.staff("auditor"), "west_mercia", date(2026, 11, 1), date(2026, 11, 30),
+                              "json", **WHY)
+
+
+def test_the_cli_exports_to_a_file_and_logs_the_disclosure(cw, make, tmp_path):
+    ref = make.case("closed")
+    make.staff("auditor")
+    out = tmp_path / "case.json"
+    result = CliRunner().invoke(main, ["--db", cw.settings.database_url, "audit", "export", "--case", ref,
+                                       "--format", "json", "--recipient", "CPS", "--purpose", "court bundle",
+                                       "--out", str(out), "--as", "wa.auditor"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_bytes())["cases"][0]["events"] == stored(cw, make, ref)
+    period = CliRunner().invoke(main, ["--db", cw.settings.database_url, "audit", "export", "--force", "warwickshire",
+                                       "--from", "2026-11-25", "--to", "2026-11-25", "--format", "csv",
+                                       "--recipient", "ICO", "--purpose", "audit", "--as", "wa.auditor"])
+    assert period.exit_code == 0 and period.output.startswith("reference,force,seq")
+
+
+def test_the_cli_needs_a_case_or_a_whole_period(cw, make):
+    make.staff("auditor")
+    result = CliRunner().invoke(main, ["--db", cw.settings.database_url, "audit", "export", "--force", "warwickshire",
+                                       "--recipient", "ICO", "--purpose", "audit", "--as", "wa.auditor"])
+    assert result.exit_code == 2 and "--case REF" in result.output
