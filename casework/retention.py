@@ -55,14 +55,18 @@ def on_case_changed(uow: "UnitOfWork", change: "CaseChanged", cw: "Casework") ->
     """Set the review date at closure, clear it on reopen, redact the author at once for NCHI below threshold."""
     if change.kind != "transitioned":
         return
+    # No autoflush: the case's versioned UPDATE must meet a concurrent change at commit, where the
+    # action turns it into ConcurrentUpdate, not inside this handler.
+    with uow.session.no_autoflush:
+        _react(uow, change, cw)
+
+
+def _react(uow: "UnitOfWork", change: "CaseChanged", cw: "Casework") -> None:
     case = change.case
     if change.dest == "closed":
         row = _row(uow, case.id)
         years = retention_years(cw.settings.force(case.force)).get(case.outcome or "", FALLBACK_YEARS)
         row.outcome, row.review_date = case.outcome, review_date(london(change.at).date(), years)
-        uow.record("retention_review_set", at=change.at, actor=SYSTEM, role="system", case=case,
-                   from_state=case.state, to_state=case.state,
-                   data={"outcome": case.outcome, "review_date": row.review_date.isoformat(), "years": years})
     elif change.trigger == "reopen":
         row = uow.session.get(CaseRetention, case.id)
         if row is not None and row.review_date is not None:

@@ -40,10 +40,7 @@ def test_closure_sets_the_review_date_from_the_outcome(cw, make):
     crime, spam = make.case("closed"), dismissed(make)
     assert rows(cw, crime)[2].review_date == date(2032, 11, 25)  # crime_recorded: 6 years
     assert rows(cw, spam)[2].review_date == date(2027, 11, 25)  # dismissed: 1 year
-    with cw.reader() as uow:
-        event = uow.session.execute(select(CaseEvent).where(CaseEvent.action == "retention_review_set")
-                                    .order_by(CaseEvent.seq)).scalars().first()
-    assert event.data == {"outcome": "crime_recorded", "review_date": "2032-11-25", "years": 6}
+    assert rows(cw, crime)[2].outcome == "crime_recorded"
 
 
 def test_a_force_sets_its_own_periods(database_url, clock):
