@@ -17,7 +17,7 @@ from casework.audit_tables import CaseRetention
 from casework.clock import LONDON, UTC
 from casework.errors import CaseNotFound, PermissionDenied, ValidationError
 from casework.models import Case, CaseEvent, Comment
-from casework.retention import REDACTED
+from casework.retention import shown_comment
 
 if TYPE_CHECKING:
     from casework.runtime import Casework
@@ -103,20 +103,13 @@ def event_record(event: CaseEvent) -> dict:
 
 def case_record(case: Case, comment: Comment, retention: CaseRetention | None) -> dict:
     """The case and its evidence; personal data that was redacted reads "[redacted]"."""
-    text_gone = comment.redacted_at is not None
-    author_gone = text_gone or (retention is not None and retention.author_redacted_at is not None)
     return {
         "reference": case.reference, "force": case.force, "platform": case.platform, "channel": case.channel,
         "external_id": case.external_id, "permalink": case.permalink, "state": case.state,
         "outcome": case.outcome, "threat_to_life": case.threat_to_life,
         "detected_at": case.detected_at.isoformat().replace("+00:00", "Z"), "detected_by": case.detected_by,
         "flag_reason": case.flag_reason, "evidence_digest": case.evidence_digest,
-        "comment": {
-            "text": REDACTED if text_gone else comment.text,
-            "author_handle": REDACTED if author_gone else comment.author_handle,
-            "author_name": REDACTED if author_gone else comment.author_name,
-            "author_id": REDACTED if author_gone else comment.author_id,
-        },
+        "comment": shown_comment(comment, retention),
     }
 
 

@@ -77,6 +77,19 @@ def _react(uow: "UnitOfWork", change: "CaseChanged", cw: "Casework") -> None:
                 reason="nchi_personal_data_threshold_not_met")
 
 
+def shown_comment(comment: Comment, row: CaseRetention | None) -> dict:
+    """The captured comment's personal fields as anyone may see them: "[redacted]" once redacted."""
+    text_gone = comment.redacted_at is not None
+    author_gone = text_gone or (row is not None and row.author_redacted_at is not None)
+    return {"text": REDACTED if text_gone else comment.text,
+            **{name: REDACTED if author_gone else getattr(comment, name) for name in AUTHOR_FIELDS}}
+
+
+def status(cw: "Casework", case_id: int) -> CaseRetention | None:
+    with cw.reader() as uow:
+        return uow.session.get(CaseRetention, case_id)
+
+
 def set_legal_hold(cw: "Casework", actor: Actor, reference: str, hold: bool, reason: str) -> CaseRetention:
     """A supervisor puts a case on legal hold (its personal data is kept) or lifts the hold; recorded."""
     if not actor.roles & HOLD_ROLES:

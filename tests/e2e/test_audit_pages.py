@@ -1,0 +1,136 @@
+"""Auditor pages: case as at a moment, printable history, disclosure log, exports, integrity; each view logged."""
+import csv
+import io
+import json
+
+import pytest
+from sqlalchemy import select
+
+from casework import actions, checkpoints, queries, retention
+from casework.models import CaseEvent
+
+HOSTILE = "<script>alert('x')</script> I know where you live"
+
+
+def logged(cw, action):
+    with cw.reader() as uow:
+        return list(uow.session.execute(select(CaseEvent).where(CaseEvent.action == action)
+                                        .order_by(CaseEvent.seq)).scalars())
+
+
+def sign_in(client, make, username, roles):
+    """Signed in as a new user without the password round (argon2 is slow; sign-in has its own tests)."""
+    actor = make.user(username, roles)
+    with client.session_transaction() as session:
+        session["_user_id"], session["_fresh"] = actor.username, True
+    return actor
+
+
+@pytest.fixture
+def auditor(client, make):
+    return sign_in(client, make, "ann.auditor", ["auditor"])
+
+
+@pytest.mark.parametrize("path", ["/audit/cases/{ref}", "/audit/cases/{ref}/print", "/audit/disclosures",
+                                  "/audit/exports", "/audit/integrity"])
+def test_audit_pages_need_an_auditor(client, make, path):
+    ref = make.case()
+    assert client.get(path.format(ref=ref)).status_code == 302  # to sign in
+    sign_in(client, make, "bob", ["channel_admin"])
+    assert client.get(path.format(ref=ref)).status_code == 403
+
+
+def test_the_case_page_shows_the_case_as_it_stood_and_logs_the_view(client, cw, make, clock, auditor):
+    ref = make.case("admin_review", text=HOSTILE)
+    before = clock.now()
+    clock.advance(hours=2)
+    actions.apply_trigger(cw, make.staff("admin"), ref, "dismiss", {"reason_code": "spam", "note": "spam"})
+    now = client.get(f"/audit/cases/{ref}").get_data(as_text=True)
+    assert 'class="state">closed<' in now and "dismissed" in now
+    assert HOSTILE not in now and "&lt;script&gt;alert(" in now  # escaped
+    then = client.get(f"/audit/cases/{ref}?as_at=2026-11-25T09:30").get_data(as_text=True)  # London = UTC in November
+    assert 'class="state">admin_review<' in then and 'value="2026-11-25T09:30:00"' in then
+    assert before < clock.now()
+    views = logged(cw, "viewed")
+    assert [(v.actor, v.data["via"]) for v in views] == [("ann.auditor", "web")] * 2
+
+
+def test_a_bad_moment_is_refused(client, make, auditor):
+    response = client.get(f"/audit/cases/{make.case()}?as_at=yesterday")
+    assert response.status_code == 422 and b"as_at" in response.data
+
+
+def test_the_printable_history_has_the_whole_timeline(client, cw, make, auditor):
+    ref = make.case("closed")
+    page = client.get(f"/audit/cases/{ref}/print").get_data(as_text=True)
+    history = queries.history(cw, auditor, ref)
+    assert len(history) == 6 and history[-1].action == "viewed"
+    assert all(f"<td>{event.seq}</td>" in page for event in history[:-1])
+    assert page.count("<tr><td>") == 5
+    assert "auditing.css" in page and "Case history" in page
+    assert logged(cw, "viewed")[0].data == {"reference": ref, "via": "web"}
+
+
+def test_an_export_downloads_and_is_logged_as_a_disclosure(client, cw, make, auditor):
+    ref = make.case("closed")
+    response = client.post("/audit/exports", data={"scope": "case", "reference": ref, "format": "csv",
+                                                   "recipient": "CPS", "purpose": "charging file"})
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[-1]["action"] == "exported" and {r["reference"] for r in rows} == {ref}
+    [event] = logged(cw, "exported")
+    assert (event.actor, event.data["recipient"], event.data["purpose"]) == ("ann.auditor", "CPS", "charging file")
+
+
+def test_a_period_export_downloads_json(client, cw, make, auditor):
+    refs = [make.case(), make.case("closed")]
+    response = client.post("/audit/exports", data={"scope": "period", "force": "warwickshire", "from": "2026-11-25",
+                                                   "to": "2026-11-25", "format": "json", "recipient": "ICO",
+                                                   "purpose": "inspection"})
+    assert [c["reference"] for c in json.loads(response.data)["cases"]] == refs
+
+
+def test_an_export_without_recipient_is_shown_again_with_the_reason(client, cw, make, auditor):
+    response = client.post("/audit/exports", data={"scope": "case", "reference": make.case(), "format": "json",
+                                                   "recipient": "", "purpose": "x"})
+    assert response.status_code == 422 and b"recipient" in response.data and logged(cw, "exported") == []
+
+
+def test_the_disclosure_log_lists_per_case_and_per_user(client, cw, make, auditor):
+    ref = make.case()
+    client.get(f"/audit/cases/{ref}")
+    by_case = client.get(f"/audit/disclosures?case={ref}").get_data(as_text=True)
+    by_user = client.get("/audit/disclosures?user=ann.auditor").get_data(as_text=True)
+    assert "ann.auditor" in by_case and "viewed" in by_case and ref in by_user
+
+
+def test_the_integrity_page_shows_the_chain_and_the_latest_checkpoint(client, cw, make, auditor):
+    make.case("closed")
+    assert "No checkpoint yet" in client.get("/audit/integrity").get_data(as_text=True)
+    document = checkpoints.make_checkpoint(cw, b"k" * 40, "ann.auditor")
+    page = client.get("/audit/integrity").get_data(as_text=True)
+    assert "Intact" in page and document["hash"] in page and "yes: the event at its seq has its hash" in page
+
+
+def test_a_supervisor_sets_a_legal_hold_from_the_case_page(client, cw, make):
+    ref = make.case("closed")
+    sign_in(client, make, "sue", ["supervisor"])
+    assert "Put on legal hold" in client.get(f"/audit/cases/{ref}").get_data(as_text=True)
+    response = client.post(f"/audit/cases/{ref}/legal-hold", data={"hold": "on", "reason": "civil claim"})
+    assert response.status_code == 302
+    assert "Lift legal hold" in client.get(f"/audit/cases/{ref}").get_data(as_text=True)
+    assert logged(cw, "legal_hold_set")[0].data == {"reason": "civil claim"}
+
+
+def test_redacted_text_is_never_shown_on_the_audit_pages_or_in_downloads(client, cw, make, clock, auditor):
+    ref = make.case("admin_review", text=HOSTILE, author_name="Jo Bloggs")
+    actions.apply_trigger(cw, make.staff("admin"), ref, "dismiss", {"reason_code": "spam", "note": "spam"})
+    clock.advance(days=366)
+    assert retention.run_retention(cw).redacted == [ref]
+    pages = [client.get(f"/audit/cases/{ref}"), client.get(f"/audit/cases/{ref}/print"),
+             client.post("/audit/exports", data={"scope": "case", "reference": ref, "format": "json",
+                                                 "recipient": "CPS", "purpose": "file"})]
+    for page in pages:
+        body = page.get_data(as_text=True)
+        assert "[redacted]" in body and "I know where you live" not in body
+        assert "author_one" not in body and "Jo Bloggs" not in body

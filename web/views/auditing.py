@@ -1,0 +1,129 @@
+"""Auditor pages: a case as at any moment, printable history, disclosure logs, exports, chain integrity."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import wraps
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from casework import audit, checkpoints, disclosure, exports, queries, retention, timetravel
+from casework.clock import LONDON, UTC, london
+from casework.errors import ValidationError
+from web.extensions import casework
+
+bp = Blueprint("auditing", __name__, url_prefix="/audit")
+
+
+def requires(*roles: str):
+    """Signed in and holding one of `roles`; the services check again."""
+    def decorate(view):
+        @wraps(view)
+        @login_required
+        def wrapper(*args, **kwargs):
+            if not current_user.has_role(*roles):
+                abort(403, f"This page needs the role {' or '.join(roles)}.")
+            return view(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
+def _moment(value: str | None) -> datetime:
+    """A datetime-local value read as Europe/London; none means now."""
+    if not value:
+        return casework().now()
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError({"as_at": "a date and time, e.g. 2026-11-25T09:30"}) from None
+    return (moment.replace(tzinfo=LONDON) if moment.tzinfo is None else moment).astimezone(UTC)
+
+
+@bp.get("/cases/<reference>")
+@requires("auditor", "supervisor")
+def case(reference: str):
+    cw, actor = casework(), current_user.actor
+    as_at = _moment(request.args.get("as_at"))
+    past = timetravel.case_as_at(cw, actor, reference, as_at)
+    detail = queries.get_case(cw, actor, reference)
+    disclosure.log_view(cw, actor, reference, "web")
+    held = retention.status(cw, detail.case.id)
+    logged = disclosure.for_case(cw, actor, reference) if current_user.has_role("auditor") else None
+    return render_template("auditing/case.html", past=past, detail=detail, held=held, logged=logged,
+                           comment=retention.shown_comment(detail.comment, held),
+                           as_at_value=london(as_at).strftime("%Y-%m-%dT%H:%M:%S"))
+
+
+@bp.get("/cases/<reference>/print")
+@requires("auditor")
+def printable(reference: str):
+    cw, actor = casework(), current_user.actor
+    detail = queries.get_case(cw, actor, reference)
+    events = queries.history(cw, actor, reference)
+    disclosure.log_view(cw, actor, reference, "web")
+    comment = retention.shown_comment(detail.comment, retention.status(cw, detail.case.id))
+    return render_template("auditing/print.html", detail=detail, events=events, comment=comment, now=cw.now())
+
+
+@bp.post("/cases/<reference>/legal-hold")
+@requires("supervisor")
+def legal_hold(reference: str):
+    hold = request.form.get("hold") == "on"
+    retention.set_legal_hold(casework(), current_user.actor, reference, hold, request.form.get("reason", ""))
+    flash(f"Legal hold {'set on' if hold else 'lifted from'} {reference}.", "info")
+    return redirect(url_for("auditing.case", reference=reference))
+
+
+@bp.get("/disclosures")
+@requires("auditor")
+def disclosures():
+    cw, actor = casework(), current_user.actor
+    reference, username = request.args.get("case", "").strip(), request.args.get("user", "").strip()
+    if reference:
+        found = disclosure.for_case(cw, actor, reference)
+    elif username:
+        found = disclosure.by_user(cw, actor, username)
+    else:
+        found = None
+    return render_template("auditing/disclosures.html", found=found, reference=reference, username=username)
+
+
+@bp.route("/exports", methods=["GET", "POST"])
+@requires("auditor")
+def export():
+    form = request.form if request.method == "POST" else request.args
+    if request.method == "GET":
+        return render_template("auditing/exports.html", form=form, errors={})
+    try:
+        made = _export(form)
+    except ValidationError as exc:
+        return render_template("auditing/exports.html", form=form, errors=exc.errors), 422
+    return Response(made.chunks(), mimetype=made.media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{made.filename}"'})
+
+
+def _export(form) -> exports.Export:
+    cw, actor = casework(), current_user.actor
+    fmt, recipient, purpose = form.get("format", ""), form.get("recipient", ""), form.get("purpose", "")
+    if form.get("scope") == "case":
+        return exports.export_case(cw, actor, form.get("reference", "").strip(), fmt, recipient, purpose)
+    first, last = _day(form.get("from"), "from"), _day(form.get("to"), "to")
+    return exports.export_period(cw, actor, form.get("force", ""), first, last, fmt, recipient, purpose)
+
+
+def _day(value: str | None, name: str) -> date:
+    try:
+        return date.fromisoformat(value or "")
+    except ValueError:
+        raise ValidationError({name: "a date, e.g. 2026-11-25"}) from None
+
+
+@bp.get("/integrity")
+@requires("auditor")
+def integrity():
+    cw = casework()
+    with cw.reader() as uow:
+        chain = audit.verify(uow.session)
+    latest = checkpoints.latest(cw)
+    holds = checkpoints.still_matches(cw, latest) if latest else None
+    return render_template("auditing/integrity.html", chain=chain, latest=latest, holds=holds)
