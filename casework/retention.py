@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from casework.actors import Actor
 from casework.audit_tables import CaseRetention
@@ -30,6 +30,7 @@ AUTHOR_FIELDS = ("author_id", "author_handle", "author_name")
 PERSONAL_FIELDS = ("text", *AUTHOR_FIELDS)
 HOLD_ROLES = frozenset({"supervisor"})
 SYSTEM = "system:retention"
+_cases = Case.__table__
 
 
 def retention_years(force: ForceConfig) -> dict[str, int]:
@@ -55,13 +56,6 @@ def on_case_changed(uow: "UnitOfWork", change: "CaseChanged", cw: "Casework") ->
     """Set the review date at closure, clear it on reopen, redact the author at once for NCHI below threshold."""
     if change.kind != "transitioned":
         return
-    # No autoflush: the case's versioned UPDATE must meet a concurrent change at commit, where the
-    # action turns it into ConcurrentUpdate, not inside this handler.
-    with uow.session.no_autoflush:
-        _react(uow, change, cw)
-
-
-def _react(uow: "UnitOfWork", change: "CaseChanged", cw: "Casework") -> None:
     case = change.case
     if change.dest == "closed":
         row = _row(uow, case.id)
@@ -165,8 +159,9 @@ def _redact(uow: "UnitOfWork", case: Case, row: CaseRetention, at: datetime, act
     for name in fields:
         setattr(comment, name, None)
     comment.captured = {k: (None if k in fields else v) for k, v in (comment.captured or {}).items()}
-    if case.author_key is not None:
-        case.author_key = None
+    # Core, not the ORM: during an action the case is a plain record already saved; the version stays,
+    # since no workflow field changes.
+    uow.session.execute(update(_cases).where(_cases.c.id == case.id).values(author_key=None))
     row.author_redacted_at = row.author_redacted_at or at
     if "text" in fields:
         comment.redacted_at = row.redacted_at = at
