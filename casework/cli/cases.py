@@ -123,7 +123,9 @@ def cases_show(ctx, reference, username) -> None:
 def cases_history(ctx, reference, username) -> None:
     """The case's full timeline, oldest first."""
     cw, actor = _acting(ctx, username)
-    for event in queries.history(cw, actor, reference):
+    events = queries.history(cw, actor, reference)
+    disclosure.log_view(cw, actor, reference, "cli")
+    for event in events:
         move = f"{event.from_state or '-'} -> {event.to_state or '-'}"
         click.echo(f"{event.seq:>8}  {_when(event.at)}  {event.actor:<20} {event.role or '-':<14} "
                    f"{event.action:<12} {move:<40} {json.dumps(event.data, ensure_ascii=False)}")

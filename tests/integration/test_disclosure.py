@@ -97,3 +97,11 @@ def test_an_auditor_sees_only_the_forces_they_audit(cw, make):
     with pytest.raises(PermissionDenied):
         disclosure.for_case(cw, make.staff("auditor"), ref)
     assert disclosure.by_user(cw, make.staff("auditor"), "we.admin") == []
+
+
+def test_the_cli_history_is_logged_as_a_view_too(cw, make):
+    ref = make.case()
+    result = CliRunner().invoke(main, ["--db", cw.settings.database_url, "cases", "history", ref])
+    assert result.exit_code == 0 and "viewed" not in result.output
+    [viewed] = events(cw, "viewed")
+    assert viewed.actor == "system:cli" and viewed.data == {"reference": ref, "via": "cli"}
