@@ -4,8 +4,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from sqlalchemy import text
 
@@ -140,6 +142,7 @@ def main() -> None:
         report("SQLite", cw, fill_sqlite, baseline)
     finally:
         cw.engine.dispose()
+        shutil.rmtree(Path(cw.engine.url.database).parent)  # about 0.5 GB at 1M events
     if not PG_URL:
         print("  PostgreSQL: skipped (set BENCH_AUDIT_PG_URL to a scratch database)")
         return

@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import os
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 import orjson
@@ -127,6 +126,3 @@ def still_matches(cw: "Casework", checkpoint: Checkpoint) -> bool:
         now = uow.session.execute(select(CaseEvent.hash).where(CaseEvent.seq == checkpoint.seq)).scalar_one_or_none()
     return checkpoint.seq == 0 or now == checkpoint.hash
 
-
-def created_at(document: dict) -> datetime:
-    return datetime.fromisoformat(document["created_at"].replace("Z", "+00:00"))

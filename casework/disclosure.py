@@ -73,7 +73,7 @@ class Disclosure:
     action: str
     reference: str | None
     via: str | None
-    scope: str
+    what: str
     recipient: str | None
     purpose: str | None
     format: str | None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -137,7 +137,7 @@ def _clocks(workflow: Workflow, replay: Replay, markers: set[str], at: datetime)
             clock.due_at = _due(spec, clock, replay)
 
 
-def _due(spec: ClockSpec, clock: ClockState, replay: Any) -> datetime | None:
+def _due(spec: ClockSpec, clock: ClockState, replay: Replay) -> datetime | None:
     if spec.calendar != "24x7":
         return None
     target = spec.threat_to_life_target if replay.threat_to_life and spec.threat_to_life_target else spec.target

@@ -75,7 +75,7 @@ def test_auditors_list_disclosures_per_case_including_period_exports(cw, make, c
     exports.export_period(cw, auditor, "warwickshire", today, today, "json", "ICO", "subject access request")
     listed = disclosure.for_case(cw, auditor, ref)
     assert [d.action for d in listed] == ["exported", "viewed"]
-    assert listed[0].recipient == "ICO" and "warwickshire cases detected" in listed[0].scope
+    assert listed[0].recipient == "ICO" and "warwickshire cases detected" in listed[0].what
     assert listed[1].via == "web" and listed[1].reference == ref
 
 
