@@ -1,8 +1,8 @@
 """A case as it stood at any past moment, rebuilt by replaying its events through the workflow's own effects.
 
-Clocks are rebuilt from the workflow's clock declarations (start and stop markers) and from any
-`sla_warning` / `sla_breach` events; deadlines are shown for 24x7 clocks only, since office-hours
-arithmetic belongs to the SLA engine.
+Clocks are rebuilt from the workflow's clock declarations (start and stop markers, one run per start)
+and from the SLA engine's `sla_warning` / `sla_breach` events. A 24x7 deadline is computed here; an
+office-hours deadline is known only once the SLA engine recorded an event carrying it.
 """
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ class ClockState:
     name: str
     label: str
     started_at: datetime
+    run: int = 1
     stopped_at: datetime | None = None
     due_at: datetime | None = None
     warned_at: datetime | None = None
@@ -118,9 +119,19 @@ def replay_events(workflow: Workflow, replay: Replay, events: list[CaseEvent], u
             if "text" in data.get("fields", ()):
                 replay.text_redacted_at = event.at
         elif event.action in ("sla_warning", "sla_breach") and data.get("clock") in replay.clocks:
-            clock = replay.clocks[data["clock"]]
-            setattr(clock, "warned_at" if event.action == "sla_warning" else "breached_at", event.at)
+            _sla_mark(replay.clocks[data["clock"]], event.action, data, event.at)
     return replay
+
+
+def _sla_mark(clock: ClockState, action: str, data: dict, at: datetime) -> None:
+    """A warning or breach the SLA engine recorded for this run; it also tells an office-hours deadline."""
+    if data.get("run", clock.run) != clock.run:
+        return
+    setattr(clock, "warned_at" if action == "sla_warning" else "breached_at", at)
+    try:
+        clock.due_at = datetime.fromisoformat(data["due_at"])
+    except (KeyError, TypeError, ValueError):
+        pass
 
 
 def _clocks(workflow: Workflow, replay: Replay, markers: set[str], at: datetime) -> None:
@@ -130,11 +141,11 @@ def _clocks(workflow: Workflow, replay: Replay, markers: set[str], at: datetime)
         if clock is not None and clock.running and markers & set(spec.stops_on):
             clock.stopped_at = at
         if markers & set(spec.starts_on) and (clock is None or not clock.running):
-            replay.clocks[spec.name] = ClockState(spec.name, spec.label, at)
+            replay.clocks[spec.name] = ClockState(spec.name, spec.label, at, run=clock.run + 1 if clock else 1)
     for spec in workflow.clocks:
         clock = replay.clocks.get(spec.name)
-        if clock is not None:
-            clock.due_at = _due(spec, clock, replay)
+        if clock is not None and clock.running:
+            clock.due_at = _due(spec, clock, replay) or clock.due_at
 
 
 def _due(spec: ClockSpec, clock: ClockState, replay: Replay) -> datetime | None:

@@ -99,3 +99,21 @@ def test_only_auditors_and_supervisors_travel_in_time(cw, make, clock):
         timetravel.case_as_at(cw, make.staff("admin"), ref, clock.now())
     with pytest.raises(PermissionDenied):
         timetravel.case_as_at(cw, make.staff("auditor", "west_mercia"), ref, clock.now())
+
+
+def test_sla_events_mark_their_run_and_give_office_hours_deadlines(cw, make, clock):
+    ref = make.case("comms_action")
+    due = clock.now() + timedelta(days=2)
+    clock.advance(days=3)
+    with cw.uow() as uow:  # as the SLA engine records a breach, at its true time
+        case_id = uow.session.execute(select(Case.id).where(Case.reference == ref)).scalar_one()
+        uow.record("sla_breach", at=due, actor="system:sla", role="system", case=case_id,
+                   data={"clock": "comms_action", "run": 1, "due_at": due.isoformat()})
+        uow.record("sla_breach", at=due, actor="system:sla", role="system", case=case_id,
+                   data={"clock": "review_decision", "run": 7, "due_at": due.isoformat()})
+        uow.commit()
+    clocks = timetravel.case_as_at(cw, make.staff("auditor"), ref, clock.now()).replay.clocks
+    assert clocks["comms_action"].due_at == due and clocks["comms_action"].breached_at == due
+    assert clocks["review_decision"].breached_at is None  # another run
+    before = timetravel.case_as_at(cw, make.staff("auditor"), ref, due - timedelta(seconds=1)).replay.clocks
+    assert before["comms_action"].due_at is None and before["comms_action"].running
