@@ -11,6 +11,7 @@ from casework.actors import Actor
 from casework.clock import Clock, SystemClock
 from casework.config import Settings
 from casework.db import make_engine
+from casework.outbox import on_case_changed
 from casework.uow import UnitOfWork
 from workflows import A017
 from workflows.engine import WorkflowEngine
@@ -73,5 +74,5 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
         engine=engine or make_engine(settings.database_url),
         clock=clock or SystemClock(),
         flow=WorkflowEngine(A017),
-        handlers=[],
+        handlers=[on_case_changed],
     )
