@@ -46,6 +46,10 @@ class SmtpSender:
             codes = [code for code, _ in exc.recipients.values()]
             error = PermanentFailure if codes and all(c >= 500 for c in codes) else DeliveryFailed
             raise error(f"recipient refused: {codes}") from exc
+        except smtplib.SMTPDataError as exc:
+            self.close()  # the message itself was refused: 5xx never succeeds, 4xx may later
+            error = PermanentFailure if exc.smtp_code >= 500 else DeliveryFailed
+            raise error(f"message refused: {exc.smtp_code} {exc.smtp_error!r}") from exc
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
             raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
