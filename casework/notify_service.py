@@ -21,17 +21,18 @@ UNDELIVERED = ("failed", "dead")
 
 
 def inbox(cw: Casework, actor: Actor, limit: int = 100) -> list[Notification]:
-    """The actor's own in-app notifications, newest first; nobody sees another's."""
+    """The actor's own delivered in-app notifications, newest first; nobody sees another's."""
     with cw.reader() as uow:
         return list(uow.session.execute(
-            select(Notification).where(Notification.recipient_id == actor.id, Notification.channel == "inbox")
+            select(Notification).where(Notification.recipient_id == actor.id, Notification.channel == "inbox",
+                                       Notification.status == "sent")
             .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)).scalars())
 
 
 def unread_count(cw: Casework, actor: Actor) -> int:
     with cw.reader() as uow:
         return uow.session.execute(select(func.count()).select_from(Notification).where(
-            Notification.recipient_id == actor.id, Notification.channel == "inbox",
+            Notification.recipient_id == actor.id, Notification.channel == "inbox", Notification.status == "sent",
             Notification.read_at.is_(None))).scalar_one()
 
 
@@ -68,9 +69,19 @@ def outbox_rows(cw: Casework, *, undelivered: bool = False, forces=None, limit: 
 
 def dead_letters(cw: Casework, actor: Actor) -> list[Notification]:
     """Failed and dead notifications of the supervisor's forces."""
-    if "supervisor" not in actor.roles:
-        raise PermissionDenied("only supervisors see failed notifications")
+    _supervisor(actor)
     return outbox_rows(cw, undelivered=True, forces=actor.forces)
+
+
+def retry_as(cw: Casework, actor: Actor, notification_id: int) -> Notification:
+    """A supervisor sends a failed notification of one of their forces again."""
+    _supervisor(actor)
+    return retry(cw, notification_id, by=actor.username, forces=actor.forces)
+
+
+def _supervisor(actor: Actor) -> None:
+    if "supervisor" not in actor.roles:
+        raise PermissionDenied("only supervisors see and retry failed notifications")
 
 
 def retry(cw: Casework, notification_id: int, *, by: str, forces=None) -> Notification:

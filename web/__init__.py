@@ -43,9 +43,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from web.views import auth
+    from web.views import auth, inbox
 
-    for module in (auth,):
+    for module in (auth, inbox):
         app.register_blueprint(module.bp)
 
     @app.get("/")
