@@ -87,7 +87,7 @@ def _last_actor(uow: UnitOfWork, case: Case, *, to_state: str, from_state: str |
 
 def _queue(uow: UnitOfWork, change: CaseChanged, cw: Casework, audiences: list[Audience]) -> None:
     """Add one row per recipient and channel (a person hears once per change, of the most urgent news)."""
-    s, case, now = uow.session, change.case, change.at
+    s, case, now = uow.session, change.case, cw.now()  # an SLA catch-up announces changes from the past
     staff = [u for u in s.execute(select(User).where(User.active.is_(True))).scalars() if case.force in u.forces]
     by_id = {u.id: u for u in staff}
     prefs = {(p.user_id, p.kind): p for p in s.execute(select(NotificationPreference).where(

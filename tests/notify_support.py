@@ -53,8 +53,8 @@ class SmtpServer:
     def messages(self):
         return self.handler.messages
 
-    def start(self) -> "SmtpServer":
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+    def start(self, **options) -> "SmtpServer":
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **options)
         self.controller.start()
         return self
 

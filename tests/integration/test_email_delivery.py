@@ -2,6 +2,7 @@
 import random
 
 import pytest
+from aiosmtpd.smtp import AuthResult
 from sqlalchemy import select, update
 
 from casework import audit, intake
@@ -153,3 +154,17 @@ def test_every_kind_of_notification_renders_in_both_parts(cw, make, staff, smtp_
     assert f"BREACH {ref}: End to end target missed" in subjects
     bodies = "".join(m.get_body(("plain",)).get_content() for _, m in smtp_server.messages)
     assert "it was due at 01 Jul 2026 13:00 BST" in bodies and "Question: <i>which</i> post?" in bodies
+
+
+
+def test_smtp_login_uses_the_configured_credentials(cw, referral, smtp_port_down):
+    logins = []
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=True)
+
+    smtp_port_down.start(authenticator=authenticate, auth_require_tls=False)  # no TLS certificate in tests
+    settings = smtp_port_down.settings(smtp_user="casework", smtp_password="s3cret-pass")
+    assert dispatch_pending(cw, settings=settings).sent == 2
+    assert logins == [(b"casework", b"s3cret-pass")]  # once: the connection is reused for the batch

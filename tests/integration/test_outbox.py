@@ -39,9 +39,10 @@ def referred(cw, make, team, threat_to_life="no") -> str:
 
 
 def publish(cw, kind, ref, **inputs):
-    """What the SLA sweep does: publish a change inside a unit of work and commit."""
+    """What the SLA sweep does: publish a change (with the case as a Core row) inside a unit of work."""
+    cases = Case.__table__
     with cw.uow() as uow:
-        case = uow.session.execute(select(Case).where(Case.reference == ref)).scalar_one()
+        case = uow.session.execute(select(cases).where(cases.c.reference == ref)).one()
         cw.publish(uow, CaseChanged(kind, case, cw.system_actor("sla"), cw.now(), inputs=inputs))
         uow.commit()
 
