@@ -20,6 +20,10 @@ def _when(value) -> str:
     return london(value).strftime("%Y-%m-%d %H:%M %Z") if value else "-"
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}es" if word.endswith("ch") else f"{n} {word}s"
+
+
 @click.group()
 def sla() -> None:
     """SLA clocks: deadlines, warnings and breaches."""
@@ -38,7 +42,7 @@ def sla_sweep(ctx) -> None:
     for m in sorted(result.marks, key=lambda m: m.order):
         what = "warning" if m.kind == "sla_warning" else "BREACH"
         click.echo(f"{what:7} {refs[m.case_id]} {m.clock} at {_when(m.at)} (due {_when(m.due_at)})")
-    click.echo(f"{len(result.warnings)} warnings, {len(result.breaches)} breaches recorded")
+    click.echo(f"recorded {_count(len(result.warnings), 'warning')} and {_count(len(result.breaches), 'breach')}")
 
 
 @sla.command("status")
@@ -71,6 +75,7 @@ def worker(ctx) -> None:
 
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per run; errors still show
     scheduler = build_scheduler(runtime(ctx), blocking=True)
 
     def stop(signum, _frame):
