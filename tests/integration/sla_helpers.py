@@ -1,4 +1,5 @@
 """Reading clocks and SLA events of a case by reference, for the SLA tests."""
+import pytest
 from sqlalchemy import select
 
 from casework.models import Case, CaseEvent
@@ -42,3 +43,7 @@ class Published:
 
     def kinds(self, *kinds):
         return [c for c in self.changes if c.kind in kinds]
+
+
+POSTGRES_ONLY = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+"""For tests of several sweepers or workers at once: SQLite serialises them with BEGIN IMMEDIATE."""

@@ -2,13 +2,12 @@
 import threading
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import text
 
 from casework import actions, audit
 from casework.sla import queries
 from casework.sla.sweep import SWEEP_LOCK, sweep
-from tests.integration.sla_helpers import Published, clocks, sla_events
+from tests.integration.sla_helpers import POSTGRES_ONLY, Published, clocks, sla_events
 
 
 def test_an_empty_sweep_records_nothing(cw, make, clock):
@@ -68,9 +67,8 @@ def test_sweeping_twice_records_nothing_twice(cw, make, clock):
     assert len(sla_events(cw)) == 30
 
 
+@POSTGRES_ONLY
 def test_a_sweep_skips_while_another_process_holds_the_sweep_lock(cw, make, clock):
-    if cw.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite serialises sweeps with BEGIN IMMEDIATE")
     make.case()
     clock.advance(hours=2)
     with cw.engine.connect() as other:
@@ -81,9 +79,8 @@ def test_a_sweep_skips_while_another_process_holds_the_sweep_lock(cw, make, cloc
     assert len(sweep(cw).marks) == 2  # the lock went with the other transaction
 
 
+@POSTGRES_ONLY
 def test_parallel_sweeps_on_postgresql_record_each_mark_once(cw, make, clock):
-    if cw.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL: concurrent sweepers")
     for _ in range(40):
         make.case()
     clock.advance(days=6)

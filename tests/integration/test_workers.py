@@ -7,10 +7,10 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from casework.models import CaseEvent
+from tests.integration.sla_helpers import POSTGRES_ONLY
 from tests.integration.test_scheduler import wait_for
 
 CASEWORK = str(Path(sys.executable).parent / "casework")
@@ -30,9 +30,8 @@ def sla_marks(cw) -> tuple[int, int]:
     return len(rows), len(set(rows))
 
 
+@POSTGRES_ONLY
 def test_two_workers_record_each_warning_and_breach_once_and_one_takes_over(cw, make, clock, tmp_path):
-    if cw.engine.dialect.name != "postgresql":
-        pytest.skip("several workers need PostgreSQL")
     url = cw.engine.url.render_as_string(hide_password=False)
     clock.set(datetime.now(timezone.utc) - timedelta(hours=3))
     for _ in range(10):
