@@ -75,11 +75,19 @@ def sweep_batch(cw: Casework, now: datetime, batch: int = BATCH) -> tuple[list[m
         return made, batch in (len(warn_ids), len(breach_ids)), True
 
 
+def anything_due(cw: Casework, now: datetime) -> bool:
+    """A read-only look first, so an idle sweep never takes SQLite's write lock or a PostgreSQL lock."""
+    with cw.reader() as uow:
+        return any(uow.session.execute(select(_clocks.c.id).where(
+            marked.is_(None), _clocks.c.stopped_at.is_(None), when <= now).limit(1)).first()
+            for marked, when in _PENDING.values())
+
+
 def sweep(cw: Casework, batch: int = BATCH, now: datetime | None = None) -> SweepResult:
     """Sweep until nothing is due at `now` (the clock's time by default)."""
     now = now or cw.now()
     result = SweepResult()
-    more = True
+    more = anything_due(cw, now)
     while more:
         made, more, locked = sweep_batch(cw, now, batch)
         if not locked:

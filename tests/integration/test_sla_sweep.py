@@ -2,9 +2,10 @@
 import threading
 from datetime import timedelta
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from casework import actions, audit
+from casework.models import Case
 from casework.sla import queries
 from casework.sla.sweep import SWEEP_LOCK, sweep
 from tests.integration.sla_helpers import POSTGRES_ONLY, Published, clocks, sla_events
@@ -129,3 +130,12 @@ def test_queue_helpers_give_each_case_its_soonest_running_deadline_in_words(cw, 
     clock.advance(hours=1, minutes=25)
     assert soonest.words(clock.now()) == "overdue by 1 h 15 min"
     assert [v.reference for v in queries.open_clocks(cw, {"warwickshire"}, 1)] == [ref]
+
+
+def test_the_queue_can_be_ordered_by_each_cases_soonest_running_deadline(cw, make, clock):
+    later = make.case("crime_bureau_advice")  # crime recording: 24 h
+    sooner = make.case()  # review started: 1 h
+    done = make.case("closed")  # no running clock: last
+    with cw.reader() as uow:
+        order = list(uow.session.execute(select(Case.reference).order_by(queries.due_order(), Case.id)).scalars())
+    assert order == [sooner, later, done]
