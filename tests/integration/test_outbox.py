@@ -80,6 +80,7 @@ def test_a_threat_to_life_referral_escalates_at_once_to_the_bureau_and_superviso
     assert recipients(cw, "inbox") == {"ben": "threat_to_life", "bob": "threat_to_life", "sue": "threat_to_life",
                                        "cat": "referral", "dee": "referral"}
     assert recipients(cw, "email")["sue"] == "threat_to_life"  # preferences cannot switch escalations off
+    assert len(rows(cw, kind="threat_to_life", channel="inbox")) == 3  # the clocks' `escalated` adds none
     assert rows(cw, kind="threat_to_life")[0].subject.startswith("URGENT WK-2026-000001")
 
 
