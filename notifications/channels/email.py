@@ -37,6 +37,7 @@ class SmtpSender:
     def __init__(self, settings: NotifySettings):
         self.settings = settings
         self._smtp: smtplib.SMTP | None = None
+        self._unreachable: str | None = None  # once connecting fails, the rest of the batch fails fast
 
     def send(self, msg: EmailMessage) -> None:
         try:
@@ -55,23 +56,33 @@ class SmtpSender:
             raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
 
     def _connection(self) -> smtplib.SMTP:
+        if self._unreachable:
+            raise DeliveryFailed(self._unreachable)
         if self._smtp is None:
-            s = self.settings
-            if s.smtp_security == "tls":
-                smtp = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout,
-                                        context=ssl.create_default_context())
-            else:
-                smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
             try:
-                if s.smtp_security == "starttls":
-                    smtp.starttls(context=ssl.create_default_context())
-                if s.smtp_user:
-                    smtp.login(s.smtp_user, s.smtp_password or "")
-            except BaseException:
-                smtp.close()
+                self._smtp = self._connect()
+            except (smtplib.SMTPException, OSError) as exc:
+                self._unreachable = f"{type(exc).__name__}: {exc}"
                 raise
-            self._smtp = smtp
         return self._smtp
+
+    def _connect(self) -> smtplib.SMTP:
+        """Open, secure and log in; a failure here means the server cannot be reached this pass."""
+        s = self.settings
+        if s.smtp_security == "tls":
+            smtp = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout,
+                                    context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
+        try:
+            if s.smtp_security == "starttls":
+                smtp.starttls(context=ssl.create_default_context())
+            if s.smtp_user:
+                smtp.login(s.smtp_user, s.smtp_password or "")
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
 
     def close(self) -> None:
         if self._smtp is not None:
