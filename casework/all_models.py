@@ -1,3 +1,5 @@
 """Imports every module that declares tables, so SQLModel.metadata is complete for Alembic and tests."""
 import casework.models  # noqa: F401
+import casework.sla.models  # noqa: F401
+import casework.notify_models  # noqa: F401
 import casework.audit_tables  # noqa: F401

@@ -12,6 +12,7 @@ from casework.clock import Clock, SystemClock
 from casework.config import Settings
 from casework.db import make_engine
 from casework.retention import on_case_changed as retention_on_case_changed
+from casework.outbox import on_case_changed
 from casework.uow import UnitOfWork
 from workflows import A017
 from workflows.engine import WorkflowEngine
@@ -68,13 +69,13 @@ class Casework:
 def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
               engine: Engine | None = None) -> Casework:
     """Wire the core once per process (or per test)."""
+    from casework.sla.clocks import ClockKeeper  # imported here: the SLA modules import this one
+
     settings = settings or Settings.from_env()
     return Casework(
         settings=settings,
         engine=engine or make_engine(settings.database_url),
         clock=clock or SystemClock(),
         flow=WorkflowEngine(A017),
-        handlers=[
-            retention_on_case_changed,
-        ],
+        handlers=[ClockKeeper(settings, A017).on_case_changed, retention_on_case_changed, on_case_changed],
     )

@@ -43,9 +43,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from web.views import auditing, auth
+    from web.views import auditing, auth, inbox
 
-    for module in (auth, auditing):
+    for module in (auth, inbox, auditing):
         app.register_blueprint(module.bp)
 
     @app.get("/")

@@ -1,0 +1,181 @@
+"""Notification dispatch: e-mails per second to a local SMTP server, one and several dispatchers, vs raw smtplib."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import smtplib
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import select, update
+
+from bench.common import fresh_runtime, rate
+from casework import actions, intake, users
+from casework.config import Settings
+from casework.db import make_engine
+from casework.notify_models import Notification
+from casework.runtime import bootstrap
+from casework.schema import migrate
+from notifications.channels.email import build_message
+from notifications.config import NotifySettings
+from notifications.dispatch import dispatch_pending
+from notifications.render import context, render
+
+RECIPIENTS = int(os.environ.get("BENCH_NOTIFY_RECIPIENTS", "10"))  # e-mails per referral
+CASES = int(os.environ.get("BENCH_NOTIFY_CASES", "100"))
+THREADS = (1, 2, 4)
+PROCESSES = (2, 4)
+REFER = {"category": ["hate_crime"], "strands": ["race"], "threat_to_life": "no", "note": "advise"}
+
+
+def _sink(port: int, ready, count) -> None:
+    """A discarding SMTP server in its own process, so it does not share the dispatchers' GIL."""
+    from aiosmtpd.controller import Controller
+
+    class Sink:
+        async def handle_DATA(self, server, session, envelope):
+            with count.get_lock():
+                count.value += 1
+            return "250 OK"
+
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    ready.set()
+    while True:
+        time.sleep(3600)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _runtime():
+    url = os.environ.get("BENCH_NOTIFY_DATABASE_URL")
+    if not url:
+        return fresh_runtime(name="notify.db")
+    cw = bootstrap(Settings(database_url=url), engine=make_engine(url, pool_size=10))
+    migrate(cw.engine)
+    return cw
+
+
+def _referrals(cw) -> None:
+    """CASES referrals, each telling RECIPIENTS Crime Bureau and Comms staff by e-mail (and inbox)."""
+    users.add_user(cw, "bench.admin", roles=["channel_admin"], forces=["warwickshire"])
+    for i in range(RECIPIENTS):
+        role = "crime_bureau" if i % 2 else "comms"
+        users.add_user(cw, f"bench.r{i}", roles=[role], forces=["warwickshire"], email=f"r{i}@police.example")
+    admin = users.actor_for(cw, "bench.admin")
+    for i in range(CASES):
+        ref = intake.flag_comment(cw, admin, {
+            "force": "warwickshire", "platform": "facebook", "channel": "Page", "external_id": f"n-{i}",
+            "permalink": f"https://facebook.com/n-{i}", "text": f"<b>hostile</b> comment {i} " * 4,
+            "reason": "race", "author_handle": f"author{i}"}).case.reference
+        actions.apply_trigger(cw, admin, ref, "start_review")
+        actions.apply_trigger(cw, admin, ref, "refer", REFER)
+
+
+def _requeue(cw) -> int:
+    with cw.uow() as uow:
+        count = uow.session.execute(update(Notification).where(Notification.channel == "email").values(
+            status="pending", attempts=0, sent_at=None, next_attempt_at=cw.now())).rowcount
+        uow.commit()
+    return count
+
+
+def _drain(cw, settings) -> int:
+    sent = 0
+    while (report := dispatch_pending(cw, limit=50, settings=settings)).claimed or report.inbox:
+        sent += report.sent
+    return sent
+
+
+def _drain_process(url: str, port: int, ready, go, sent) -> None:
+    """A dispatcher in its own process (as `casework worker` would be), on its own engine."""
+    cw = bootstrap(Settings(database_url=url))
+    settings = NotifySettings(smtp_port=port, message_id_domain="bench.example")
+    ready.release()
+    go.wait()
+    done = _drain(cw, settings)
+    with sent.get_lock():
+        sent.value += done
+    cw.engine.dispose()
+
+
+def _processes(cw, port: int, count: int) -> tuple[int, float]:
+    spawn = multiprocessing.get_context("spawn")
+    ready, go, sent = spawn.Semaphore(0), spawn.Event(), spawn.Value("i", 0)
+    url = cw.engine.url.render_as_string(hide_password=False)
+    workers = [spawn.Process(target=_drain_process, args=(url, port, ready, go, sent)) for _ in range(count)]
+    for worker in workers:
+        worker.start()
+    for _ in workers:
+        ready.acquire()
+    start = time.perf_counter()
+    go.set()
+    for worker in workers:
+        worker.join()
+    return sent.value, time.perf_counter() - start
+
+
+def _raw_smtplib(cw, settings) -> tuple[int, float]:
+    """The floor: the same messages, pre-rendered, sent over one connection with plain smtplib."""
+    with cw.reader() as uow:
+        from casework.models import Case, Comment, User
+
+        rows = list(uow.session.execute(select(Notification, Case, Comment, User)
+                                        .join(Case, Case.id == Notification.case_id)
+                                        .join(Comment, Comment.case_id == Case.id)
+                                        .join(User, User.id == Notification.recipient_id)
+                                        .where(Notification.channel == "email")).all())
+    messages = []
+    for n, case, comment, user in rows:
+        r = render(n, context(n, case, comment, user, settings.base_url))
+        messages.append(build_message(settings, delivery_id=n.delivery_id, to=user.email, subject=r.subject,
+                                      text=r.text, html=r.html, at=cw.now()))
+    start = time.perf_counter()
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port) as smtp:
+        for message in messages:
+            smtp.send_message(message)
+    return len(messages), time.perf_counter() - start
+
+
+def main() -> None:
+    port = _free_port()
+    ready, count = multiprocessing.Event(), multiprocessing.Value("i", 0)
+    server = multiprocessing.Process(target=_sink, args=(port, ready, count), daemon=True)
+    server.start()
+    ready.wait(30)
+    try:
+        cw = _runtime()
+        settings = NotifySettings(smtp_port=port, message_id_domain="bench.example")
+        _referrals(cw)
+        total, seconds = _raw_smtplib(cw, settings)
+        baseline = rate(total, seconds)
+        print(f"database: {cw.engine.url.get_backend_name()}; {total} e-mails ({CASES} referrals x {RECIPIENTS})")
+        print(f"  raw smtplib, pre-rendered, 1 connection: {baseline:8.0f} msg/s (baseline)")
+        for threads in THREADS:
+            queued = _requeue(cw)
+            before = count.value
+            start = time.perf_counter()
+            with ThreadPoolExecutor(threads) as pool:
+                sent = sum(pool.map(lambda _: _drain(cw, settings), range(threads)))
+            elapsed = time.perf_counter() - start
+            received = count.value - before
+            assert sent == queued == received, (sent, queued, received)
+            print(f"  dispatch_pending, {threads} thread(s):   {rate(sent, elapsed):8.0f} msg/s "
+                  f"({rate(sent, elapsed) / baseline:.2f}x baseline; each sent once: {received} received)")
+        for processes in PROCESSES:
+            queued = _requeue(cw)
+            before = count.value
+            sent, elapsed = _processes(cw, port, processes)
+            received = count.value - before
+            assert sent == queued == received, (sent, queued, received)
+            print(f"  dispatch_pending, {processes} process(es): {rate(sent, elapsed):8.0f} msg/s "
+                  f"({rate(sent, elapsed) / baseline:.2f}x baseline; each sent once: {received} received)")
+        cw.engine.dispose()
+    finally:
+        server.terminate()
+        server.join()

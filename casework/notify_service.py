@@ -1,0 +1,165 @@
+"""Notification services for people: the inbox, dead letters and retries, preferences, webhook endpoints."""
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import time
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select, update
+
+from casework.actors import Actor
+from casework.errors import NotFound, PermissionDenied, ValidationError
+from casework.models import Case, User
+from casework.notify_models import Notification, NotificationPreference, WebhookEndpoint
+from casework.outbox import ACTOR, KINDS
+from casework.runtime import Casework
+from workflows.a017 import ROLES
+
+TEAMS = tuple(r for r in ROLES if r not in {"system", "auditor"})
+UNDELIVERED = ("failed", "dead")
+
+
+def inbox(cw: Casework, actor: Actor, limit: int = 100) -> list[Notification]:
+    """The actor's own delivered in-app notifications, newest first; nobody sees another's."""
+    with cw.reader() as uow:
+        return list(uow.session.execute(
+            select(Notification).where(Notification.recipient_id == actor.id, Notification.channel == "inbox",
+                                       Notification.status == "sent")
+            .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)).scalars())
+
+
+def unread_count(cw: Casework, actor: Actor) -> int:
+    with cw.reader() as uow:
+        return uow.session.execute(select(func.count()).select_from(Notification).where(
+            Notification.recipient_id == actor.id, Notification.channel == "inbox", Notification.status == "sent",
+            Notification.read_at.is_(None))).scalar_one()
+
+
+def mark_read(cw: Casework, actor: Actor, notification_id: int | None = None) -> int:
+    """Mark one (or, without an id, every) unread inbox notification of the actor as read."""
+    where = [Notification.recipient_id == actor.id, Notification.channel == "inbox", Notification.read_at.is_(None)]
+    if notification_id is not None:
+        where.append(Notification.id == notification_id)
+    with cw.uow() as uow:
+        count = uow.session.execute(update(Notification).where(*where).values(read_at=cw.now())).rowcount
+        uow.commit()
+    if notification_id is not None and count == 0 and not _owns(cw, actor, notification_id):
+        raise NotFound(f"no notification {notification_id} in your inbox")
+    return count
+
+
+def _owns(cw: Casework, actor: Actor, notification_id: int) -> bool:
+    with cw.reader() as uow:
+        row = uow.session.get(Notification, notification_id)
+        return row is not None and row.recipient_id == actor.id and row.channel == "inbox"
+
+
+def outbox_rows(cw: Casework, *, undelivered: bool = False, forces=None, limit: int = 200) -> list[Notification]:
+    """Outgoing notifications newest first; `undelivered` keeps only failed and dead letters."""
+    query = select(Notification).where(Notification.channel != "inbox")
+    if undelivered:
+        query = query.where(Notification.status.in_(UNDELIVERED))
+    if forces is not None:
+        query = query.join(Case, Case.id == Notification.case_id).where(Case.force.in_(sorted(forces)))
+    with cw.reader() as uow:
+        return list(uow.session.execute(
+            query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)).scalars())
+
+
+def dead_letters(cw: Casework, actor: Actor) -> list[Notification]:
+    """Failed and dead notifications of the supervisor's forces."""
+    _supervisor(actor)
+    return outbox_rows(cw, undelivered=True, forces=actor.forces)
+
+
+def retry_as(cw: Casework, actor: Actor, notification_id: int) -> Notification:
+    """A supervisor sends a failed notification of one of their forces again."""
+    _supervisor(actor)
+    return retry(cw, notification_id, by=actor.username, forces=actor.forces)
+
+
+def _supervisor(actor: Actor) -> None:
+    if "supervisor" not in actor.roles:
+        raise PermissionDenied("only supervisors see and retry failed notifications")
+
+
+def retry(cw: Casework, notification_id: int, *, by: str, forces=None) -> Notification:
+    """Send a failed or dead notification again, with a fresh count of attempts and the same delivery id."""
+    with cw.uow() as uow:
+        row = uow.session.get(Notification, notification_id, with_for_update=True)
+        case = uow.session.get(Case, row.case_id) if row else None
+        if row is None or (forces is not None and case.force not in forces):
+            raise NotFound(f"no notification {notification_id}")
+        if row.status not in UNDELIVERED:
+            raise ValidationError({"id": f"notification {notification_id} is {row.status}; only failed or dead ones are retried"})
+        before, now = row.status, cw.now()
+        row.status, row.attempts, row.next_attempt_at = "pending", 0, now
+        uow.record("notification_retried", at=now, actor=by, role="system" if by.startswith("system:") else "supervisor",
+                   case=row.case_id, from_state=case.state, to_state=case.state,
+                   data={"notification": row.id, "delivery_id": row.delivery_id, "was": before})
+        uow.commit()
+        return row
+
+
+def set_preference(cw: Casework, username: str, kind: str, *, email: bool = True, inbox: bool = True,
+                   quiet: str | None = None) -> NotificationPreference:
+    """Choose channels (and quiet hours for warnings) for one kind; breaches ignore the choice."""
+    if kind not in KINDS:
+        raise ValidationError({"kind": f"choose from {', '.join(KINDS)}"})
+    start, end = parse_quiet_hours(quiet) if quiet else (None, None)
+    with cw.uow() as uow:
+        user = uow.session.execute(select(User).where(User.username == username.strip().lower())).scalar_one_or_none()
+        if user is None:
+            raise NotFound(f"no user {username!r}")
+        pref = uow.session.get(NotificationPreference, (user.id, kind)) or NotificationPreference(user_id=user.id, kind=kind)
+        pref.email, pref.inbox, pref.quiet_start, pref.quiet_end = email, inbox, start, end
+        uow.session.add(pref)
+        uow.record("notification_preference", at=cw.now(), actor=ACTOR, role="system",
+                   data={"user": user.username, "kind": kind, "email": email, "inbox": inbox, "quiet": quiet})
+        uow.commit()
+        return pref
+
+
+_HHMM = re.compile(r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+
+
+def parse_quiet_hours(text: str) -> tuple[time, time]:
+    """'22:00-07:00' (Europe/London) -> (22:00, 07:00)."""
+    try:
+        if not _HHMM.match(text.strip()):
+            raise ValueError
+        first, second = text.strip().split("-")
+        return time.fromisoformat(first), time.fromisoformat(second)
+    except ValueError:
+        raise ValidationError({"quiet": "HH:MM-HH:MM in Europe/London time, e.g. 22:00-07:00"}) from None
+
+
+def add_webhook(cw: Casework, force: str, team: str, url: str, secret: str | None = None) -> WebhookEndpoint:
+    """Register a team's endpoint; the secret signs every body (generated when not given)."""
+    errors = {}
+    if force not in cw.settings.forces:
+        errors["force"] = f"choose from {', '.join(cw.settings.forces)}"
+    if team not in TEAMS:
+        errors["team"] = f"choose from {', '.join(TEAMS)}"
+    parts = urlsplit(url or "")
+    if parts.scheme not in {"http", "https"} or not parts.hostname or len(url) > 2048:
+        errors["url"] = "an http(s) URL with a host"
+    secret = secret or secrets.token_urlsafe(32)
+    if not 16 <= len(secret) <= 200:
+        errors["secret"] = "16-200 characters"
+    if errors:
+        raise ValidationError(errors)
+    with cw.uow() as uow:
+        endpoint = WebhookEndpoint(force=force, team=team, url=url, secret=secret, created_at=cw.now())
+        uow.session.add(endpoint)
+        uow.session.flush()
+        uow.record("webhook_added", at=cw.now(), actor="system:cli", role="system",
+                   data={"endpoint": endpoint.id, "force": force, "team": team, "host": parts.hostname})
+        uow.commit()
+        return endpoint
+
+
+def list_webhooks(cw: Casework) -> list[WebhookEndpoint]:
+    with cw.reader() as uow:
+        return list(uow.session.execute(select(WebhookEndpoint).order_by(WebhookEndpoint.id)).scalars())

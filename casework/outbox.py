@@ -1,0 +1,170 @@
+"""The outbox: who must hear of a case change, written as notification rows in the change's own transaction."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from casework.clock import LONDON, UTC, london
+from casework.models import Case, CaseEvent, User
+from casework.notify_models import Notification, NotificationPreference, WebhookEndpoint
+
+if TYPE_CHECKING:
+    from casework.runtime import CaseChanged, Casework
+    from casework.uow import UnitOfWork
+
+ACTOR = "system:notifications"
+KINDS = ("referral", "threat_to_life", "advice_given", "information_requested", "sla_warning", "sla_breach",
+         "reopened", "closed")
+ALWAYS_DELIVERED = frozenset({"threat_to_life", "sla_breach"})  # preferences cannot switch these off
+QUIET_HOURS_APPLY = frozenset({"sla_warning"})
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who hears of one kind of news: whole teams of the case's force and named people."""
+
+    kind: str
+    teams: tuple[str, ...] = ()
+    people: tuple[int | None, ...] = ()
+
+
+def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
+    """Write the outbox rows for a change; they commit or roll back with the change itself."""
+    audiences = audiences_for(uow, change, cw)
+    if not audiences:
+        return
+    with uow.session.no_autoflush:  # the changed case is flushed at commit, where conflicts are handled
+        _queue(uow, change, cw, audiences)
+
+
+def audiences_for(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> list[Audience]:
+    """SPEC §5: the people and teams each kind of change concerns, most urgent news first."""
+    case = change.case
+    if change.kind == "sla_warning":
+        if case.assignee_id:
+            return [Audience("sla_warning", people=(case.assignee_id,))]
+        return [Audience("sla_warning", teams=_stage_team(cw, case))]
+    if change.kind == "sla_breach":
+        return [Audience("sla_breach", teams=(*_stage_team(cw, case), "supervisor"))]
+    if change.kind != "transitioned":
+        return []
+    trigger = change.trigger
+    if trigger == "refer" and change.inputs.get("threat_to_life") is True:
+        return [Audience("threat_to_life", teams=("crime_bureau", "supervisor")), Audience("referral", teams=("comms",))]
+    if trigger == "refer":
+        return [Audience("referral", teams=("crime_bureau", "comms"))]
+    if trigger == "give_advice":
+        return [Audience("advice_given", teams=("comms",))]
+    if trigger == "request_information":
+        return [Audience("information_requested", people=(case.referred_by_id,))]
+    if trigger == "reopen":
+        closer = _last_actor(uow, case, to_state="closed")
+        return [Audience("reopened", teams=_stage_team(cw, case), people=(closer,))]
+    if trigger == "close":
+        sender = case.referred_by_id or _last_actor(uow, case, to_state="comms_action", from_state="admin_review")
+        return [Audience("closed", people=(sender,))]
+    return []
+
+
+def _stage_team(cw: Casework, case: Case) -> tuple[str, ...]:
+    owner = cw.workflow.state(case.state).owner_role
+    return (owner,) if owner else ()
+
+
+def _last_actor(uow: UnitOfWork, case: Case, *, to_state: str, from_state: str | None = None) -> int | None:
+    """The user who last moved the case into `to_state` (from the hash-chained history)."""
+    query = (select(User.id).join(CaseEvent, CaseEvent.actor == User.username)
+             .where(CaseEvent.case_id == case.id, CaseEvent.action == "transition", CaseEvent.to_state == to_state))
+    if from_state:
+        query = query.where(CaseEvent.from_state == from_state)
+    with uow.session.no_autoflush:
+        return uow.session.execute(query.order_by(CaseEvent.seq.desc()).limit(1)).scalar_one_or_none()
+
+
+def _queue(uow: UnitOfWork, change: CaseChanged, cw: Casework, audiences: list[Audience]) -> None:
+    """Add one row per recipient and channel (a person hears once per change, of the most urgent news)."""
+    s, case, now = uow.session, change.case, cw.now()  # an SLA catch-up announces changes from the past
+    staff = [u for u in s.execute(select(User).where(User.active.is_(True))).scalars() if case.force in u.forces]
+    by_id = {u.id: u for u in staff}
+    prefs = {(p.user_id, p.kind): p for p in s.execute(select(NotificationPreference).where(
+        NotificationPreference.user_id.in_(list(by_id)))).scalars()} if by_id else {}
+    endpoints = list(s.execute(select(WebhookEndpoint).where(
+        WebhookEndpoint.force == case.force, WebhookEndpoint.active.is_(True))).scalars())
+    seen_users, seen_endpoints = {change.actor.id}, set()
+    for audience in audiences:
+        payload = _payload(change, cw, audience.kind)
+        subject = subject_for(audience.kind, payload)
+        members = [u for u in staff if set(u.roles) & set(audience.teams)]
+        members += [by_id[i] for i in audience.people if i in by_id]
+        for user in members:
+            if user.id in seen_users:
+                continue
+            seen_users.add(user.id)
+            pref = prefs.get((user.id, audience.kind))
+            always = audience.kind in ALWAYS_DELIVERED
+            if always or pref is None or pref.inbox:
+                s.add(_row(audience.kind, case, "inbox", subject, payload, now, recipient_id=user.id))
+            if user.email and (always or pref is None or pref.email):
+                due = quiet_until(now, pref) if pref and audience.kind in QUIET_HOURS_APPLY else None
+                s.add(_row(audience.kind, case, "email", subject, payload, now, due=due, recipient_id=user.id))
+        for endpoint in endpoints:
+            if endpoint.team in audience.teams and endpoint.id not in seen_endpoints:
+                seen_endpoints.add(endpoint.id)
+                s.add(_row(audience.kind, case, "webhook", subject, payload, now, endpoint_id=endpoint.id))
+
+
+def _row(kind: str, case: Case, channel: str, subject: str, payload: dict, now: datetime, *,
+         due: datetime | None = None, **fields) -> Notification:
+    return Notification(delivery_id=uuid.uuid4().hex, kind=kind, case_id=case.id, channel=channel,
+                        subject=subject[:300], payload=payload, next_attempt_at=due or now, created_at=now, **fields)
+
+
+def _payload(change: CaseChanged, cw: Casework, kind: str) -> dict:
+    """Facts about the change, enough to render it later; the comment itself is read at send time."""
+    case, inputs = change.case, change.inputs or {}
+    payload = {"kind": kind, "reference": case.reference, "force": case.force,
+               "force_name": cw.settings.force(case.force).name, "state": case.state,
+               "state_label": cw.workflow.state(case.state).label, "trigger": change.trigger,
+               "actor": change.actor.username, "actor_name": change.actor.display_name or change.actor.username,
+               "at": change.at.astimezone(UTC).isoformat(), "threat_to_life": bool(case.threat_to_life)}
+    if "clock" in inputs:
+        labels = {c.name: c.label for c in cw.workflow.clocks}
+        payload.update(clock=inputs["clock"], clock_label=labels.get(inputs["clock"], inputs["clock"]),
+                       due_at=str(inputs.get("due_at", "")))
+    if change.trigger == "give_advice":
+        payload["outcome"] = inputs.get("outcome")
+    return payload
+
+
+def subject_for(kind: str, p: dict) -> str:
+    """A subject line with the reference and the news, never the comment."""
+    ref = p["reference"]
+    return {
+        "referral": f"{ref}: referred to the Crime Bureau",
+        "threat_to_life": f"URGENT {ref}: threat to life, Crime Bureau advice needed within the hour",
+        "advice_given": f"{ref}: Crime Bureau advice given ({p.get('outcome')})",
+        "information_requested": f"{ref}: the Crime Bureau asks for information",
+        "sla_warning": f"{ref}: {p.get('clock_label')} is due soon",
+        "sla_breach": f"BREACH {ref}: {p.get('clock_label')} target missed",
+        "reopened": f"{ref}: reopened by a supervisor",
+        "closed": f"{ref}: closed by Corporate Communications",
+    }[kind]
+
+
+def quiet_until(now: datetime, pref: NotificationPreference) -> datetime | None:
+    """The end of the recipient's quiet hours if `now` falls inside them (Europe/London), else None."""
+    start, end = pref.quiet_start, pref.quiet_end
+    if start is None or end is None or start == end:
+        return None
+    local = london(now)
+    t = local.time()
+    inside = start <= t < end if start < end else (t >= start or t < end)
+    if not inside:
+        return None
+    day = local.date() + timedelta(days=1) if start > end and t >= start else local.date()
+    return datetime.combine(day, end, tzinfo=LONDON).astimezone(UTC)
+

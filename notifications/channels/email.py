@@ -1,0 +1,93 @@
+"""E-mail over SMTP: multipart text and HTML, a Message-ID that stays the same on every try."""
+from __future__ import annotations
+
+import smtplib
+import ssl
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from notifications.channels import DeliveryFailed, PermanentFailure
+from notifications.config import NotifySettings
+
+
+def message_id(delivery_id: str, domain: str) -> str:
+    """Stable per notification, so a re-send after a crash is recognisable as the same message."""
+    return f"<casework.{delivery_id}@{domain}>"
+
+
+def build_message(settings: NotifySettings, *, delivery_id: str, to: str, subject: str, text: str, html: str,
+                  at: datetime) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = settings.smtp_from
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(at)
+    msg["Message-ID"] = message_id(delivery_id, settings.message_id_domain)
+    msg["X-Casework-Delivery"] = delivery_id
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies, please
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
+    return msg
+
+
+class SmtpSender:
+    """One SMTP connection reused for a batch; dropped after an error and opened again on the next send."""
+
+    def __init__(self, settings: NotifySettings):
+        self.settings = settings
+        self._smtp: smtplib.SMTP | None = None
+        self._unreachable: str | None = None  # once connecting fails, the rest of the batch fails fast
+
+    def send(self, msg: EmailMessage) -> None:
+        try:
+            self._connection().send_message(msg)
+        except smtplib.SMTPRecipientsRefused as exc:
+            self.close()
+            codes = [code for code, _ in exc.recipients.values()]
+            error = PermanentFailure if codes and all(c >= 500 for c in codes) else DeliveryFailed
+            raise error(f"recipient refused: {codes}") from exc
+        except smtplib.SMTPDataError as exc:
+            self.close()  # the message itself was refused: 5xx never succeeds, 4xx may later
+            error = PermanentFailure if exc.smtp_code >= 500 else DeliveryFailed
+            raise error(f"message refused: {exc.smtp_code} {exc.smtp_error!r}") from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()
+            raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._unreachable:
+            raise DeliveryFailed(self._unreachable)
+        if self._smtp is None:
+            try:
+                self._smtp = self._connect()
+            except (smtplib.SMTPException, OSError) as exc:
+                self._unreachable = f"{type(exc).__name__}: {exc}"
+                raise
+        return self._smtp
+
+    def _connect(self) -> smtplib.SMTP:
+        """Open, secure and log in; a failure here means the server cannot be reached this pass."""
+        s = self.settings
+        if s.smtp_security == "tls":
+            smtp = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout,
+                                    context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
+        try:
+            if s.smtp_security == "starttls":
+                smtp.starttls(context=ssl.create_default_context())
+            if s.smtp_user:
+                smtp.login(s.smtp_user, s.smtp_password or "")
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            smtp, self._smtp = self._smtp, None
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()

@@ -1,0 +1,33 @@
+"""The in-app inbox: nothing leaves the database, so a due row is delivered (and audited) at once."""
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from casework.models import Case, User
+from casework.notify_models import Notification
+from casework.outbox import ACTOR
+from casework.runtime import Casework
+
+
+def deliver_due(cw: Casework, limit: int) -> int:
+    """Mark due inbox rows delivered in one short transaction, one audit event each."""
+    now = cw.now()
+    with cw.uow() as uow:
+        rows = uow.session.execute(
+            select(Notification.id, Notification.case_id, Notification.kind, Notification.delivery_id,
+                   User.username, Case.state)
+            .join(User, User.id == Notification.recipient_id).join(Case, Case.id == Notification.case_id)
+            .where(Notification.channel == "inbox", Notification.status == "pending",
+                   Notification.next_attempt_at <= now)
+            .order_by(Notification.id).limit(limit).with_for_update(skip_locked=True, of=Notification)).all()
+        if not rows:
+            return 0
+        uow.session.execute(update(Notification).where(Notification.id.in_([r.id for r in rows]))
+                            .values(status="sent", sent_at=now, attempts=Notification.attempts + 1))
+        for row in rows:
+            uow.record("notification_sent", at=now, actor=ACTOR, role="system", case=row.case_id,
+                       from_state=row.state, to_state=row.state,
+                       data={"notification": row.id, "delivery_id": row.delivery_id, "kind": row.kind,
+                             "channel": "inbox", "to": row.username, "attempt": 1})
+        uow.commit()
+        return len(rows)

@@ -1,0 +1,71 @@
+"""Delivery settings: defaults in code, overrides from CASEWORK_* environment variables."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from email.utils import parseaddr
+
+from casework.errors import ValidationError
+
+SECURITY = ("none", "starttls", "tls")
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_security: str = "none"  # none | starttls | tls (implicit TLS, usually port 465)
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "casework <casework@localhost>"
+    smtp_timeout: float = 10.0
+    message_id_domain: str = "casework.localhost"
+    base_url: str = "http://127.0.0.1:5000"
+    webhook_timeout: float = 10.0
+    max_attempts: int = 8
+    backoff_base: float = 30.0  # seconds before the first retry (half of it plus jitter)
+    backoff_cap: float = 3600.0
+    lease: float = 300.0  # seconds a claimed row stays hidden from other dispatchers while it is sent
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "NotifySettings":
+        env = os.environ if env is None else env
+        values: dict = {}
+        text = {"smtp_host": "CASEWORK_SMTP_HOST", "smtp_user": "CASEWORK_SMTP_USER",
+                "smtp_password": "CASEWORK_SMTP_PASSWORD", "smtp_from": "CASEWORK_SMTP_FROM",
+                "smtp_security": "CASEWORK_SMTP_SECURITY", "message_id_domain": "CASEWORK_MESSAGE_ID_DOMAIN",
+                "base_url": "CASEWORK_BASE_URL"}
+        numbers = {"smtp_port": ("CASEWORK_SMTP_PORT", int), "smtp_timeout": ("CASEWORK_SMTP_TIMEOUT", float),
+                   "webhook_timeout": ("CASEWORK_WEBHOOK_TIMEOUT", float),
+                   "max_attempts": ("CASEWORK_NOTIFY_MAX_ATTEMPTS", int)}
+        for name, var in text.items():
+            if env.get(var):
+                values[name] = env[var]
+        errors = {}
+        for name, (var, kind) in numbers.items():
+            if env.get(var):
+                try:
+                    values[name] = kind(env[var])
+                except ValueError:
+                    errors[var] = f"must be a {kind.__name__}"
+        if "message_id_domain" not in values and "smtp_from" in values:
+            domain = parseaddr(values["smtp_from"])[1].rpartition("@")[2]
+            if domain:
+                values["message_id_domain"] = domain
+        if errors:
+            raise ValidationError(errors)
+        return replace(cls(), **values, **overrides).checked()
+
+    def checked(self) -> "NotifySettings":
+        errors = {}
+        if self.smtp_security not in SECURITY:
+            errors["CASEWORK_SMTP_SECURITY"] = f"choose from {', '.join(SECURITY)}"
+        if not 0 < self.smtp_port < 65536:
+            errors["CASEWORK_SMTP_PORT"] = "a port number"
+        if self.max_attempts < 1:
+            errors["CASEWORK_NOTIFY_MAX_ATTEMPTS"] = "at least 1"
+        if not self.base_url.startswith(("http://", "https://")):
+            errors["CASEWORK_BASE_URL"] = "an http(s) URL"
+        if errors:
+            raise ValidationError(errors)
+        return self

@@ -1,0 +1,43 @@
+"""Rendering at send time from the case as it is now (redactions included), never from stored text."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from casework.clock import london
+from casework.models import Case, Comment, User
+from casework.notify_models import Notification
+
+env = Environment(loader=PackageLoader("notifications", "templates"), autoescape=select_autoescape(["html", "xml"]),
+                  undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+env.filters["london"] = lambda value: london(datetime.fromisoformat(value)).strftime("%d %b %Y %H:%M %Z") if value else "-"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def case_url(base_url: str, reference: str) -> str:
+    return f"{base_url.rstrip('/')}/cases/{reference}"
+
+
+def context(n: Notification, case: Case, comment: Comment | None, recipient: User | None, base_url: str) -> dict:
+    """What a template may use: the stored facts, and the case and comment read now."""
+    redacted = comment is None or comment.redacted_at is not None or comment.text is None
+    return {
+        "n": n.payload, "subject": n.subject, "url": case_url(base_url, case.reference),
+        "recipient": recipient.display_name if recipient else None,
+        "case": {"reference": case.reference, "platform": case.platform, "channel": case.channel,
+                 "state": case.state, "stage_inputs": case.stage_inputs or {}},
+        "comment": None if redacted else {"text": comment.text, "author": comment.author_handle},
+    }
+
+
+def render(n: Notification, ctx: dict) -> Rendered:
+    return Rendered(n.subject, env.get_template(f"{n.kind}.txt").render(ctx),
+                    env.get_template(f"{n.kind}.html").render(ctx))

@@ -1,0 +1,66 @@
+"""The in-app inbox (`/inbox`) with the unread count in every page header, and supervisors' dead letters."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.exc import SQLAlchemyError
+
+from casework import notify_service
+from casework.queries import users_by_id
+from web.extensions import casework
+
+bp = Blueprint("inbox", __name__)
+log = logging.getLogger(__name__)
+
+
+@bp.app_context_processor
+def unread():
+    """`unread_count` for the page header; an error page must still render if the database is down."""
+    if not current_user.is_authenticated:
+        return {"unread_count": 0}
+    try:
+        return {"unread_count": notify_service.unread_count(casework(), current_user.actor)}
+    except SQLAlchemyError:
+        log.exception("could not count unread notifications")
+        return {"unread_count": 0}
+
+
+@bp.get("/inbox")
+@login_required
+def index():
+    items = notify_service.inbox(casework(), current_user.actor)
+    return render_template("inbox.html", items=items)
+
+
+@bp.post("/inbox/<int:notification_id>/read")
+@login_required
+def mark_read(notification_id: int):
+    notify_service.mark_read(casework(), current_user.actor, notification_id)
+    return redirect(url_for("inbox.index"))
+
+
+@bp.post("/inbox/read")
+@login_required
+def mark_all_read():
+    count = notify_service.mark_read(casework(), current_user.actor)
+    flash(f"{count} notification{'s' if count != 1 else ''} marked read.", "info")
+    return redirect(url_for("inbox.index"))
+
+
+@bp.get("/inbox/failed")
+@login_required
+def failed():
+    """Notifications that could not be delivered, for the supervisors of their forces."""
+    rows = notify_service.dead_letters(casework(), current_user.actor)
+    names = users_by_id(casework(), (n.recipient_id for n in rows))
+    return render_template("dead_letters.html", rows=rows, names=names)
+
+
+@bp.post("/inbox/failed/<int:notification_id>/retry")
+@login_required
+def retry(notification_id: int):
+    notify_service.retry_as(casework(), current_user.actor, notification_id)
+    flash(f"Notification {notification_id} will be sent again.", "info")
+    return redirect(url_for("inbox.failed"))
