@@ -98,7 +98,7 @@ def timed_verify(cw, typed: bool = False) -> tuple[audit.Verification, float]:
         start = time.perf_counter()
         if typed:
             head_seq, head_hash = uow.session.execute(text("SELECT seq, hash FROM chain_head")).one()
-            result = audit._verify_typed(uow.session, head_seq, head_hash, 20_000)
+            result = audit._verify_typed(uow.session, head_seq, head_hash, 20_000, (1, audit.GENESIS, head_seq == 0))
         else:
             result = audit.verify(uow.session)
         return result, time.perf_counter() - start

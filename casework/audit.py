@@ -10,6 +10,7 @@ import orjson
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from casework import audit_scan
 from casework.clock import UTC
 from casework.models import CaseEvent, ChainHead
 
@@ -96,55 +97,48 @@ _VERIFY_COLUMNS = (_events.c.id, _events.c.seq, _events.c.case_id, _events.c.at,
                    _events.c.action, _events.c.from_state, _events.c.to_state, _events.c.data,
                    _events.c.data_digest, _events.c.prev_hash, _events.c.hash)
 
-# The fast path reads raw driver values: the time already in the hashed form, the data as JSON text.
-_RAW_STAMP = {
-    "sqlite": "replace(at, ' ', 'T') || 'Z'",  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC)
-    "postgresql": "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
-}
-_RAW_DATA = {"sqlite": "data", "postgresql": "data::text"}
-
-
 def verify(session: Session, batch: int = 20_000) -> Verification:
     """Walk the chain in order; name the first event whose sequence, link, data or hash is wrong.
 
-    Each event is checked on raw column values (no ORM rows, no datetime objects); an event that
-    fails that quick check is examined again through the typed columns, which names the problem
-    (or clears a false alarm, e.g. a time stored in another text format).
+    Events are checked on raw column values (`audit_scan`); the first that fails that quick check is
+    examined through the typed columns, which names the problem, or clears a false alarm (say, a time
+    stored in another text format), after which the walk goes on over typed rows.
     """
     head_seq, head_hash = session.execute(select(_head.c.seq, _head.c.hash).where(_head.c.id == 1)).one()
-    dialect = session.get_bind().dialect.name
-    if dialect not in _RAW_STAMP:
-        return _verify_typed(session, head_seq, head_hash, batch)
-    sql = (f"SELECT seq, case_id, {_RAW_STAMP[dialect]}, actor, role, action, from_state, to_state, "
-           f"{_RAW_DATA[dialect]}, data_digest, hash FROM case_events ORDER BY seq")
+    prev, expected_seq, head_seen = GENESIS, 1, head_seq == 0
+    if session.get_bind().dialect.name not in audit_scan.SUPPORTED:
+        return _verify_typed(session, head_seq, head_hash, batch, (expected_seq, prev, head_seen))
     sha, dumps, loads, sort = hashlib.sha256, orjson.dumps, orjson.loads, orjson.OPT_SORT_KEYS
-    prev, expected_seq, head_seen = GENESIS, 1, head_seq == 0
-    result = session.connection().execution_options(stream_results=True, yield_per=batch).exec_driver_sql(sql)
+    suspect = None
+    rows = audit_scan.raw_rows(session, expected_seq, batch)
     try:
-        for rows in result.partitions():
-            for seq, case_id, stamp, actor, role, action, from_state, to_state, data, data_digest, this in rows:
-                link = prev.encode()
-                try:
-                    fine = (seq == expected_seq
-                            and sha(dumps(loads(data), option=sort)).hexdigest() == data_digest
-                            and sha(link + b"\n" + dumps([seq, case_id, stamp, actor, role, action, from_state,
-                                                          to_state, data_digest])).hexdigest() == this)
-                except orjson.JSONDecodeError:
-                    fine = False
-                if not fine and (bad := _examine(session, seq, prev, expected_seq, expected_seq - 1)):
-                    return bad
-                if seq == head_seq:
-                    head_seen = this == head_hash
-                prev, expected_seq = this, seq + 1
+        for seq, case_id, stamp, actor, role, action, from_state, to_state, data, data_digest, this in rows:
+            try:
+                fine = (seq == expected_seq
+                        and sha(dumps(loads(data), option=sort)).hexdigest() == data_digest
+                        and sha(prev.encode() + b"\n" + dumps([seq, case_id, stamp, actor, role, action, from_state,
+                                                               to_state, data_digest])).hexdigest() == this)
+            except orjson.JSONDecodeError:
+                fine = False
+            if not fine:
+                suspect = seq
+                break
+            if seq == head_seq:
+                head_seen = this == head_hash
+            prev, expected_seq = this, seq + 1
     finally:
-        result.close()  # a server-side cursor on PostgreSQL must not outlive an early return
-    return _against_head(expected_seq - 1, prev, head_seq, head_hash, head_seen)
+        rows.close()
+    if suspect is None:
+        return _against_head(expected_seq - 1, prev, head_seq, head_hash, head_seen)
+    return _verify_typed(session, head_seq, head_hash, batch, (expected_seq, prev, head_seen))
 
 
-def _verify_typed(session: Session, head_seq: int, head_hash: str, batch: int) -> Verification:
-    """The plain walk over typed rows, for a database without a fast path."""
-    prev, expected_seq, head_seen = GENESIS, 1, head_seq == 0
-    result = session.execute(select(*_VERIFY_COLUMNS).order_by(_events.c.seq).execution_options(yield_per=batch))
+def _verify_typed(session: Session, head_seq: int, head_hash: str, batch: int,
+                  start: tuple[int, str, bool]) -> Verification:
+    """The plain walk over typed rows from `start` (expected seq, previous hash, head seen)."""
+    expected_seq, prev, head_seen = start
+    result = session.execute(select(*_VERIFY_COLUMNS).where(_events.c.seq >= expected_seq)
+                             .order_by(_events.c.seq).execution_options(yield_per=batch))
     try:
         for row in result:
             if problem := _problem(row, prev, expected_seq):
@@ -153,15 +147,8 @@ def _verify_typed(session: Session, head_seq: int, head_hash: str, batch: int) -
                 head_seen = row.hash == head_hash
             prev, expected_seq = row.hash, row.seq + 1
     finally:
-        result.close()
+        result.close()  # a server-side cursor on PostgreSQL must not outlive an early return
     return _against_head(expected_seq - 1, prev, head_seq, head_hash, head_seen)
-
-
-def _examine(session: Session, seq: int, prev: str, expected_seq: int, count: int) -> Verification | None:
-    row = session.execute(select(*_VERIFY_COLUMNS).where(_events.c.seq == seq)).one()
-    if problem := _problem(row, prev, expected_seq):
-        return Verification(False, count, prev, row.seq, row.id, problem)
-    return None
 
 
 def _against_head(count: int, last_hash: str, head_seq: int, head_hash: str, head_seen: bool) -> Verification:

@@ -1,0 +1,44 @@
+"""The fast verify agrees with the typed walk: a quick-check miss is re-examined, never trusted blindly."""
+import pytest
+from sqlalchemy import text
+
+from casework import audit
+
+
+def verify(cw):
+    with cw.reader() as uow:
+        return audit.verify(uow.session)
+
+
+def test_a_time_stored_in_another_text_form_is_a_false_alarm_not_a_break(sqlite_url, clock):
+    from casework.config import Settings
+    from casework.runtime import bootstrap
+    from tests.factories import Factory
+
+    cw = bootstrap(Settings(database_url=sqlite_url), clock=clock)
+    try:
+        Factory(cw).case("closed")
+        with cw.engine.begin() as connection:  # the same instant, without the microseconds
+            connection.exec_driver_sql("DROP TRIGGER case_events_no_update")
+            connection.execute(text("UPDATE case_events SET at = substr(at, 1, 19) WHERE seq = 2"))
+        with cw.engine.connect() as connection:
+            events = connection.execute(text("SELECT count(*) FROM case_events")).scalar_one()
+        result = verify(cw)
+        assert result.ok and result.count == events
+    finally:
+        cw.engine.dispose()
+
+
+@pytest.mark.parametrize("seq", [1, 3])
+def test_after_a_problem_the_connection_is_still_usable(cw, make, seq):
+    make.case("closed")
+    with cw.engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("DROP TRIGGER case_events_no_update")
+        else:
+            connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        connection.execute(text(f"UPDATE case_events SET action = 'forged' WHERE seq = {seq}"))
+    with cw.reader() as uow:
+        result = audit.verify(uow.session)
+        assert not result.ok and result.first_bad_seq == seq
+        assert uow.session.execute(text("SELECT count(*) FROM case_events")).scalar_one() > seq
