@@ -1,2 +1,3 @@
 """Imports every module that declares tables, so SQLModel.metadata is complete for Alembic and tests."""
 import casework.models  # noqa: F401
+import casework.tokens  # noqa: F401
