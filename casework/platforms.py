@@ -47,7 +47,7 @@ class _Reader:
         self.platform = platform
 
     def fail(self, path: str, problem: str):
-        raise ValidationError({"payload": f"{self.platform} payload: {path}: {problem}"})
+        raise ValidationError({"payload": f"{path}: {problem}"}, f"{self.platform} payload: {path}: {problem}")
 
     def get(self, obj: Any, path: str, key: str, kind: type | tuple, required: bool = True):
         if not isinstance(obj, dict):
