@@ -208,7 +208,12 @@ def _query(link: str) -> dict:
     return parse_qs(query)
 
 
-@pytest.mark.parametrize("query", ["state=limbo", "page=0", "page=x", "per_page=1000", "assignee=nobody"])
+def test_an_unknown_assignee_matches_nothing(client, make, bearer):
+    make.case()
+    assert client.get("/api/v1/cases?assignee=nobody", headers=bearer("admin")).get_json()["total"] == 0
+
+
+@pytest.mark.parametrize("query", ["state=limbo", "page=0", "page=x", "per_page=1000"])
 def test_bad_list_parameters_get_422(client, bearer, query):
     response = client.get(f"/api/v1/cases?{query}", headers=bearer("admin"))
     assert response.status_code == 422 and response.content_type == "application/problem+json"

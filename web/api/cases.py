@@ -61,7 +61,7 @@ def _assignee_id(value: str | None) -> int | None:
     try:
         return get_user(casework(), value).id
     except UserNotFound:
-        raise ValidationError({"assignee": f"no user {value!r} (use a username, 'me' or 'none')"}) from None
+        return -1  # like an unknown force: a filter that nothing matches
 
 
 def _page_link(number: int, per_page: int) -> str:
@@ -92,6 +92,8 @@ def post_transition(reference: str):
         inputs = {}
     if not isinstance(inputs, dict):
         errors["inputs"] = "must be an object of input names to values"
+    if isinstance(version, float) and version.is_integer():  # JSON has numbers, not ints: 3.0 is 3
+        version = int(version)
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         errors["version"] = "required: the case's version as you loaded it (a whole number from 1)"
     if errors:

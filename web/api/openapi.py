@@ -6,7 +6,7 @@ from flask import jsonify
 from casework.intake import MAX_TEXT
 from casework.queries import MAX_PAGE
 from web.api import bp
-from web.api.schemas import input_schema
+from web.api.schemas import NOT_BLANK, SPACE, input_schema
 from web.extensions import casework
 from workflows.a017 import PLATFORMS
 from workflows.spec import Workflow
@@ -56,13 +56,13 @@ def _problem_schema() -> dict:
 
 def _flag_request(forces: list[str]) -> dict:
     def text(limit: int) -> dict:
-        return {"type": "string", "minLength": 1, "maxLength": limit, "pattern": r"\S"}
+        return {"type": "string", "minLength": 1, "maxLength": limit, "pattern": NOT_BLANK}
     return {
         "type": "object", "additionalProperties": False,
         "required": ["force", "platform", "channel", "external_id", "permalink", "text", "reason"],
         "properties": {
             "force": {"type": "string", "enum": forces}, "platform": {"type": "string", "enum": list(PLATFORMS)},
-            "channel": text(200), "external_id": {"type": "string", "pattern": r"^\S{1,200}$", "maxLength": 200},
+            "channel": text(200), "external_id": {"type": "string", "pattern": f"^[^{SPACE}]{{1,200}}$", "maxLength": 200},
             "permalink": {"type": "string", "format": "uri", "pattern": r"^https?://[^\s/]+[^\s]*$", "maxLength": 2048},
             "text": text(MAX_TEXT), "reason": text(2000), "author_handle": text(200), "author_name": text(200),
             "author_id": text(200), "posted_at": {"type": "string", "format": "date-time"},

@@ -4,6 +4,9 @@ from __future__ import annotations
 from workflows.spec import GuardContext, Input, TransitionSpec
 
 REFERENCE_PATTERN = "^[A-Za-z0-9][A-Za-z0-9/_.-]{1,39}$"
+# Python's idea of white space (str.isspace), spelled out: ECMA regexes, which schema tools use, differ on \x1c-\x1f and \x85.
+SPACE = "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+NOT_BLANK = f"[^{SPACE}]"
 
 
 def input_schema(spec: TransitionSpec, ctx: GuardContext | None = None) -> dict:
@@ -25,7 +28,7 @@ def input_schema(spec: TransitionSpec, ctx: GuardContext | None = None) -> dict:
 def _property(item: Input, ctx: GuardContext | None) -> dict:
     described = {"title": item.label, **({"description": item.help} if item.help else {})}
     if item.kind == "text":
-        return {**described, "type": "string", "minLength": 1, "maxLength": item.max_length, "pattern": "\\S"}
+        return {**described, "type": "string", "minLength": 1, "maxLength": item.max_length, "pattern": NOT_BLANK}
     if item.kind == "reference":
         return {**described, "type": "string", "pattern": REFERENCE_PATTERN}
     if item.kind == "bool":
