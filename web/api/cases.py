@@ -41,7 +41,8 @@ def list_cases():
 
 
 def _summary(case) -> dict:
-    return serialize.case_summary(case, queries.users_by_id(casework(), [case.assignee_id]).get(case.assignee_id))
+    assignee = queries.users_by_id(casework(), [case.assignee_id]).get(case.assignee_id) if case.assignee_id else None
+    return serialize.case_summary(case, assignee)
 
 
 def _int_arg(name: str, default: int) -> int:
