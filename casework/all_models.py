@@ -1,3 +1,4 @@
 """Imports every module that declares tables, so SQLModel.metadata is complete for Alembic and tests."""
 import casework.models  # noqa: F401
+import casework.sla.models  # noqa: F401
 import casework.tokens  # noqa: F401
