@@ -97,11 +97,11 @@ def _jsonl(source: _Source, on_error: OnError) -> Iterator[tuple[int, object]]:
 
 def _csv(source: _Source, on_error: OnError) -> Iterator[tuple[int, object]]:
     """CSV records (quoted newlines allowed) as dicts of their non-empty cells, numbered by first line."""
-    numbers: list[int] = []
+    last = [0]  # the number of the last physical line the CSV reader consumed
 
     def text_lines():
         for number, raw in source.lines():
-            numbers.append(number)
+            last[0] = number
             if raw is None:
                 on_error(number, f"line longer than {MAX_LINE} bytes")
                 continue
@@ -117,9 +117,9 @@ def _csv(source: _Source, on_error: OnError) -> Iterator[tuple[int, object]]:
             return
         except csv.Error as exc:
             on_error(start, f"not valid CSV: {exc}")
-            start = (numbers[-1] if numbers else start) + 1
+            start = last[0] + 1
             continue
-        first, start = start, (numbers[-1] if numbers else start) + 1
+        first, start = start, last[0] + 1
         if _has_bad_bytes(row):
             on_error(first, "not valid UTF-8")
             continue

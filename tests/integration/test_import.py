@@ -135,3 +135,13 @@ def test_the_importer_reads_a_line_at_a_time(cw, make, tmp_path):
         f.write(json.dumps(good(1)).encode() + b"\n")
     report, errors = run(cw, make, path, "jsonl")
     assert report.created == 1 and errors == [(1, f"line longer than {importer.MAX_LINE} bytes")]
+
+
+def test_a_broken_csv_quote_is_reported_and_the_next_record_still_imports(cw, make, tmp_path):
+    path = tmp_path / "flags.csv"
+    path.write_text("force,platform,channel,external_id,permalink,text,reason\n"
+                    'warwickshire,x,@W,q-1,https://x.com/a/status/1,"bad "quote" here,race\n'
+                    "warwickshire,x,@W,q-2,https://x.com/a/status/2,fine,race\n")
+    report, errors = run(cw, make, path, "csv")
+    assert [n for n, _ in errors] == [2] and "not valid CSV" in errors[0][1]
+    assert report.created == 1
