@@ -2,3 +2,4 @@
 import casework.models  # noqa: F401
 import casework.sla.models  # noqa: F401
 import casework.notify_models  # noqa: F401
+import casework.tokens  # noqa: F401

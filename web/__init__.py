@@ -43,9 +43,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from web import api
+    from web.api import webhooks
     from web.views import auth, inbox
 
-    for module in (auth, inbox):
+    for module in (auth, inbox, api, webhooks):
         app.register_blueprint(module.bp)
 
     @app.get("/")
