@@ -1,2 +1,4 @@
 """Imports every module that declares tables, so SQLModel.metadata is complete for Alembic and tests."""
 import casework.models  # noqa: F401
+import casework.queue  # noqa: F401  (the queue index on cases)
+import casework.signin  # noqa: F401
