@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
+from casework import case_rows
 from casework.actors import Actor
 from casework.errors import (CaseNotFound, CaseworkError, ConcurrentUpdate, PermissionDenied,
                              TransitionNotAllowed, ValidationError)
@@ -19,12 +19,12 @@ from workflows.spec import GuardContext, TransitionSpec, clean_inputs
 MAX_COMMENT = 10_000
 
 
-def guard_context(cw: Casework, actor: Actor, case: Case, inputs: dict | None = None) -> GuardContext:
+def guard_context(cw: Casework, actor: Actor, case, inputs: dict | None = None) -> GuardContext:
     return GuardContext(case=case, actor_id=actor.id, actor_roles=actor.roles,
                         force_nchi_enabled=cw.settings.force(case.force).nchi_enabled, inputs=inputs)
 
 
-def available_transitions(cw: Casework, actor: Actor, case: Case) -> list[TransitionSpec]:
+def available_transitions(cw: Casework, actor: Actor, case) -> list[TransitionSpec]:
     """The triggers this actor may use on this case now (guards included, inputs not yet given)."""
     if not actor.in_force(case.force):
         return []
@@ -38,13 +38,17 @@ def _load(uow: UnitOfWork, reference: str) -> Case:
     return case
 
 
-def _check_force(actor: Actor, case: Case) -> None:
+def _load_record(uow: UnitOfWork, reference: str) -> case_rows.CaseRecord:
+    return case_rows.load(uow.session.connection(), reference)
+
+
+def _check_force(actor: Actor, case) -> None:
     if not actor.in_force(case.force):
         raise PermissionDenied(f"case {case.reference} belongs to {case.force}; you act for "
                                f"{', '.join(sorted(actor.forces)) or 'no force'}")
 
 
-def _check_version(case: Case, expected_version: int | None) -> None:
+def _check_version(case, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != case.version:
         raise ConcurrentUpdate(
             f"case {case.reference} changed since you loaded it (you had version {expected_version}, "
@@ -54,7 +58,7 @@ def _check_version(case: Case, expected_version: int | None) -> None:
 
 @dataclass(frozen=True)
 class Outcome:
-    case: Case
+    case: case_rows.CaseRecord
     trigger: str
     source: str
     dest: str
@@ -67,7 +71,7 @@ def apply_trigger(cw: Casework, actor: Actor, reference: str, trigger: str, inpu
     seen = None
     try:
         with cw.uow() as uow:
-            case = _load(uow, reference)
+            case = _load_record(uow, reference)
             seen = (case.id, case.state)
             _check_force(actor, case)
             _check_version(case, expected_version)
@@ -84,14 +88,11 @@ def apply_trigger(cw: Casework, actor: Actor, reference: str, trigger: str, inpu
             role = actor.role_for(spec.roles)
             cw.flow.fire(Action(case, trigger, actor.id, clean, now), guard_context(cw, actor, case, clean))
             case.updated_at = now
+            case_rows.save(uow.session.connection(), case)
             uow.record("transition", at=now, actor=actor.username, role=role, case=case, from_state=source,
                        to_state=case.state, data={"trigger": trigger, "inputs": clean})
             cw.publish(uow, CaseChanged("transitioned", case, actor, now, trigger, source, case.state, clean))
-            try:
-                uow.commit()
-            except StaleDataError:
-                raise ConcurrentUpdate(f"case {reference} changed while you were acting on it; reload it and try again",
-                                       details={"state": source}) from None
+            uow.commit()
             return Outcome(case, trigger, source, case.state)
     except CaseworkError as exc:
         record_refusal(cw, actor, trigger, exc, case=seen, detail={"reference": reference[:40]})
@@ -99,12 +100,12 @@ def apply_trigger(cw: Casework, actor: Actor, reference: str, trigger: str, inpu
 
 
 def assign(cw: Casework, actor: Actor, reference: str, assignee: str | None,
-           expected_version: int | None = None) -> Case:
+           expected_version: int | None = None) -> case_rows.CaseRecord:
     """Give the case to a member of the team that owns its stage (or take it off them)."""
     seen = None
     try:
         with cw.uow() as uow:
-            case = _load(uow, reference)
+            case = _load_record(uow, reference)
             seen = (case.id, case.state)
             _check_force(actor, case)
             owner = cw.workflow.state(case.state).owner_role
@@ -123,14 +124,12 @@ def assign(cw: Casework, actor: Actor, reference: str, assignee: str | None,
             now, before = cw.now(), case.assignee_id
             case.assignee_id = user.id if user else None
             case.updated_at = now
+            case_rows.save(uow.session.connection(), case)
             uow.record("assigned", at=now, actor=actor.username, role=actor.role_for({owner, "supervisor"}),
                        case=case, from_state=case.state, to_state=case.state,
                        data={"assignee": user.username if user else None, "previous_assignee_id": before})
             cw.publish(uow, CaseChanged("assigned", case, actor, now))
-            try:
-                uow.commit()
-            except StaleDataError:
-                raise ConcurrentUpdate(f"case {reference} changed while you were assigning it") from None
+            uow.commit()
             return case
     except CaseworkError as exc:
         record_refusal(cw, actor, "assign", exc, case=seen, detail={"reference": reference[:40]})

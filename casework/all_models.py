@@ -2,3 +2,4 @@
 import casework.models  # noqa: F401
 import casework.queue  # noqa: F401  (the queue index on cases)
 import casework.signin  # noqa: F401
+import casework.sla.models  # noqa: F401

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Iterable
 
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from casework.clock import UTC
@@ -16,6 +16,9 @@ from casework.models import CaseEvent, ChainHead
 GENESIS = "0" * 64
 _events = CaseEvent.__table__
 _head = ChainHead.__table__
+_LOCK_HEAD = select(_head.c.seq, _head.c.hash).where(_head.c.id == 1).with_for_update()
+_INSERT_EVENTS = insert(_events)
+_MOVE_HEAD = update(_head).where(_head.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
 
 
 def canonical(value: Any) -> bytes:
@@ -55,8 +58,9 @@ def append(session: Session, new_events: Iterable[NewEvent]) -> list[dict]:
     new_events = list(new_events)
     if not new_events:
         return []
+    connection = session.connection()
     # FOR UPDATE serialises appenders on PostgreSQL; SQLite's BEGIN IMMEDIATE already has.
-    seq, prev = session.execute(select(_head.c.seq, _head.c.hash).where(_head.c.id == 1).with_for_update()).one()
+    seq, prev = connection.execute(_LOCK_HEAD).one()
     rows = []
     for event in new_events:
         seq += 1
@@ -68,8 +72,8 @@ def append(session: Session, new_events: Iterable[NewEvent]) -> list[dict]:
                          action=event.action, from_state=event.from_state, to_state=event.to_state,
                          data=data, data_digest=data_digest, prev_hash=prev, hash=this))
         prev = this
-    session.execute(insert(_events), rows)
-    session.execute(update(_head).where(_head.c.id == 1).values(seq=seq, hash=prev))
+    connection.execute(_INSERT_EVENTS, rows)
+    connection.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev})
     return rows
 
 

@@ -1,11 +1,12 @@
 """Intake: validate a flagged comment, fix its evidence digest, and open a case or re-flag one."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from casework import audit
@@ -40,9 +41,12 @@ class FlagInput:
 
     def captured(self) -> dict:
         """The comment as captured, in the form its evidence digest is computed over."""
-        data = {k: v for k, v in asdict(self).items() if k not in {"reason", "detected_by", "force"}}
-        data["posted_at"] = self.posted_at.astimezone(UTC).isoformat() if self.posted_at else None
-        return data
+        return {
+            "platform": self.platform, "channel": self.channel, "external_id": self.external_id,
+            "permalink": self.permalink, "text": self.text, "author_handle": self.author_handle,
+            "author_name": self.author_name, "author_id": self.author_id,
+            "posted_at": self.posted_at.astimezone(UTC).isoformat() if self.posted_at else None,
+        }
 
     @property
     def author_key(self) -> str | None:
@@ -52,7 +56,9 @@ class FlagInput:
 
 @dataclass(frozen=True)
 class FlagResult:
-    case: Case
+    """`case` is the case row as stored (read-only; attributes named as Case's columns)."""
+
+    case: Any
     created: bool
 
 
@@ -166,13 +172,21 @@ def flag_comment(cw: Casework, actor: Actor, payload: dict) -> FlagResult:
         raise
 
 
+_cases, _comments = Case.__table__, Comment.__table__
+_FIND = select(_cases).where(_cases.c.force == bindparam("force"), _cases.c.platform == bindparam("platform"),
+                             _cases.c.external_id == bindparam("external_id"))
+_INSERT_CASE = insert(_cases).returning(*_cases.c)
+_INSERT_COMMENT = insert(_comments)
+
+
 def _open_or_reflag(cw: Casework, actor: Actor, flag: FlagInput) -> FlagResult:
+    # Intake is the hottest write path, so it uses prepared Core statements rather than ORM objects.
     now = cw.now()
     role = actor.role_for(FLAGGING_ROLES)
     with cw.uow() as uow:
-        existing = uow.session.execute(select(Case).where(
-            Case.force == flag.force, Case.platform == flag.platform, Case.external_id == flag.external_id)
-        ).scalar_one_or_none()
+        connection = uow.session.connection()
+        key = {"force": flag.force, "platform": flag.platform, "external_id": flag.external_id}
+        existing = connection.execute(_FIND, key).one_or_none()
         if existing is not None:
             uow.record("reflagged", at=now, actor=actor.username, role=role, case=existing,
                        from_state=existing.state, to_state=existing.state,
@@ -183,17 +197,16 @@ def _open_or_reflag(cw: Casework, actor: Actor, flag: FlagInput) -> FlagResult:
         captured = flag.captured()
         evidence = audit.digest(captured)
         force = cw.settings.force(flag.force)
-        case = Case(
-            reference=next_reference(uow.session, force.code, force.prefix, now.astimezone(LONDON).year),
-            force=flag.force, platform=flag.platform, channel=flag.channel, external_id=flag.external_id,
-            permalink=flag.permalink, author_key=flag.author_key, posted_at=flag.posted_at, detected_at=now,
-            detected_by=flag.detected_by or actor.username, flag_reason=flag.reason, evidence_digest=evidence,
-            state=cw.workflow.initial, updated_at=now,
-        )
-        uow.session.add(case)
-        uow.session.flush()
-        uow.session.add(Comment(case_id=case.id, author_id=flag.author_id, author_handle=flag.author_handle,
-                                author_name=flag.author_name, text=flag.text, captured=captured, digest=evidence))
+        case = connection.execute(_INSERT_CASE, {
+            **key, "reference": next_reference(uow.session, force.code, force.prefix, now.astimezone(LONDON).year),
+            "channel": flag.channel, "permalink": flag.permalink, "author_key": flag.author_key,
+            "posted_at": flag.posted_at, "detected_at": now, "detected_by": flag.detected_by or actor.username,
+            "flag_reason": flag.reason, "evidence_digest": evidence, "state": cw.workflow.initial, "version": 1,
+            "threat_to_life": False, "stage_inputs": {}, "updated_at": now,
+        }).one()
+        connection.execute(_INSERT_COMMENT, {
+            "case_id": case.id, "author_id": flag.author_id, "author_handle": flag.author_handle,
+            "author_name": flag.author_name, "text": flag.text, "captured": captured, "digest": evidence})
         uow.record("flagged", at=now, actor=actor.username, role=role, case=case, to_state=case.state,
                    data={"reference": case.reference, "force": case.force, "platform": case.platform,
                          "external_id": case.external_id, "evidence_digest": evidence,

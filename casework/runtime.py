@@ -67,11 +67,13 @@ class Casework:
 def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
               engine: Engine | None = None) -> Casework:
     """Wire the core once per process (or per test)."""
+    from casework.sla.clocks import ClockKeeper  # imported here: the SLA modules import this one
+
     settings = settings or Settings.from_env()
     return Casework(
         settings=settings,
         engine=engine or make_engine(settings.database_url),
         clock=clock or SystemClock(),
         flow=WorkflowEngine(A017),
-        handlers=[],
+        handlers=[ClockKeeper(settings, A017).on_case_changed],
     )

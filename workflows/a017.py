@@ -122,11 +122,11 @@ A017 = Workflow(
         ClockSpec("review_started", "Review started", ("intake",), ("leave:detected",), timedelta(hours=1)),
         ClockSpec("review_decision", "Review decision", ("enter:admin_review",), ("leave:admin_review",),
                   timedelta(hours=4)),
-        ClockSpec("crime_recording_decision", "Crime-recording decision", ("intake",),
+        ClockSpec("crime_recording_decision", "Crime-recording decision", ("intake", "trigger:reopen"),
                   ("trigger:give_advice", "trigger:dismiss", "trigger:moderate"), timedelta(hours=24),
                   threat_to_life_target=timedelta(hours=1)),
         ClockSpec("comms_action", "Comms action", ("enter:comms_action",), ("trigger:close",),
                   timedelta(days=2), calendar="office_hours"),
-        ClockSpec("end_to_end", "End to end", ("intake",), ("enter:closed",), timedelta(days=5)),
+        ClockSpec("end_to_end", "End to end", ("intake", "trigger:reopen"), ("enter:closed",), timedelta(days=5)),
     ),
 )

@@ -105,7 +105,7 @@ class ClockSpec:
 
     name: str
     label: str
-    starts_on: tuple[str, ...]  # "intake" or "enter:<state>"
+    starts_on: tuple[str, ...]  # "intake", "enter:<state>" or "trigger:<name>"
     stops_on: tuple[str, ...]  # "leave:<state>", "trigger:<name>" or "enter:<state>"
     target: timedelta
     calendar: str = "24x7"

@@ -1,0 +1,34 @@
+"""Helpers shared by the benchmarks: a fresh migrated SQLite runtime, timing, peak memory."""
+from __future__ import annotations
+
+import resource
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from casework.config import Settings
+from casework.runtime import Casework, bootstrap
+from casework.schema import migrate
+
+
+def fresh_runtime(directory: str | None = None, name: str = "bench.db") -> Casework:
+    folder = Path(directory or tempfile.mkdtemp(prefix="casework-bench-"))
+    cw = bootstrap(Settings(database_url=f"sqlite:///{folder / name}"))
+    migrate(cw.engine)
+    return cw
+
+
+@contextmanager
+def timed(result: dict, key: str):
+    start = time.perf_counter()
+    yield
+    result[key] = time.perf_counter() - start
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds else float("inf")

@@ -1,0 +1,114 @@
+"""Starting and stopping SLA clocks inside the transaction of the intake or transition that moves them.
+
+Which event starts or stops which clock is data (`Workflow.clocks`): "intake", "enter:<state>",
+"leave:<state>" and "trigger:<name>". A clock already running is not started again, so clocks that
+span stages keep running through `request_information` loops. A clock stopped after its warning or
+due time, before a sweep noticed, gets its warning and breach recorded at the stop, at their true times.
+Reopening (closed -> admin_review) starts new runs of review decision, crime-recording decision and
+end to end: the reopened case is live work again; the first runs keep their results.
+"""
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, update
+
+from casework.config import Settings
+from casework.sla import marks
+from casework.sla.calendars import calendar
+from casework.sla.models import SlaClock
+from casework.sla.policy import WARN_FRACTION, Policy, Target
+from workflows.spec import Workflow
+
+_clocks = SlaClock.__table__
+
+
+def events_of(change) -> set[str]:
+    """The workflow events a change stands for, in the vocabulary of `ClockSpec`."""
+    if change.kind == "flagged":
+        return {"intake", f"enter:{change.case.state}"}
+    if change.kind == "transitioned":
+        return {f"trigger:{change.trigger}", f"leave:{change.source}", f"enter:{change.dest}"}
+    return set()
+
+
+def deadlines(target: Target, start: datetime, threat_to_life: bool = False) -> dict:
+    """Warning and due times of a run started at `start`, measured on the target's calendar."""
+    duration = target.for_case(threat_to_life)
+    cal = calendar(target.calendar)
+    return dict(target_seconds=int(duration.total_seconds()), warn_at=cal.add(start, duration * WARN_FRACTION),
+                due_at=cal.add(start, duration))
+
+
+class ClockKeeper:
+    """The SLA handler; its policy is built, and so checked, when the runtime starts."""
+
+    def __init__(self, settings: Settings, workflow: Workflow):
+        self.policy = Policy.load(settings, workflow)
+        self.specs = workflow.clocks
+
+    def on_case_changed(self, uow, change, cw) -> None:
+        events = events_of(change)
+        if not events:
+            return
+        session, case = uow.session, change.case
+        stopping = [s.name for s in self.specs if events.intersection(s.stops_on)]
+        starting = [s.name for s in self.specs if events.intersection(s.starts_on)]
+        if stopping:
+            self._stop(uow, cw, change, stopping)
+        if starting:
+            self._start(session, case, starting, change.at)
+        if "threat_to_life" in change.inputs:
+            self._retarget(uow, cw, change, bool(change.inputs["threat_to_life"]))
+
+    def _stop(self, uow, cw, change, names: list[str]) -> None:
+        now, case = change.at, change.case
+        stopped = uow.session.execute(
+            update(_clocks).where(_clocks.c.case_id == case.id, _clocks.c.name.in_(names),
+                                  _clocks.c.stopped_at.is_(None))
+            .values(stopped_at=now).returning(_clocks.c.id)).scalars().all()
+        late = marks.mark(uow.session, marks.WARNING, stopped, now) + marks.mark(uow.session, marks.BREACH, stopped, now)
+        if late:
+            marks.announce(uow, cw, late, {case.id: case}, now, "stop", states={case.id: change.source})
+
+    def _start(self, session, case, names: list[str], now: datetime) -> None:
+        runs = dict(session.execute(
+            select(_clocks.c.name, func.max(_clocks.c.run)).where(_clocks.c.case_id == case.id)
+            .group_by(_clocks.c.name)).all())
+        running = set(session.execute(select(_clocks.c.name).where(
+            _clocks.c.case_id == case.id, _clocks.c.stopped_at.is_(None))).scalars())
+        rows = []
+        for name in names:
+            if name in running:
+                continue  # spans stages: keeps running
+            target = self.policy.target(case.force, name)
+            rows.append(dict(case_id=case.id, name=name, run=runs.get(name, 0) + 1, force=case.force,
+                             calendar=target.calendar, started_at=now, **deadlines(target, now)))
+        if rows:
+            session.execute(insert(_clocks), rows)
+
+    def _retarget(self, uow, cw, change, threat_to_life: bool) -> None:
+        """A referral's threat-to-life answer sets the target of clocks that have one, from their start."""
+        case, session = change.case, uow.session
+        names = [s.name for s in self.specs if s.threat_to_life_target is not None]
+        open_runs = session.execute(select(_clocks.c.id, _clocks.c.name, _clocks.c.started_at).where(
+            _clocks.c.case_id == case.id, _clocks.c.name.in_(names), _clocks.c.stopped_at.is_(None),
+            _clocks.c.breached_at.is_(None))).all()  # a recorded breach is history: its deadline stays
+        due = {}
+        for clock_id, name, started_at in open_runs:
+            times = deadlines(self.policy.target(case.force, name), started_at, threat_to_life)
+            session.execute(update(_clocks).where(_clocks.c.id == clock_id).values(**times))
+            due[name] = times["due_at"].isoformat()
+        if threat_to_life:
+            _escalate(uow, cw, change, due)
+
+
+def _escalate(uow, cw, change, due: dict[str, str]) -> None:
+    """A threat-to-life referral goes to the force's supervisors at once (notifications act on `escalated`)."""
+    actor = cw.system_actor("sla")
+    data = {"reason": "threat_to_life", "due_at": due}
+    uow.record("escalated", at=change.at, actor=actor.username, role="system", case=change.case,
+               from_state=change.dest, to_state=change.dest, data=data)
+    cw.publish(uow, dataclasses.replace(change, kind="escalated", actor=actor, trigger=None, source=None,
+                                        dest=None, inputs=data))

@@ -1,0 +1,58 @@
+"""Marking warnings and breaches exactly once, and announcing each: an audit event and a CaseChanged."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+
+from casework.runtime import CaseChanged, Casework
+from casework.sla.models import SlaClock
+from casework.uow import UnitOfWork
+
+WARNING, BREACH = "sla_warning", "sla_breach"
+_clocks = SlaClock.__table__
+# kind -> (the column marked once, the column holding the true time it happened)
+_COLUMNS = {WARNING: (_clocks.c.warned_at, _clocks.c.warn_at), BREACH: (_clocks.c.breached_at, _clocks.c.due_at)}
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A warning or breach this transaction (and no other) marked; `at` is when it really happened."""
+
+    kind: str
+    clock_id: int
+    case_id: int
+    clock: str
+    run: int
+    at: datetime
+    due_at: datetime
+
+    @property
+    def order(self) -> tuple:
+        return (self.at, self.kind == BREACH, self.case_id, self.clock)
+
+
+def mark(session, kind: str, ids: list[int], now: datetime) -> list[Mark]:
+    """Set the mark to its true time where it is still unset: the database decides who marks it, once."""
+    if not ids:
+        return []
+    marked, when = _COLUMNS[kind]
+    rows = session.execute(
+        update(_clocks).where(_clocks.c.id.in_(ids), marked.is_(None), when <= now).values({marked.name: when})
+        .returning(_clocks.c.id, _clocks.c.case_id, _clocks.c.name, _clocks.c.run, when, _clocks.c.due_at)).all()
+    return [Mark(kind, r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+
+def announce(uow: UnitOfWork, cw: Casework, marks: list[Mark], cases: dict, now: datetime, noticed: str,
+             states: dict | None = None) -> None:
+    """Record each mark at its true time, oldest first, and publish it for notifications (the outbox)."""
+    actor = cw.system_actor("sla")
+    for m in sorted(marks, key=lambda m: m.order):
+        case = cases[m.case_id]
+        state = (states or {}).get(m.case_id, case.state)
+        uow.record(m.kind, at=m.at, actor=actor.username, role="system", case=case, from_state=state,
+                   to_state=state, data={"clock": m.clock, "run": m.run, "due_at": m.due_at.isoformat(),
+                                         "recorded_at": now.isoformat(), "noticed": noticed})
+        cw.publish(uow, CaseChanged(m.kind, case, actor, m.at, inputs={
+            "clock": m.clock, "due_at": m.due_at.isoformat(), "breached": m.kind == BREACH, "noticed": noticed}))

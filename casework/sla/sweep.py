@@ -1,0 +1,100 @@
+"""One sweep: claim due warnings and breaches by index, mark each once, announce each at its true time.
+
+Several processes may sweep (a worker, web processes with an embedded scheduler): on PostgreSQL the
+pass takes a transaction-level advisory lock and skips if another sweeper holds it, and claims rows
+with FOR UPDATE SKIP LOCKED; on SQLite BEGIN IMMEDIATE already serialises writers. Either way the
+conditional UPDATE in `marks.mark` is what guarantees exactly once. Work is done in bounded batches,
+each in its own transaction, so catching up after a long outage commits as it goes.
+"""
+from __future__ import annotations
+
+import logging
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, text
+
+from casework.models import Case
+from casework.runtime import Casework
+from casework.sla import marks
+from casework.sla.models import SlaClock
+
+log = logging.getLogger(__name__)
+BATCH = 500
+SWEEP_LOCK = zlib.crc32(b"casework.sla.sweep")  # one key for every sweeper of this database
+_clocks, _cases = SlaClock.__table__, Case.__table__
+_PENDING = {
+    marks.WARNING: (_clocks.c.warned_at, _clocks.c.warn_at),
+    marks.BREACH: (_clocks.c.breached_at, _clocks.c.due_at),
+}
+
+
+@dataclass
+class SweepResult:
+    """What one sweep did; `skipped` when another process held the sweep lock."""
+
+    marks: list[marks.Mark] = field(default_factory=list)
+    skipped: bool = False
+
+    @property
+    def warnings(self) -> list[marks.Mark]:
+        return [m for m in self.marks if m.kind == marks.WARNING]
+
+    @property
+    def breaches(self) -> list[marks.Mark]:
+        return [m for m in self.marks if m.kind == marks.BREACH]
+
+
+def _due_ids(session, kind: str, now: datetime, limit: int) -> list[int]:
+    marked, when = _PENDING[kind]
+    # The WHERE matches the partial index exactly, so this reads only due rows.
+    query = (select(_clocks.c.id).where(marked.is_(None), _clocks.c.stopped_at.is_(None), when <= now)
+             .order_by(when).limit(limit).with_for_update(skip_locked=True))
+    return list(session.execute(query).scalars())
+
+
+def _take_lock(session) -> bool:
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK}).scalar_one()
+
+
+def sweep_batch(cw: Casework, now: datetime, batch: int = BATCH) -> tuple[list[marks.Mark], bool, bool]:
+    """One transaction: (marks made, whether more may be due, whether the lock was taken)."""
+    with cw.uow() as uow:
+        session = uow.session
+        if not _take_lock(session):
+            return [], False, False
+        warn_ids, breach_ids = _due_ids(session, marks.WARNING, now, batch), _due_ids(session, marks.BREACH, now, batch)
+        made = marks.mark(session, marks.WARNING, warn_ids, now) + marks.mark(session, marks.BREACH, breach_ids, now)
+        if made:
+            rows = session.execute(select(_cases).where(_cases.c.id.in_({m.case_id for m in made}))).all()
+            marks.announce(uow, cw, made, {r.id: r for r in rows}, now, "sweep")
+        uow.commit()
+        return made, batch in (len(warn_ids), len(breach_ids)), True
+
+
+def anything_due(cw: Casework, now: datetime) -> bool:
+    """A read-only look first, so an idle sweep never takes SQLite's write lock or a PostgreSQL lock."""
+    with cw.reader() as uow:
+        return any(uow.session.execute(select(_clocks.c.id).where(
+            marked.is_(None), _clocks.c.stopped_at.is_(None), when <= now).limit(1)).first()
+            for marked, when in _PENDING.values())
+
+
+def sweep(cw: Casework, batch: int = BATCH, now: datetime | None = None) -> SweepResult:
+    """Sweep until nothing is due at `now` (the clock's time by default)."""
+    now = now or cw.now()
+    result = SweepResult()
+    more = anything_due(cw, now)
+    while more:
+        made, more, locked = sweep_batch(cw, now, batch)
+        if not locked:
+            log.info("SLA sweep skipped: another process is sweeping")
+            result.skipped = True
+            break
+        result.marks.extend(made)
+    if result.marks:
+        log.info("SLA sweep: %d warnings, %d breaches", len(result.warnings), len(result.breaches))
+    return result
