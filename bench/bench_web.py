@@ -16,6 +16,7 @@ from casework.config import Settings
 from casework.models import Case, Comment
 from casework.runtime import bootstrap
 from casework.schema import migrate
+from casework.sla.models import SlaClock
 from web import create_app
 
 CASES = 100_000
@@ -27,13 +28,13 @@ FORCES = (("warwickshire", "WK"), ("west_mercia", "WM"))
 
 
 def _bulk_cases(cw, count: int) -> None:
-    """Insert cases and their comments with Core bulk inserts; the audit chain is not needed to time reads."""
+    """Insert cases, comments and SLA clocks with Core bulk inserts; the audit chain is not needed to time reads."""
     rng = random.Random(7)
     states = [s for s, weight in STATES for _ in range(weight)]
     batch = 10_000
     with cw.engine.begin() as connection:
         for start in range(1, count + 1, batch):
-            cases, comments = [], []
+            cases, comments, clocks = [], [], []
             for i in range(start, min(start + batch, count + 1)):
                 force, prefix = FORCES[i % 2]
                 state = rng.choice(states)
@@ -48,8 +49,21 @@ def _bulk_cases(cw, count: int) -> None:
                     closed_at=detected if state == "closed" else None))
                 comments.append(dict(case_id=i, author_handle=author.split(":")[1], text=f"bench comment {i} " * 8,
                                      captured={}, digest="0" * 64))
+                clocks.extend(_clocks(i, force, state, detected))
             connection.execute(insert(Case.__table__), cases)
             connection.execute(insert(Comment.__table__), comments)
+            connection.execute(insert(SlaClock.__table__), clocks)
+
+
+def _clocks(case_id: int, force: str, state: str, detected: datetime) -> list[dict]:
+    """End to end for every case (stopped when closed) and a running stage clock for open ones."""
+    def clock(name, hours, stopped=None):
+        return dict(case_id=case_id, name=name, run=1, force=force, calendar="24x7", target_seconds=hours * 3600,
+                    started_at=detected, warn_at=detected + timedelta(hours=hours * 0.75),
+                    due_at=detected + timedelta(hours=hours), stopped_at=stopped)
+    if state == "closed":
+        return [clock("end_to_end", 120, stopped=detected + timedelta(hours=30))]
+    return [clock("end_to_end", 120), clock("crime_recording_decision", 24)]
 
 
 def _real_cases(cw) -> list[str]:
@@ -102,7 +116,7 @@ def main() -> None:
         started = time.perf_counter()
         _bulk_cases(cw, CASES)
         refs = _real_cases(cw)
-        print(f"setup: {CASES:,} cases bulk-inserted + {len(refs)} through the services "
+        print(f"setup: {CASES:,} cases (with SLA clocks) bulk-inserted + {len(refs)} through the services "
               f"in {time.perf_counter() - started:.1f} s (SQLite file)")
         app = create_app({"CASEWORK": cw, "TESTING": True})
         figures = [

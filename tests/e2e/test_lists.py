@@ -8,7 +8,7 @@ def _refs(page):
     return re.findall(r'<td><a href="/cases/([A-Z]+-\d{4}-\d{6})">', page)
 
 
-def test_the_queue_holds_the_stages_my_roles_own_oldest_first(client, auth, make, clock):
+def test_the_queue_holds_the_stages_my_roles_own(client, auth, make, clock):
     detected = make.case("detected")
     clock.advance(minutes=5)
     advice = make.case("crime_bureau_advice")
@@ -19,6 +19,17 @@ def test_the_queue_holds_the_stages_my_roles_own_oldest_first(client, auth, make
     assert _refs(client.get("/queue").get_data(as_text=True)) == [detected, review]
     auth.as_actor(make.staff("bureau"))
     assert _refs(client.get("/queue").get_data(as_text=True)) == [advice]
+
+
+def test_the_queue_puts_the_soonest_deadline_first_and_shows_it(client, auth, make, clock):
+    in_review = make.case("admin_review")  # review decision due in 4 h
+    clock.advance(minutes=10)
+    fresh = make.case("detected")  # review start due in 1 h: sooner, although detected later
+    clock.advance(minutes=40)
+    auth.as_actor(make.staff("admin"))
+    page = client.get("/queue").get_data(as_text=True)
+    assert _refs(page) == [fresh, in_review]
+    assert "Review started</span> due in 20 min" in page and "Review decision</span> due in 3 h 10 min" in page
 
 
 def test_supervisors_see_every_open_stage_and_may_ask_for_closed_cases(client, auth, make):
@@ -82,3 +93,17 @@ def test_a_supervisor_reads_only_their_forces_events(client, auth, make):
     auth.as_actor(make.staff("supervisor"))
     page = client.get("/audit").get_data(as_text=True)
     assert f"/cases/{mine}" in page and "WM-" not in page
+
+
+def test_both_ways_of_reading_a_queue_page_agree(cw, make, clock, monkeypatch):
+    from casework import queue
+
+    for n in range(12):
+        make.case(("detected", "admin_review", "crime_bureau_advice")[n % 3])
+        clock.advance(minutes=7)
+    supervisor = make.staff("supervisor")
+    pages = lambda: [[r.reference for r in queue.team_queue(cw, supervisor, queue.QueueFilter(page=p, per_page=5)).rows]
+                     for p in (1, 2, 3)]
+    sorted_in_the_database = pages()
+    monkeypatch.setattr(queue, "DRIVE_FROM_CLOCKS", 0)  # walk the deadline index instead
+    assert pages() == sorted_in_the_database and sum(map(len, sorted_in_the_database)) == 12

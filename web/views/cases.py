@@ -9,6 +9,7 @@ from werkzeug.datastructures import MultiDict
 from casework import actions, queries
 from casework.errors import CaseNotFound, ConcurrentUpdate, PermissionDenied, TransitionNotAllowed, ValidationError
 from casework.options import assign_option, transition_options
+from casework.sla.queries import case_clocks
 from web.authz import STAFF, WORKERS, current_actor, requires_roles
 from web.extensions import casework
 from web.transition_forms import read_inputs
@@ -33,7 +34,7 @@ def _page(ref: str, status: int = 200, feedback: Feedback | None = None):
     return render_template(
         "case.html", d=detail, case=detail.case, events=queries.history(cw, actor, ref),
         options=transition_options(cw, actor, detail.case), assign=assign_option(cw, actor, detail.case),
-        feedback=feedback or Feedback(), can_write=bool(actor.roles & set(WORKERS)),
+        clocks=case_clocks(cw, detail.case.id), feedback=feedback or Feedback(), can_write=bool(actor.roles & set(WORKERS)),
         linked_refs={c.reference for c in detail.linked}), status
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
+from casework.sla.queries import compliance
 from casework.stats import dashboard
 from web.authz import STAFF, current_actor, requires_roles
 from web.charts import bar_chart
@@ -24,4 +25,5 @@ def index():
     ages = bar_chart("Open cases by time since detection", [(lbl, [n]) for lbl, n in data.open_ages])
     outcomes = bar_chart("Closed cases by outcome",
                          [(label(o), [n]) for o, n in sorted(data.outcomes.items(), key=lambda kv: -kv[1])])
-    return render_template("dashboard.html", data=data, charts=[by_state, ages, outcomes], force_names=names)
+    return render_template("dashboard.html", data=data, charts=[by_state, ages, outcomes], force_names=names,
+                           compliance=compliance(cw, data.forces, cw.now()))
