@@ -24,11 +24,13 @@ def _demo_logins(cw) -> list[str]:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
+@click.option("--no-scheduler", is_flag=True, help="Do not embed the scheduler (run `casework worker` instead).")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
-    """Serve the web app; the database is created or upgraded first."""
+def serve(ctx: click.Context, host: str, port: int, threads: int, no_scheduler: bool) -> None:
+    """Serve the web app with the scheduler embedded; the database is created or upgraded first."""
     import waitress
 
+    from casework.scheduler import start_embedded, stop_embedded
     from web import create_app
 
     cw = runtime(ctx)
@@ -38,8 +40,13 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
         click.echo("warning: CASEWORK_SECRET_KEY is not set; sessions use a development key", err=True)
     for line in _demo_logins(cw):
         click.echo(line)
+    scheduler = None if no_scheduler else start_embedded(cw)
+    click.echo(f"scheduler: {'embedded (SLA sweep, notification dispatch)' if scheduler else 'not running here'}")
     click.echo(f"casework is serving on http://{host}:{port}/ (Ctrl+C to stop)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="casework")
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="casework")
+    finally:
+        stop_embedded()
 
 
 def register(group: click.Group) -> None:

@@ -46,6 +46,40 @@ def test_serve_migrates_a_new_database_and_serves_the_sign_in_page(tmp_path):
         process.stdout.close()
 
 
+def test_serve_embeds_the_scheduler_which_records_a_due_breach(tmp_path):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from casework.clock import FrozenClock, SystemClock
+    from casework.config import Settings
+    from casework.models import CaseEvent
+    from casework.runtime import bootstrap
+    from casework.schema import migrate
+    from tests.factories import Factory
+
+    url = f"sqlite:///{tmp_path / 'due.db'}"
+    cw = bootstrap(Settings(database_url=url), clock=FrozenClock(SystemClock().now() - timedelta(hours=2)))
+    migrate(cw.engine)
+    Factory(cw).case("detected")  # flagged two hours ago: the 1-hour review-started clock is overdue
+    port = _free_port()
+    env = {**os.environ, "CASEWORK_DATABASE_URL": url, "CASEWORK_SLA_SWEEP_SECONDS": "0.2", "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([str(Path(sys.executable).parent / "casework"), "serve", "--port", str(port)],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline, breaches = time.monotonic() + 30, []
+        while not breaches and time.monotonic() < deadline:
+            with cw.reader() as uow:
+                breaches = list(uow.session.execute(select(CaseEvent.data).where(
+                    CaseEvent.actor == "system:sla", CaseEvent.action == "sla_breach")).scalars())
+            time.sleep(0.1)
+        assert any(b["clock"] == "review_started" for b in breaches)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        cw.engine.dispose()
+
+
 def test_serve_lists_the_demo_accounts_the_database_has(cw, make):
     from casework.cli.serve import _demo_logins
 
