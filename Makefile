@@ -16,8 +16,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/casework init --demo
-	$(BIN)/casework cases list --per-page 50
-	@echo "Demo logins: wk.admin wk.bureau wk.comms wk.comms2 (supervisor) ... wm.* and auditor; password casework-demo"
+	$(BIN)/casework serve --host 127.0.0.1 --port 5000
 
 browser:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)

@@ -65,6 +65,11 @@ _ADVICE = {
 }
 
 
+def demo_usernames(cw: Casework) -> list[str]:
+    """The usernames `load_demo` creates, in the order people try them."""
+    return [f"{f.prefix.lower()}.{suffix}" for f in cw.settings.forces.values() for suffix, _, _ in _STAFF] + ["auditor"]
+
+
 @dataclass(frozen=True)
 class DemoCounts:
     users: int

@@ -5,8 +5,10 @@ import os
 from datetime import timedelta
 
 from flask import Flask, redirect, url_for
+from flask_login import current_user
 
 from casework.runtime import Casework, bootstrap
+from web.authz import public, register_deny_by_default
 from web.errors import register_errorhandlers
 from web.extensions import csrf, login_manager
 from web.security import register_security_headers
@@ -33,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
+    register_deny_by_default(app)
     register_template_helpers(app)
     return app
 
@@ -43,17 +46,25 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from web.views import auditing, auth, inbox
+    from web import api
+    from web.api import webhooks
+    from web.views import audit, auditing, auth, cases, dashboard, flag, inbox, queue, workflow
 
-    for module in (auth, inbox, auditing):
+    for module in (auth, queue, cases, flag, dashboard, workflow, audit, auditing, inbox, api, webhooks):
         app.register_blueprint(module.bp)
 
     @app.get("/")
+    @public
     def index():
-        return redirect(url_for("auth.login"))
+        return redirect(url_for("queue.index" if current_user.is_authenticated else "auth.login"))
 
 
 def register_template_helpers(app: Flask) -> None:
-    from web import formatting
+    from web import formatting, labels, transition_forms
 
-    app.jinja_env.filters.update(london=formatting.london_time, ago=formatting.relative)
+    app.jinja_env.filters.update(london=formatting.london_time, ago=formatting.relative, label=labels.label)
+    cw = app.extensions["casework"]
+    app.jinja_env.tests["matching_code"] = labels.is_code
+    app.jinja_env.filters["state"] = lambda name: cw.workflow.state(name).label if name else "—"
+    app.jinja_env.globals.update(now=cw.now, workflow=cw.workflow, forces=cw.settings.forces, label_of=labels.label,
+                                 widget=transition_forms.widget, condition_text=transition_forms.condition_text)

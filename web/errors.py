@@ -42,7 +42,10 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        return _render(exc.code or 500, exc.name, exc.description or exc.name)
+        response = _render(exc.code or 500, exc.name, exc.description or exc.name)
+        if wants_problem_json():  # keep what the client needs to recover, e.g. Allow on a 405
+            response.headers.extend((k, v) for k, v in exc.get_headers() if k.lower() != "content-type")
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

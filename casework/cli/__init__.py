@@ -6,7 +6,7 @@ import sys
 import click
 
 from casework.cli.base import CaseworkGroup
-from casework.cli import admin, auditing, cases, notify, records, sla
+from casework.cli import admin, auditing, cases, imports, notify, records, serve, sla, tokens
 
 
 @click.group(cls=CaseworkGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,7 +18,7 @@ def main(ctx: click.Context, database_url: str | None) -> None:
     ctx.obj = {"database_url": database_url}
 
 
-for module in (admin, cases, records, sla, notify, auditing):
+for module in (admin, cases, records, sla, notify, tokens, imports, serve, auditing):
     module.register(main)
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """audit: checkpoints and case retention
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0003web
 Create Date: 2026-11-25
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ from alembic import op
 from casework.db import UTCDateTime
 
 revision: str = '0005'
-down_revision: Union[str, Sequence[str], None] = '0003'
+down_revision: Union[str, Sequence[str], None] = '0003web'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -2,30 +2,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import wraps
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from casework import audit, checkpoints, disclosure, exports, queries, retention, timetravel
 from casework.clock import LONDON, UTC, london
 from casework.errors import ValidationError
+from web.authz import requires_roles as requires
 from web.extensions import casework
 
 bp = Blueprint("auditing", __name__, url_prefix="/audit")
-
-
-def requires(*roles: str):
-    """Signed in and holding one of `roles`; the services check again."""
-    def decorate(view):
-        @wraps(view)
-        @login_required
-        def wrapper(*args, **kwargs):
-            if not current_user.has_role(*roles):
-                abort(403, f"This page needs the role {' or '.join(roles)}.")
-            return view(*args, **kwargs)
-        return wrapper
-    return decorate
 
 
 def _moment(value: str | None) -> datetime:

@@ -9,7 +9,8 @@ from wtforms.validators import DataRequired, Length
 
 from casework.actors import Actor
 from casework.errors import AuthenticationFailed
-from casework.users import authenticate
+from casework.signin import TooManyAttempts, sign_in
+from web.authz import public
 from web.extensions import WebUser, casework
 
 bp = Blueprint("auth", __name__)
@@ -21,11 +22,15 @@ class LoginForm(FlaskForm):
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public
 def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = authenticate(casework(), form.username.data, form.password.data)
+            user = sign_in(casework(), form.username.data, form.password.data)
+        except TooManyAttempts as exc:
+            flash(exc.message[0].upper() + exc.message[1:] + ".", "error")
+            return render_template("login.html", form=form), 429, {"Retry-After": str(exc.details["retry_after"])}
         except AuthenticationFailed as exc:
             flash(exc.message, "error")
             return render_template("login.html", form=form), 401
@@ -35,6 +40,7 @@ def login():
 
 
 @bp.post("/logout")
+@public
 @login_required
 def logout():
     logout_user()

@@ -4,11 +4,12 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from casework import notify_service
 from casework.queries import users_by_id
+from web.authz import STAFF, requires_roles
 from web.extensions import casework
 
 bp = Blueprint("inbox", __name__)
@@ -28,21 +29,21 @@ def unread():
 
 
 @bp.get("/inbox")
-@login_required
+@requires_roles(*STAFF)
 def index():
     items = notify_service.inbox(casework(), current_user.actor)
     return render_template("inbox.html", items=items)
 
 
 @bp.post("/inbox/<int:notification_id>/read")
-@login_required
+@requires_roles(*STAFF)
 def mark_read(notification_id: int):
     notify_service.mark_read(casework(), current_user.actor, notification_id)
     return redirect(url_for("inbox.index"))
 
 
 @bp.post("/inbox/read")
-@login_required
+@requires_roles(*STAFF)
 def mark_all_read():
     count = notify_service.mark_read(casework(), current_user.actor)
     flash(f"{count} notification{'s' if count != 1 else ''} marked read.", "info")
@@ -50,7 +51,7 @@ def mark_all_read():
 
 
 @bp.get("/inbox/failed")
-@login_required
+@requires_roles("supervisor")
 def failed():
     """Notifications that could not be delivered, for the supervisors of their forces."""
     rows = notify_service.dead_letters(casework(), current_user.actor)
@@ -59,7 +60,7 @@ def failed():
 
 
 @bp.post("/inbox/failed/<int:notification_id>/retry")
-@login_required
+@requires_roles("supervisor")
 def retry(notification_id: int):
     notify_service.retry_as(casework(), current_user.actor, notification_id)
     flash(f"Notification {notification_id} will be sent again.", "info")

@@ -1,0 +1,91 @@
+"""`casework serve` starts the app on a new database: it migrates, prints the URL, and answers."""
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str, deadline: float) -> int:
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.status
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)  # the listening socket opens just after the banner
+
+
+def test_serve_migrates_a_new_database_and_serves_the_sign_in_page(tmp_path):
+    port = _free_port()
+    env = {**os.environ, "CASEWORK_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}", "PYTHONUNBUFFERED": "1"}
+    cli = Path(sys.executable).parent / "casework"
+    process = subprocess.Popen([str(cli), "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        banner = []
+        while not any("serving on" in line for line in banner):
+            line = process.stdout.readline()
+            assert line, f"serve exited early: {''.join(banner)}"
+            banner.append(line)
+        assert f"casework is serving on http://127.0.0.1:{port}/" in banner[-1]
+        assert _get(f"http://127.0.0.1:{port}/login", time.monotonic() + 15) == 200
+        assert (tmp_path / "new.db").exists()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+
+
+def test_serve_embeds_the_scheduler_which_records_a_due_breach(tmp_path):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from casework.clock import FrozenClock, SystemClock
+    from casework.config import Settings
+    from casework.models import CaseEvent
+    from casework.runtime import bootstrap
+    from casework.schema import migrate
+    from tests.factories import Factory
+
+    url = f"sqlite:///{tmp_path / 'due.db'}"
+    cw = bootstrap(Settings(database_url=url), clock=FrozenClock(SystemClock().now() - timedelta(hours=2)))
+    migrate(cw.engine)
+    Factory(cw).case("detected")  # flagged two hours ago: the 1-hour review-started clock is overdue
+    port = _free_port()
+    env = {**os.environ, "CASEWORK_DATABASE_URL": url, "CASEWORK_SLA_SWEEP_SECONDS": "0.2", "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([str(Path(sys.executable).parent / "casework"), "serve", "--port", str(port)],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline, breaches = time.monotonic() + 30, []
+        while not breaches and time.monotonic() < deadline:
+            with cw.reader() as uow:
+                breaches = list(uow.session.execute(select(CaseEvent.data).where(
+                    CaseEvent.actor == "system:sla", CaseEvent.action == "sla_breach")).scalars())
+            time.sleep(0.1)
+        assert any(b["clock"] == "review_started" for b in breaches)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        cw.engine.dispose()
+
+
+def test_serve_lists_the_demo_accounts_the_database_has(cw, make):
+    from casework.cli.serve import _demo_logins
+
+    assert _demo_logins(cw) == []
+    make.user("wk.admin", ["channel_admin"])
+    make.user("auditor", ["auditor"], forces=["warwickshire", "west_mercia"])
+    assert _demo_logins(cw) == ["demo logins, password 'casework-demo':",
+                                "  wk.admin     channel_admin (warwickshire)",
+                                "  auditor      auditor (warwickshire, west_mercia)"]

@@ -1,0 +1,129 @@
+"""Case endpoints: flag, list, read, act, history, and verifying the audit chain."""
+from __future__ import annotations
+
+from flask import jsonify, request, url_for
+
+from casework import actions, audit, disclosure, intake, queries
+from casework.errors import PermissionDenied, TransitionNotAllowed, UserNotFound, ValidationError
+from casework.users import get_user
+from web.api import actor, bp, json_body
+from web.api import serialize
+from web.api.schemas import trigger_description
+from web.errors import problem
+from web.extensions import casework
+
+AUDIT_ROLES = frozenset({"auditor", "supervisor"})
+TRANSITION_FIELDS = {"trigger", "inputs", "version"}
+
+
+@bp.post("/flags")
+def post_flag():
+    """Flag a comment: 201 and a new case, or 200 and the case that already has it (idempotent)."""
+    result = intake.flag_comment(casework(), actor(), json_body())
+    body = _summary(result.case)
+    if not result.created:
+        return jsonify(body), 200
+    return jsonify(body), 201, {"Location": url_for("api.get_case", reference=result.case.reference)}
+
+
+@bp.get("/cases")
+def list_cases():
+    """Cases of the caller's forces, filtered, oldest first, a page at a time."""
+    cw = casework()
+    args = request.args
+    flt = queries.CaseFilter(
+        states=tuple(args.getlist("state")), forces=tuple(args.getlist("force")),
+        assignee_id=_assignee_id(args.get("assignee")), unassigned=args.get("assignee") == "none",
+        page=_int_arg("page", 1), per_page=_int_arg("per_page", 50))
+    page = queries.list_cases(cw, actor(), flt)
+    assignees = queries.users_by_id(cw, (c.assignee_id for c, _ in page.rows))
+    return jsonify(serialize.case_page(page, assignees, lambda n: _page_link(n, page.per_page)))
+
+
+def _summary(case) -> dict:
+    assignee = queries.users_by_id(casework(), [case.assignee_id]).get(case.assignee_id) if case.assignee_id else None
+    return serialize.case_summary(case, assignee)
+
+
+def _int_arg(name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        raise ValidationError({name: "must be a whole number"})
+    return int(raw)
+
+
+def _assignee_id(value: str | None) -> int | None:
+    if value in (None, "", "none"):
+        return None
+    if value == "me":
+        return actor().id if actor().id is not None else -1
+    try:
+        return get_user(casework(), value).id
+    except UserNotFound:
+        return -1  # like an unknown force: a filter that nothing matches
+
+
+def _page_link(number: int, per_page: int) -> str:
+    args = request.args.to_dict(flat=False)
+    args.update(page=[str(number)], per_page=[str(per_page)])
+    return url_for("api.list_cases", **args)
+
+
+@bp.get("/cases/<reference>")
+def get_case(reference: str):
+    """One case with its evidence and the triggers the caller may use now, with their input schemas."""
+    cw = casework()
+    detail = queries.get_case(cw, actor(), reference)
+    disclosure.log_view(cw, actor(), reference, "api")  # DPA 2018 s.62 consultation log
+    ctx = actions.guard_context(cw, actor(), detail.case)
+    triggers = [trigger_description(t, ctx) for t in actions.available_transitions(cw, actor(), detail.case)]
+    return jsonify(serialize.case_detail(detail, triggers))
+
+
+@bp.post("/cases/<reference>/transitions")
+def post_transition(reference: str):
+    """Fire a trigger: `trigger`, `inputs`, and the `version` the caller saw (409 if it moved on)."""
+    body = json_body()
+    errors = {k: "unknown field; send trigger, inputs and version" for k in sorted(set(body) - TRANSITION_FIELDS)}
+    trigger, inputs, version = body.get("trigger"), body.get("inputs", {}), body.get("version")
+    if not isinstance(trigger, str) or not trigger:
+        errors["trigger"] = "required: the trigger's name"
+    if inputs is None:
+        inputs = {}
+    if not isinstance(inputs, dict):
+        errors["inputs"] = "must be an object of input names to values"
+    if isinstance(version, float) and version.is_integer():  # JSON has numbers, not ints: 3.0 is 3
+        version = int(version)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        errors["version"] = "required: the case's version as you loaded it (a whole number from 1)"
+    if errors:
+        raise ValidationError(errors)
+    try:
+        outcome = actions.apply_trigger(casework(), actor(), reference, trigger, inputs, version)
+    except TransitionNotAllowed as exc:
+        return problem(422, exc.title, exc.message, errors={"trigger": exc.message}, **exc.details)
+    return jsonify({"reference": outcome.case.reference, "trigger": outcome.trigger, "from_state": outcome.source,
+                    "state": outcome.dest, "version": outcome.case.version,
+                    "case": _summary(outcome.case)})
+
+
+@bp.get("/cases/<reference>/history")
+def case_history(reference: str):
+    """Every event of the case, oldest first."""
+    events = queries.history(casework(), actor(), reference)
+    disclosure.log_view(casework(), actor(), reference, "api")
+    return jsonify({"reference": reference, "events": [serialize.event(e) for e in events]})
+
+
+@bp.get("/audit/verify")
+def verify_audit():
+    """Check the whole hash chain (auditors and supervisors)."""
+    if not actor().roles & AUDIT_ROLES:
+        raise PermissionDenied("verifying the audit chain needs the role auditor or supervisor")
+    with casework().reader() as uow:
+        result = audit.verify(uow.session)
+    return jsonify({"ok": result.ok, "count": result.count, "head_hash": result.head_hash,
+                    "first_bad_seq": result.first_bad_seq, "first_bad_id": result.first_bad_id,
+                    "problem": result.problem, "message": result.describe()})
