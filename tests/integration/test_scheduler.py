@@ -93,8 +93,16 @@ def test_the_embedded_scheduler_starts_once_per_process_and_can_be_switched_off(
 
 def test_other_modules_register_their_jobs_once(live, monkeypatch):
     monkeypatch.setattr(sched, "JOBS", list(sched.JOBS))
-    sched.add_job(sched.Job("retention.daily", f"{__name__}:explode", trigger="cron", trigger_args={"hour": 3}))
+    sched.add_job(sched.Job("exports.nightly", f"{__name__}:explode", trigger="cron", trigger_args={"hour": 3}))
     with pytest.raises(ValueError):
-        sched.add_job(sched.Job("retention.daily", f"{__name__}:explode"))
+        sched.add_job(sched.Job("exports.nightly", f"{__name__}:explode"))
     ids = [j.id for j in sched.build_scheduler(live, blocking=False, env=FAST).get_jobs()]
-    assert ids == ["sla.sweep", "notifications.dispatch", "retention.daily"]
+    assert ids == ["sla.sweep", "notifications.dispatch", "retention.run", "exports.nightly"]
+
+
+def test_every_registered_job_names_a_function_that_exists():
+    import importlib
+
+    for job in sched.JOBS:
+        module, _, name = job.target.partition(":")
+        assert callable(getattr(importlib.import_module(module), name)), job.id
