@@ -7,9 +7,10 @@ from sqlalchemy import select
 
 from casework import case_rows
 from casework.actors import Actor
-from casework.errors import (CaseNotFound, CaseworkError, ConcurrentUpdate, PermissionDenied,
+from casework.errors import (CaseworkError, ConcurrentUpdate, PermissionDenied,
                              TransitionNotAllowed, ValidationError)
-from casework.models import Case, CaseLink, User
+from casework.models import CaseLink, User
+from casework.queries import case_in_force
 from casework.refusals import record_refusal
 from casework.runtime import CaseChanged, Casework
 from casework.uow import UnitOfWork
@@ -29,13 +30,6 @@ def available_transitions(cw: Casework, actor: Actor, case) -> list[TransitionSp
     if not actor.in_force(case.force):
         return []
     return cw.flow.available(guard_context(cw, actor, case))
-
-
-def _load(uow: UnitOfWork, reference: str) -> Case:
-    case = uow.session.execute(select(Case).where(Case.reference == reference)).scalar_one_or_none()
-    if case is None:
-        raise CaseNotFound(f"no case {reference!r}")
-    return case
 
 
 def _load_record(uow: UnitOfWork, reference: str) -> case_rows.CaseRecord:
@@ -139,8 +133,7 @@ def assign(cw: Casework, actor: Actor, reference: str, assignee: str | None,
 def add_comment(cw: Casework, actor: Actor, reference: str, text: str) -> None:
     """An internal note on the case's timeline; it does not change the case."""
     with cw.uow() as uow:
-        case = _load(uow, reference)
-        _check_force(actor, case)
+        case = case_in_force(uow.session, actor, reference)
         if actor.roles <= {"auditor"}:
             raise PermissionDenied("auditors read cases; they do not comment on them")
         text = (text or "").strip()
@@ -154,8 +147,7 @@ def add_comment(cw: Casework, actor: Actor, reference: str, text: str) -> None:
 def link_cases(cw: Casework, actor: Actor, reference: str, other_reference: str) -> None:
     """Link two cases of the same author in the same force (a course of conduct)."""
     with cw.uow() as uow:
-        case, other = _load(uow, reference), _load(uow, other_reference)
-        _check_force(actor, case)
+        case, other = case_in_force(uow.session, actor, reference), case_in_force(uow.session, actor, other_reference)
         if actor.roles <= {"auditor"}:
             raise PermissionDenied("auditors cannot link cases")
         if case.id == other.id or case.force != other.force or not case.author_key or case.author_key != other.author_key:

@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from casework.actors import Actor
 from casework.errors import CaseNotFound, PermissionDenied, ValidationError
 from casework.models import Case, CaseEvent
+from casework.queries import case_in_force
 
 if TYPE_CHECKING:
     from casework.runtime import Casework
@@ -93,11 +94,7 @@ def for_case(cw: "Casework", actor: Actor, reference: str) -> list[Disclosure]:
     """Every view and export of one case, including period exports that covered it; newest first."""
     require_auditor(actor, "reading the disclosure log")
     with cw.reader() as uow:
-        case = uow.session.execute(select(Case).where(Case.reference == reference)).scalar_one_or_none()
-        if case is None:
-            raise CaseNotFound(f"no case {reference!r}")
-        if not actor.in_force(case.force):
-            raise PermissionDenied(f"case {reference} belongs to {case.force}, which you do not audit")
+        case = case_in_force(uow.session, actor, reference)
         own = uow.session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id,
                                                           CaseEvent.action.in_(ACTIONS))).scalars()
         periods = uow.session.execute(select(CaseEvent).where(CaseEvent.case_id.is_(None),

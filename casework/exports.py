@@ -15,9 +15,10 @@ from casework.actors import Actor
 from casework.audit import canonical
 from casework.audit_tables import CaseRetention
 from casework.clock import LONDON, UTC
-from casework.errors import CaseNotFound, PermissionDenied, ValidationError
+from casework.errors import PermissionDenied, ValidationError
 from casework.models import Case, CaseEvent, Comment
 from casework.retention import shown_comment
+from casework.queries import case_in_force
 
 if TYPE_CHECKING:
     from casework.runtime import Casework
@@ -52,11 +53,7 @@ def export_case(cw: "Casework", actor: Actor, reference: str, fmt: str, recipien
     fmt = _format(fmt)
     recipient, purpose = disclosure.check_recipient(recipient, purpose)
     with cw.uow() as uow:
-        case = uow.session.execute(select(Case).where(Case.reference == reference)).scalar_one_or_none()
-        if case is None:
-            raise CaseNotFound(f"no case {reference!r}")
-        if not actor.in_force(case.force):
-            raise PermissionDenied(f"case {reference} belongs to {case.force}, which you do not audit")
+        case = case_in_force(uow.session, actor, reference)
         scope = {"scope": "case", "reference": reference}
         disclosure.record_export(uow, cw, actor, case=(case.id, case.state), scope=scope, fmt=fmt,
                                  recipient=recipient, purpose=purpose, cases=1)

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select
 
 from casework.actors import Actor
 from casework.errors import CaseNotFound, PermissionDenied, ValidationError
 from casework.models import Case, CaseEvent, CaseLink, Comment, User
-from casework.runtime import Casework
+
+if TYPE_CHECKING:
+    from casework.runtime import Casework
 
 MAX_PAGE = 200
 
@@ -22,19 +25,22 @@ class CaseDetail:
     linked: list[Case]
 
 
-def _visible(actor: Actor, case: Case) -> None:
+def case_in_force(session, actor: Actor, reference: str) -> Case:
+    """The case with this reference, if the actor acts for (or audits) its force."""
+    case = session.execute(select(Case).where(Case.reference == reference)).scalar_one_or_none()
+    if case is None:
+        raise CaseNotFound(f"no case {reference!r}")
     if not actor.in_force(case.force):
-        raise PermissionDenied(f"case {case.reference} belongs to {case.force}, which you do not act for")
+        raise PermissionDenied(f"case {reference} belongs to {case.force}; you act for "
+                               f"{', '.join(sorted(actor.forces)) or 'no force'}")
+    return case
 
 
 def get_case(cw: Casework, actor: Actor, reference: str) -> CaseDetail:
     """A case as its page shows it; only for someone who acts for its force."""
     with cw.reader() as uow:
         s = uow.session
-        case = s.execute(select(Case).where(Case.reference == reference)).scalar_one_or_none()
-        if case is None:
-            raise CaseNotFound(f"no case {reference!r}")
-        _visible(actor, case)
+        case = case_in_force(s, actor, reference)
         comment = s.get(Comment, case.id)
         assignee = s.get(User, case.assignee_id) if case.assignee_id else None
         author_cases = []
@@ -94,10 +100,7 @@ def list_cases(cw: Casework, actor: Actor, flt: CaseFilter) -> CasePage:
 def history(cw: Casework, actor: Actor, reference: str) -> list[CaseEvent]:
     """Every event of a case, oldest first."""
     with cw.reader() as uow:
-        case = uow.session.execute(select(Case).where(Case.reference == reference)).scalar_one_or_none()
-        if case is None:
-            raise CaseNotFound(f"no case {reference!r}")
-        _visible(actor, case)
+        case = case_in_force(uow.session, actor, reference)
         return list(uow.session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id)
                                         .order_by(CaseEvent.seq)).scalars())
 

@@ -12,8 +12,9 @@ from casework.actors import Actor
 from casework.audit_tables import CaseRetention
 from casework.clock import london
 from casework.config import ForceConfig
-from casework.errors import CaseNotFound, PermissionDenied, ValidationError
+from casework.errors import PermissionDenied, ValidationError
 from casework.models import Case, Comment
+from casework.queries import case_in_force
 
 if TYPE_CHECKING:
     from casework.runtime import CaseChanged, Casework
@@ -92,12 +93,7 @@ def set_legal_hold(cw: "Casework", actor: Actor, reference: str, hold: bool, rea
     if not 3 <= len(reason) <= 2000 or "\x00" in reason:
         raise ValidationError({"reason": "a reason of 3-2000 characters is required"})
     with cw.uow() as uow:
-        case = uow.session.execute(select(Case).where(Case.reference == reference)).scalar_one_or_none()
-        if case is None:
-            raise CaseNotFound(f"no case {reference!r}")
-        if not actor.in_force(case.force):
-            raise PermissionDenied(f"case {reference} belongs to {case.force}; you act for "
-                                   f"{', '.join(sorted(actor.forces)) or 'no force'}")
+        case = case_in_force(uow.session, actor, reference)
         row = _row(uow, case.id, lock=True)
         if row.legal_hold == hold:
             raise ValidationError({"hold": f"case {reference} is {'already' if hold else 'not'} on legal hold"})

@@ -15,10 +15,10 @@ from sqlalchemy import select
 from casework import disclosure
 from casework.actors import Actor
 from casework.clock import ensure_utc
-from casework.errors import CaseNotFound, PermissionDenied
-from casework.models import Case, CaseEvent, User
+from casework.models import CaseEvent, User
 from workflows.effects import Action
 from workflows.spec import ClockSpec, Workflow
+from casework.queries import case_in_force
 
 if TYPE_CHECKING:
     from casework.runtime import Casework
@@ -84,11 +84,7 @@ def case_as_at(cw: "Casework", actor: Actor, reference: str, as_at: datetime) ->
         disclosure.require_auditor(actor, "seeing a case as it stood")
     as_at = ensure_utc(as_at)
     with cw.reader() as uow:
-        case = uow.session.execute(select(Case).where(Case.reference == reference)).scalar_one_or_none()
-        if case is None:
-            raise CaseNotFound(f"no case {reference!r}")
-        if not actor.in_force(case.force):
-            raise PermissionDenied(f"case {reference} belongs to {case.force}, which you do not audit")
+        case = case_in_force(uow.session, actor, reference)
         events = list(uow.session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.at <= as_at)
                                           .order_by(CaseEvent.seq)).scalars())
         users = {u.id: u.username for u in uow.session.execute(select(User)).scalars()}

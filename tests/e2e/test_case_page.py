@@ -32,7 +32,7 @@ def test_choices_are_limited_to_what_the_platform_supports(client, auth, make):
     ref = make.case("comms_action", platform="youtube")
     auth.as_actor(make.staff("comms"))
     page = client.get(f"/cases/{ref}").get_data(as_text=True)
-    form = page.split(f'transitions/close"')[1].split("</form>")[0]
+    form = page.split('transitions/close"')[1].split("</form>")[0]
     assert 'value="rejected"' in form and 'value="hidden"' not in form and 'value="deleted"' not in form
 
 
