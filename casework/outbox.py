@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 
 from casework.clock import LONDON, UTC, london
 from casework.models import Case, CaseEvent, User
@@ -85,42 +85,56 @@ def _last_actor(uow: UnitOfWork, case: Case, *, to_state: str, from_state: str |
         return uow.session.execute(query.order_by(CaseEvent.seq.desc()).limit(1)).scalar_one_or_none()
 
 
+_users, _notifications, _endpoints = User.__table__, Notification.__table__, WebhookEndpoint.__table__
+_STAFF = select(_users.c.id, _users.c.roles, _users.c.forces, _users.c.email).where(_users.c.active.is_(True))
+_PREFERENCES = select(NotificationPreference).where(
+    NotificationPreference.user_id.in_(bindparam("user_ids", expanding=True)))
+_ENDPOINTS = select(_endpoints.c.id, _endpoints.c.team).where(
+    _endpoints.c.force == bindparam("force"), _endpoints.c.active.is_(True))
+
+
 def _queue(uow: UnitOfWork, change: CaseChanged, cw: Casework, audiences: list[Audience]) -> None:
     """Add one row per recipient and channel (a person hears once per change, of the most urgent news)."""
     s, case, now = uow.session, change.case, cw.now()  # an SLA catch-up announces changes from the past
-    staff = [u for u in s.execute(select(User).where(User.active.is_(True))).scalars() if case.force in u.forces]
+    staff = [u for u in s.execute(_STAFF) if case.force in u.forces]
     by_id = {u.id: u for u in staff}
-    prefs = {(p.user_id, p.kind): p for p in s.execute(select(NotificationPreference).where(
-        NotificationPreference.user_id.in_(list(by_id)))).scalars()} if by_id else {}
-    endpoints = list(s.execute(select(WebhookEndpoint).where(
-        WebhookEndpoint.force == case.force, WebhookEndpoint.active.is_(True))).scalars())
     seen_users, seen_endpoints = {change.actor.id}, set()
+    wanted = []  # (audience, user) in order of urgency
     for audience in audiences:
-        payload = _payload(change, cw, audience.kind)
-        subject = subject_for(audience.kind, payload)
         members = [u for u in staff if set(u.roles) & set(audience.teams)]
         members += [by_id[i] for i in audience.people if i in by_id]
         for user in members:
-            if user.id in seen_users:
-                continue
-            seen_users.add(user.id)
-            pref = prefs.get((user.id, audience.kind))
-            always = audience.kind in ALWAYS_DELIVERED
-            if always or pref is None or pref.inbox:
-                s.add(_row(audience.kind, case, "inbox", subject, payload, now, recipient_id=user.id))
-            if user.email and (always or pref is None or pref.email):
-                due = quiet_until(now, pref) if pref and audience.kind in QUIET_HOURS_APPLY else None
-                s.add(_row(audience.kind, case, "email", subject, payload, now, due=due, recipient_id=user.id))
+            if user.id not in seen_users:
+                seen_users.add(user.id)
+                wanted.append((audience, user))
+    prefs = {(p.user_id, p.kind): p for p in s.execute(
+        _PREFERENCES, {"user_ids": [u.id for _, u in wanted]}).scalars()} if wanted else {}
+    endpoints = s.execute(_ENDPOINTS, {"force": case.force}).all()
+    rows, payloads = [], {}
+    for audience in audiences:
+        payload = payloads[audience.kind] = _payload(change, cw, audience.kind)
         for endpoint in endpoints:
             if endpoint.team in audience.teams and endpoint.id not in seen_endpoints:
                 seen_endpoints.add(endpoint.id)
-                s.add(_row(audience.kind, case, "webhook", subject, payload, now, endpoint_id=endpoint.id))
+                rows.append(_row(audience.kind, case, "webhook", payload, now, endpoint_id=endpoint.id))
+    for audience, user in wanted:
+        payload, pref = payloads[audience.kind], prefs.get((user.id, audience.kind))
+        always = audience.kind in ALWAYS_DELIVERED
+        if always or pref is None or pref.inbox:
+            rows.append(_row(audience.kind, case, "inbox", payload, now, recipient_id=user.id))
+        if user.email and (always or pref is None or pref.email):
+            due = quiet_until(now, pref) if pref and audience.kind in QUIET_HOURS_APPLY else None
+            rows.append(_row(audience.kind, case, "email", payload, now, due=due, recipient_id=user.id))
+    if rows:
+        s.connection().execute(insert(_notifications), rows)
 
 
-def _row(kind: str, case: Case, channel: str, subject: str, payload: dict, now: datetime, *,
-         due: datetime | None = None, **fields) -> Notification:
-    return Notification(delivery_id=uuid.uuid4().hex, kind=kind, case_id=case.id, channel=channel,
-                        subject=subject[:300], payload=payload, next_attempt_at=due or now, created_at=now, **fields)
+def _row(kind: str, case: Case, channel: str, payload: dict, now: datetime, *, due: datetime | None = None,
+         recipient_id: int | None = None, endpoint_id: int | None = None) -> dict:
+    return dict(delivery_id=uuid.uuid4().hex, kind=kind, case_id=case.id, channel=channel,
+                recipient_id=recipient_id, endpoint_id=endpoint_id, subject=subject_for(kind, payload)[:300],
+                payload=payload, status="pending", attempts=0, next_attempt_at=due or now, last_error=None,
+                created_at=now, sent_at=None, read_at=None)
 
 
 def _payload(change: CaseChanged, cw: Casework, kind: str) -> dict:

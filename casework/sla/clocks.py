@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, case as when, func, insert, select, update
 
 from casework.config import Settings
 from casework.sla import marks
@@ -22,6 +22,15 @@ from casework.sla.policy import WARN_FRACTION, Policy, Target
 from workflows.spec import Workflow
 
 _clocks = SlaClock.__table__
+_names = bindparam("names", expanding=True)
+_STOP = (update(_clocks)
+         .where(_clocks.c.case_id == bindparam("of_case"), _clocks.c.name.in_(_names), _clocks.c.stopped_at.is_(None))
+         .values(stopped_at=bindparam("now"))
+         .returning(_clocks.c.id, _clocks.c.warn_at, _clocks.c.due_at))
+_RUNS = (select(_clocks.c.name, func.max(_clocks.c.run),
+                func.max(when((_clocks.c.stopped_at.is_(None), 1), else_=0)))
+         .where(_clocks.c.case_id == bindparam("case_id")).group_by(_clocks.c.name))
+_INSERT = insert(_clocks)
 
 
 def events_of(change) -> set[str]:
@@ -58,26 +67,26 @@ class ClockKeeper:
         if stopping:
             self._stop(uow, cw, change, stopping)
         if starting:
-            self._start(session, case, starting, change.at)
+            self._start(session, case, starting, change.at, new_case=change.kind == "flagged")
         if "threat_to_life" in change.inputs:
             self._retarget(uow, cw, change, bool(change.inputs["threat_to_life"]))
 
     def _stop(self, uow, cw, change, names: list[str]) -> None:
         now, case = change.at, change.case
-        stopped = uow.session.execute(
-            update(_clocks).where(_clocks.c.case_id == case.id, _clocks.c.name.in_(names),
-                                  _clocks.c.stopped_at.is_(None))
-            .values(stopped_at=now).returning(_clocks.c.id)).scalars().all()
-        late = marks.mark(uow.session, marks.WARNING, stopped, now) + marks.mark(uow.session, marks.BREACH, stopped, now)
+        stopped = uow.session.connection().execute(_STOP, {"of_case": case.id, "names": names, "now": now}).all()
+        # Only a clock stopped after its warning (or due) time can have one left to record.
+        late_warnings = [c.id for c in stopped if c.warn_at <= now]
+        late_breaches = [c.id for c in stopped if c.due_at <= now]
+        late = marks.mark(uow.session, marks.WARNING, late_warnings, now) + \
+            marks.mark(uow.session, marks.BREACH, late_breaches, now)
         if late:
             marks.announce(uow, cw, late, {case.id: case}, now, "stop", states={case.id: change.source})
 
-    def _start(self, session, case, names: list[str], now: datetime) -> None:
-        runs = dict(session.execute(
-            select(_clocks.c.name, func.max(_clocks.c.run)).where(_clocks.c.case_id == case.id)
-            .group_by(_clocks.c.name)).all())
-        running = set(session.execute(select(_clocks.c.name).where(
-            _clocks.c.case_id == case.id, _clocks.c.stopped_at.is_(None))).scalars())
+    def _start(self, session, case, names: list[str], now: datetime, new_case: bool) -> None:
+        connection = session.connection()
+        history = connection.execute(_RUNS, {"case_id": case.id}).all() if not new_case else []
+        runs = {name: last for name, last, _ in history}
+        running = {name for name, _, open_ in history if open_}
         rows = []
         for name in names:
             if name in running:
@@ -86,7 +95,7 @@ class ClockKeeper:
             rows.append(dict(case_id=case.id, name=name, run=runs.get(name, 0) + 1, force=case.force,
                              calendar=target.calendar, started_at=now, **deadlines(target, now)))
         if rows:
-            session.execute(insert(_clocks), rows)
+            connection.execute(_INSERT, rows)
 
     def _retarget(self, uow, cw, change, threat_to_life: bool) -> None:
         """A referral's threat-to-life answer sets the target of clocks that have one, from their start."""
