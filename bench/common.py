@@ -27,6 +27,10 @@ def timed(result: dict, key: str):
 
 
 def peak_rss_mb() -> float:
+    """Peak resident memory of this process image (VmHWM; ru_maxrss would include a forking parent's peak)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
