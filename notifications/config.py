@@ -17,6 +17,7 @@ class NotifySettings:
     smtp_security: str = "none"  # none | starttls | tls (implicit TLS, usually port 465)
     smtp_user: str | None = None
     smtp_password: str | None = None
+    smtp_ca_file: str | None = None  # PEM certificates to trust instead of the system's (a private CA)
     smtp_from: str = "casework <casework@localhost>"
     smtp_timeout: float = 10.0
     message_id_domain: str = "casework.localhost"
@@ -33,7 +34,8 @@ class NotifySettings:
         values: dict = {}
         text = {"smtp_host": "CASEWORK_SMTP_HOST", "smtp_user": "CASEWORK_SMTP_USER",
                 "smtp_password": "CASEWORK_SMTP_PASSWORD", "smtp_from": "CASEWORK_SMTP_FROM",
-                "smtp_security": "CASEWORK_SMTP_SECURITY", "message_id_domain": "CASEWORK_MESSAGE_ID_DOMAIN",
+                "smtp_security": "CASEWORK_SMTP_SECURITY", "smtp_ca_file": "CASEWORK_SMTP_CA_FILE",
+                "message_id_domain": "CASEWORK_MESSAGE_ID_DOMAIN",
                 "base_url": "CASEWORK_BASE_URL"}
         numbers = {"smtp_port": ("CASEWORK_SMTP_PORT", int), "smtp_timeout": ("CASEWORK_SMTP_TIMEOUT", float),
                    "webhook_timeout": ("CASEWORK_WEBHOOK_TIMEOUT", float),
@@ -64,6 +66,8 @@ class NotifySettings:
             errors["CASEWORK_SMTP_PORT"] = "a port number"
         if self.max_attempts < 1:
             errors["CASEWORK_NOTIFY_MAX_ATTEMPTS"] = "at least 1"
+        if self.smtp_ca_file and not os.path.isfile(self.smtp_ca_file):
+            errors["CASEWORK_SMTP_CA_FILE"] = f"no such file: {self.smtp_ca_file}"
         if not self.base_url.startswith(("http://", "https://")):
             errors["CASEWORK_BASE_URL"] = "an http(s) URL"
         if errors:

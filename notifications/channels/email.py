@@ -61,6 +61,9 @@ class SmtpSender:
         if self._smtp is None:
             try:
                 self._smtp = self._connect()
+            except DeliveryFailed as exc:
+                self._unreachable = str(exc)
+                raise
             except (smtplib.SMTPException, OSError) as exc:
                 self._unreachable = f"{type(exc).__name__}: {exc}"
                 raise
@@ -70,19 +73,27 @@ class SmtpSender:
         """Open, secure and log in; a failure here means the server cannot be reached this pass."""
         s = self.settings
         if s.smtp_security == "tls":
-            smtp = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout,
-                                    context=ssl.create_default_context())
+            smtp = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout, context=self._tls())
         else:
             smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
         try:
             if s.smtp_security == "starttls":
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=self._tls())
             if s.smtp_user:
                 smtp.login(s.smtp_user, s.smtp_password or "")
+        except smtplib.SMTPAuthenticationError as exc:
+            smtp.close()
+            raise DeliveryFailed(f"SMTP login as {s.smtp_user!r} refused: {exc.smtp_code} "
+                                 f"{exc.smtp_error.decode(errors='replace')} (check CASEWORK_SMTP_USER and "
+                                 "CASEWORK_SMTP_PASSWORD)") from exc
         except BaseException:
             smtp.close()
             raise
         return smtp
+
+    def _tls(self) -> ssl.SSLContext:
+        """Check the server's certificate and name against CASEWORK_SMTP_CA_FILE, else the system CAs."""
+        return ssl.create_default_context(cafile=self.settings.smtp_ca_file)
 
     def close(self) -> None:
         if self._smtp is not None:
