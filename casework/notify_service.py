@@ -163,3 +163,19 @@ def add_webhook(cw: Casework, force: str, team: str, url: str, secret: str | Non
 def list_webhooks(cw: Casework) -> list[WebhookEndpoint]:
     with cw.reader() as uow:
         return list(uow.session.execute(select(WebhookEndpoint).order_by(WebhookEndpoint.id)).scalars())
+
+
+def set_webhook_active(cw: Casework, endpoint_id: int, active: bool, *, by: str = "system:cli") -> bool:
+    """Switch an endpoint on or off (off: no new rows, queued ones become dead letters); False if unchanged."""
+    with cw.uow() as uow:
+        endpoint = uow.session.get(WebhookEndpoint, endpoint_id, with_for_update=True)
+        if endpoint is None:
+            raise NotFound(f"no webhook endpoint {endpoint_id}")
+        if endpoint.active == active:
+            return False
+        endpoint.active = active
+        uow.record("webhook_enabled" if active else "webhook_disabled", at=cw.now(), actor=by, role="system",
+                   data={"endpoint": endpoint.id, "force": endpoint.force, "team": endpoint.team,
+                         "host": urlsplit(endpoint.url).hostname})
+        uow.commit()
+        return True

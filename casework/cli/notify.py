@@ -1,4 +1,4 @@
-"""Notifications from the command line: `notifications dispatch|list|retry|prefer`, `webhooks add|list`."""
+"""Notifications from the command line: `notifications dispatch|list|retry|prefer`, `webhooks add|list|disable|enable`."""
 from __future__ import annotations
 
 import sys
@@ -108,6 +108,24 @@ def webhooks_list(ctx) -> None:
     for e in notify_service.list_webhooks(runtime(ctx)):
         table.add_row(str(e.id), e.force, e.team, escape(e.url), "yes" if e.active else "no")
     Console(width=200).print(table)
+
+
+@webhooks.command("disable")
+@click.argument("endpoint_id", type=int)
+@click.pass_context
+def webhooks_disable(ctx, endpoint_id: int) -> None:
+    """Stop sending to an endpoint; what is queued for it becomes a dead letter."""
+    changed = notify_service.set_webhook_active(runtime(ctx), endpoint_id, False)
+    click.echo(f"webhook {endpoint_id} {'disabled' if changed else 'was already disabled'}")
+
+
+@webhooks.command("enable")
+@click.argument("endpoint_id", type=int)
+@click.pass_context
+def webhooks_enable(ctx, endpoint_id: int) -> None:
+    """Send new notifications to an endpoint again."""
+    changed = notify_service.set_webhook_active(runtime(ctx), endpoint_id, True)
+    click.echo(f"webhook {endpoint_id} {'enabled' if changed else 'was already enabled'}")
 
 
 def register(group: click.Group) -> None:
