@@ -10,6 +10,7 @@ PAGES = {
     "/dashboard": EVERYONE,
     "/workflow": EVERYONE,
     "/audit": {"auditor", "supervisor"},
+    "/inbox/preferences": EVERYONE,
 }
 
 

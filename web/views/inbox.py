@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from casework import notify_service
+from casework.errors import ValidationError
 from casework.queries import users_by_id
 from web.authz import STAFF, requires_roles
 from web.extensions import casework
@@ -48,6 +49,41 @@ def mark_all_read():
     count = notify_service.mark_read(casework(), current_user.actor)
     flash(f"{count} notification{'s' if count != 1 else ''} marked read.", "info")
     return redirect(url_for("inbox.index"))
+
+
+@bp.route("/inbox/preferences", methods=["GET", "POST"])
+@requires_roles(*STAFF)
+def preferences():
+    """Each user chooses, for themselves only, how each kind of news reaches them."""
+    cw, actor, errors = casework(), current_user.actor, {}
+    prefs = notify_service.preferences(cw, actor)
+    values = _form_values(prefs)
+    if request.method == "POST":
+        values = {name: request.form.get(name, "") for name in values}
+        choices = {p.kind: {field: values[f"{p.kind}-{field}"] for field in FIELDS} for p in prefs}
+        try:
+            notify_service.save_preferences(cw, actor, choices)
+        except ValidationError as exc:
+            errors = exc.errors
+        else:
+            flash("Your notification preferences are saved.", "info")
+            return redirect(url_for("inbox.preferences"))
+    return render_template("inbox_preferences.html", prefs=prefs, values=values, errors=errors), 422 if errors else 200
+
+
+FIELDS = ("email", "inbox", "quiet_start", "quiet_end")
+
+
+def _form_values(prefs) -> dict[str, str]:
+    """The form's fields as the browser sends them: a ticked box is "on", a time is HH:MM."""
+    values = {}
+    for p in prefs:
+        values[f"{p.kind}-email"] = "on" if p.email else ""
+        values[f"{p.kind}-inbox"] = "on" if p.inbox else ""
+        for field in ("quiet_start", "quiet_end"):
+            at = getattr(p, field)
+            values[f"{p.kind}-{field}"] = at.strftime("%H:%M") if at else ""
+    return values
 
 
 @bp.get("/inbox/failed")
