@@ -14,9 +14,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Without CASEWORK_SMTP_HOST, the demo's e-mail goes to a local SMTP sink that logs every message.
+DEMO_SMTP_PORT ?= 8025
+
 run: $(STAMP)
 	$(BIN)/casework init --demo
-	$(BIN)/casework serve --host 127.0.0.1 --port 5000
+	@mkdir -p instance
+	@if [ -n "$$CASEWORK_SMTP_HOST" ]; then exec $(BIN)/casework serve --host 127.0.0.1 --port 5000; fi; \
+	echo "demo e-mail: SMTP sink on 127.0.0.1:$(DEMO_SMTP_PORT), messages in instance/demo-mail.log"; \
+	$(BIN)/python -m aiosmtpd -n -l 127.0.0.1:$(DEMO_SMTP_PORT) > instance/demo-mail.log 2>&1 & sink=$$!; \
+	trap 'kill $$sink 2>/dev/null' EXIT INT TERM; \
+	CASEWORK_SMTP_HOST=127.0.0.1 CASEWORK_SMTP_PORT=$(DEMO_SMTP_PORT) $(BIN)/casework serve --host 127.0.0.1 --port 5000
 
 browser:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)

@@ -88,16 +88,25 @@ def load_demo(cw: Casework) -> DemoCounts | None:
                            display_name=f"{name} ({force.name})", email=f"{short}.{suffix}@example.police.uk")
     users.add_user(cw, "auditor", roles=["auditor"], forces=list(cw.settings.forces), password=DEMO_PASSWORD,
                    display_name="Professional Standards Auditor", email="auditor@example.police.uk")
-    clock = FrozenClock(cw.now() - timedelta(days=9))
+    clock = FrozenClock(cw.now())
     demo = replace(cw, clock=clock)
     count = 0
     for f_index, force in enumerate(cw.settings.forces.values()):
         for index, (platform, author, text, reason) in enumerate(_COMMENTS):
             n = f_index * len(_COMMENTS) + index
-            clock.set(cw.now() - timedelta(days=9) + timedelta(hours=5 * n + 1))
-            _one_case(demo, clock, force, n, platform, author, text, reason, _PATHS[n % len(_PATHS)])
+            path = _PATHS[n % len(_PATHS)]
+            clock.set(cw.now() - _age(n, path))
+            _one_case(demo, clock, force, n, platform, author, text, reason, path)
             count += 1
     return DemoCounts(users=len(_STAFF) * len(cw.settings.forces) + 1, cases=count)
+
+
+def _age(n: int, path: list[str]) -> timedelta:
+    """How long ago a demo case was flagged: closed ones over the past week, open ones today, so the
+    queue shows a realistic mix of deadlines on time, near and overdue."""
+    if path and path[-1] in ("close", "dismiss"):
+        return timedelta(days=2, hours=4 * n)
+    return timedelta(minutes=20 + 150 * len(path) + 37 * (n % 5))
 
 
 def _one_case(cw, clock, force, n, platform, author, text, reason, path) -> None:
