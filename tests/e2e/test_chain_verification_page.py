@@ -28,6 +28,7 @@ def test_auditors_and_supervisors_verify_from_the_page_and_the_run_is_recorded(c
     shown = page(client)
     assert "Intact" in shown and "(3 h 0 min ago)" in shown and check.head_hash in shown
     assert f"{check.event_count} events" in shown
+    assert "audit_verified" in client.get("/audit?action=audit_verified").get_data(as_text=True)
 
 
 def test_other_roles_may_neither_see_nor_verify(client, cw, make):
