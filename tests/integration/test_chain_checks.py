@@ -2,10 +2,12 @@
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from casework import chain_checks
 from casework import scheduler as sched
 from casework.errors import PermissionDenied
+from tests.integration.sla_helpers import POSTGRES_ONLY
 from tests.integration.test_audit_tampering import raw, verify
 
 
@@ -46,7 +48,7 @@ def test_recent_lists_newest_first_and_a_day_old_result_is_stale(cw, make, clock
     auditor = make.staff("auditor")
     chain_checks.verify_and_record(cw, auditor, "web")
     clock.advance(hours=3)
-    chain_checks.scheduled_verify(cw)
+    assert chain_checks.scheduled_verify(cw).ok
     newest, older = chain_checks.recent(cw)
     assert (newest.via, older.via) == ("scheduler", "web")
     assert newest.event_count == older.event_count + 1
@@ -62,3 +64,23 @@ def test_the_daily_job_runs_at_half_past_two_utc(cw):
     assert job.args[0] == "casework.chain_checks:scheduled_verify"
     sched._call(job.args[0], cw)
     assert chain_checks.recent(cw)[0].by == "system:audit"
+
+
+def test_a_second_scheduler_in_the_same_hour_skips_the_walk(cw, clock):
+    assert chain_checks.scheduled_verify(cw).ok
+    clock.advance(minutes=59)
+    assert chain_checks.scheduled_verify(cw) is None
+    clock.advance(minutes=2)
+    assert chain_checks.scheduled_verify(cw).ok
+    assert [c.via for c in chain_checks.recent(cw)] == ["scheduler", "scheduler"]
+
+
+@POSTGRES_ONLY
+def test_a_scheduler_skips_while_another_process_holds_the_verify_lock(cw):
+    with cw.engine.connect() as other:
+        with other.begin():
+            lock = text("SELECT pg_try_advisory_xact_lock(:k)")
+            assert other.execute(lock, {"k": chain_checks.LOCK_KEY}).scalar_one()
+            assert chain_checks.scheduled_verify(cw) is None
+    assert chain_checks.scheduled_verify(cw).ok  # the lock went with the other transaction
+    assert len(chain_checks.recent(cw)) == 1
