@@ -69,6 +69,7 @@ JOBS: list[Job] = [
     Job("notifications.dispatch", "notifications.dispatch:dispatch_pending", every=10.0,
         every_env="CASEWORK_NOTIFY_DISPATCH_SECONDS", run_at_start=True),
     Job("retention.run", "casework.retention:run_retention", trigger="cron", trigger_args={"hour": 3, "minute": 15}),
+    Job("audit.verify", "casework.chain_checks:scheduled_verify", trigger="cron", trigger_args={"hour": 2, "minute": 30}),
 ]
 
 

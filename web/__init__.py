@@ -11,6 +11,7 @@ from casework.runtime import Casework, bootstrap
 from web.authz import public, register_deny_by_default
 from web.errors import register_errorhandlers
 from web.extensions import csrf, login_manager
+from web.proxies import apply_trusted_proxies
 from web.security import register_security_headers
 
 
@@ -31,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(config)
     app.extensions["casework"] = cw
+    apply_trusted_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)

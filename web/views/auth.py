@@ -27,7 +27,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = sign_in(casework(), form.username.data, form.password.data)
+            user = sign_in(casework(), form.username.data, form.password.data, request.remote_addr)
         except TooManyAttempts as exc:
             flash(exc.message[0].upper() + exc.message[1:] + ".", "error")
             return render_template("login.html", form=form), 429, {"Retry-After": str(exc.details["retry_after"])}
