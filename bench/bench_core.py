@@ -136,7 +136,7 @@ def main() -> None:
           f"(target >= 0.25)")
     print(f"(b) lifecycle via services, engine only:  {core_life:7.0f}/s  ratio {core_life / base_life:.3f} "
           f"(target >= 0.10, goal 0.25)")
-    print(f"    with SLA clocks, outbox and retention (more rows than the baseline writes):")
+    print("    with SLA clocks, outbox and retention (more rows than the baseline writes):")
     print(f"    intake {full_intake:7.0f}/s  ratio {full_intake / base_intake:.3f};  "
           f"lifecycle {full_life:6.0f} cases/s  ratio {full_life / base_life:.3f}")
     small, large = rss_after(1000), rss_after(RSS_LARGE)

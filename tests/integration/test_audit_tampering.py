@@ -6,6 +6,7 @@ from sqlalchemy.exc import DBAPIError
 from casework import audit
 from casework.config import Settings
 from casework.runtime import bootstrap
+from tests.tampering import bypass_append_only
 
 
 @pytest.fixture
@@ -26,11 +27,7 @@ def verify(cw):
 def raw(cw, *statements):
     """Run SQL as an attacker with database access, with the append-only triggers dropped."""
     with cw.engine.begin() as connection:
-        if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("DROP TRIGGER IF EXISTS case_events_no_update")
-            connection.exec_driver_sql("DROP TRIGGER IF EXISTS case_events_no_delete")
-        else:
-            connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        bypass_append_only(connection)
         for statement in statements:
             connection.execute(text(statement))
 
@@ -77,6 +74,7 @@ def test_a_cut_off_tail_is_caught_against_the_chain_head(chain):
 
 def test_the_cli_exits_1_naming_the_event(chain):
     from click.testing import CliRunner
+
     from casework.cli import main
     runner = CliRunner()
     url = chain.settings.database_url

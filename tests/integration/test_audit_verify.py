@@ -3,6 +3,7 @@ import pytest
 from sqlalchemy import text
 
 from casework import audit
+from tests.tampering import bypass_append_only
 
 
 def verify(cw):
@@ -19,7 +20,7 @@ def test_a_time_stored_in_another_text_form_is_a_false_alarm_not_a_break(sqlite_
     try:
         Factory(cw).case("closed")
         with cw.engine.begin() as connection:  # the same instant, without the microseconds
-            connection.exec_driver_sql("DROP TRIGGER case_events_no_update")
+            bypass_append_only(connection)
             connection.execute(text("UPDATE case_events SET at = substr(at, 1, 19) WHERE seq = 2"))
         with cw.engine.connect() as connection:
             events = connection.execute(text("SELECT count(*) FROM case_events")).scalar_one()
@@ -33,10 +34,7 @@ def test_a_time_stored_in_another_text_form_is_a_false_alarm_not_a_break(sqlite_
 def test_after_a_problem_the_connection_is_still_usable(cw, make, seq):
     make.case("closed")
     with cw.engine.begin() as connection:
-        if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("DROP TRIGGER case_events_no_update")
-        else:
-            connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        bypass_append_only(connection)
         connection.execute(text(f"UPDATE case_events SET action = 'forged' WHERE seq = {seq}"))
     with cw.reader() as uow:
         result = audit.verify(uow.session)

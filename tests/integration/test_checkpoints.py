@@ -10,6 +10,7 @@ from casework.audit_tables import Checkpoint
 from casework.cli import main
 from casework.errors import ValidationError
 from casework.models import CaseEvent
+from tests.tampering import bypass_append_only
 
 KEY = b"k" * 40
 
@@ -26,11 +27,7 @@ def signed(cw, make):
 def tamper(cw, *statements, rechain_from=None):
     """An attacker with database access: bypass the append-only triggers, then re-hash the chain to cover it up."""
     with cw.engine.begin() as connection:
-        if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("DROP TRIGGER IF EXISTS case_events_no_update")
-            connection.exec_driver_sql("DROP TRIGGER IF EXISTS case_events_no_delete")
-        else:
-            connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        bypass_append_only(connection)
         for statement in statements:
             connection.execute(text(statement))
         events = connection.execute(select(CaseEvent.__table__).order_by(CaseEvent.seq)).all()
