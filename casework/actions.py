@@ -1,6 +1,7 @@
 """Acting on a case: triggers, assignment, internal comments, links. Every entry point calls these."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -13,7 +14,6 @@ from casework.models import CaseLink, User
 from casework.queries import case_in_force
 from casework.refusals import record_refusal
 from casework.runtime import CaseChanged, Casework
-from casework.uow import UnitOfWork
 from workflows.effects import Action
 from workflows.spec import GuardContext, TransitionSpec, clean_inputs
 
@@ -30,10 +30,6 @@ def available_transitions(cw: Casework, actor: Actor, case) -> list[TransitionSp
     if not actor.in_force(case.force):
         return []
     return cw.flow.available(guard_context(cw, actor, case))
-
-
-def _load_record(uow: UnitOfWork, reference: str) -> case_rows.CaseRecord:
-    return case_rows.load(uow.session.connection(), reference)
 
 
 def _check_force(actor: Actor, case) -> None:
@@ -58,76 +54,74 @@ class Outcome:
     dest: str
 
 
-def apply_trigger(cw: Casework, actor: Actor, reference: str, trigger: str, inputs: dict | None = None,
-                  expected_version: int | None = None) -> Outcome:
-    """Fire a workflow trigger: check, change state, record the event, all in one transaction."""
-    inputs = inputs or {}
+@contextmanager
+def _acting_on(cw: Casework, actor: Actor, reference: str, attempted: str):
+    """The action's unit of work on one case of the actor's forces; a refusal rolls back, then is recorded."""
     seen = None
     try:
         with cw.uow() as uow:
-            case = _load_record(uow, reference)
+            case = case_rows.load(uow.session.connection(), reference)
             seen = (case.id, case.state)
             _check_force(actor, case)
-            _check_version(case, expected_version)
-            ctx = guard_context(cw, actor, case)
-            if refusal := cw.flow.refusal(trigger, ctx):
-                error = PermissionDenied if refusal.kind == "role" else TransitionNotAllowed
-                allowed = [t.trigger for t in available_transitions(cw, actor, case)]
-                raise error(refusal.reason, details={"allowed": allowed})
-            spec = cw.workflow.transition(trigger)
-            clean, errors = clean_inputs(spec, inputs, ctx)
-            if errors:
-                raise ValidationError(errors, f"{trigger}: " + "; ".join(f"{k}: {v}" for k, v in errors.items()))
-            source, now = case.state, cw.now()
-            role = actor.role_for(spec.roles)
-            cw.flow.fire(Action(case, trigger, actor.id, clean, now), guard_context(cw, actor, case, clean))
-            case.updated_at = now
-            case_rows.save(uow.session.connection(), case)
-            uow.record("transition", at=now, actor=actor.username, role=role, case=case, from_state=source,
-                       to_state=case.state, data={"trigger": trigger, "inputs": clean})
-            cw.publish(uow, CaseChanged("transitioned", case, actor, now, trigger, source, case.state, clean))
-            uow.commit()
-            return Outcome(case, trigger, source, case.state)
+            yield uow, case
     except CaseworkError as exc:
-        record_refusal(cw, actor, trigger, exc, case=seen, detail={"reference": reference[:40]})
+        record_refusal(cw, actor, attempted, exc, case=seen, detail={"reference": reference[:40]})
         raise
+
+
+def apply_trigger(cw: Casework, actor: Actor, reference: str, trigger: str, inputs: dict | None = None,
+                  expected_version: int | None = None) -> Outcome:
+    """Fire a workflow trigger: check, change state, record the event, all in one transaction."""
+    with _acting_on(cw, actor, reference, trigger) as (uow, case):
+        _check_version(case, expected_version)
+        ctx = guard_context(cw, actor, case)
+        if refusal := cw.flow.refusal(trigger, ctx):
+            error = PermissionDenied if refusal.kind == "role" else TransitionNotAllowed
+            allowed = [t.trigger for t in available_transitions(cw, actor, case)]
+            raise error(refusal.reason, details={"allowed": allowed})
+        spec = cw.workflow.transition(trigger)
+        clean, errors = clean_inputs(spec, inputs or {}, ctx)
+        if errors:
+            raise ValidationError(errors, f"{trigger}: " + "; ".join(f"{k}: {v}" for k, v in errors.items()))
+        source, now = case.state, cw.now()
+        role = actor.role_for(spec.roles)
+        cw.flow.fire(Action(case, trigger, actor.id, clean, now), guard_context(cw, actor, case, clean))
+        case.updated_at = now
+        case_rows.save(uow.session.connection(), case)
+        uow.record("transition", at=now, actor=actor.username, role=role, case=case, from_state=source,
+                   to_state=case.state, data={"trigger": trigger, "inputs": clean})
+        cw.publish(uow, CaseChanged("transitioned", case, actor, now, trigger, source, case.state, clean))
+        uow.commit()
+        return Outcome(case, trigger, source, case.state)
 
 
 def assign(cw: Casework, actor: Actor, reference: str, assignee: str | None,
            expected_version: int | None = None) -> case_rows.CaseRecord:
     """Give the case to a member of the team that owns its stage (or take it off them)."""
-    seen = None
-    try:
-        with cw.uow() as uow:
-            case = _load_record(uow, reference)
-            seen = (case.id, case.state)
-            _check_force(actor, case)
-            owner = cw.workflow.state(case.state).owner_role
-            if owner is None:
-                raise TransitionNotAllowed(f"a {case.state} case cannot be assigned")
-            if not ({owner, "supervisor"} & actor.roles):
-                raise PermissionDenied(f"assigning a case at {case.state} needs the role {owner} or supervisor")
-            _check_version(case, expected_version)
-            user = None
-            if assignee:
-                user = uow.session.execute(select(User).where(User.username == assignee.strip().lower())).scalar_one_or_none()
-                if user is None or not user.active:
-                    raise ValidationError({"assignee": f"no active user {assignee!r}"})
-                if owner not in user.roles or case.force not in user.forces:
-                    raise ValidationError({"assignee": f"{user.username} is not a {owner} of {case.force}"})
-            now, before = cw.now(), case.assignee_id
-            case.assignee_id = user.id if user else None
-            case.updated_at = now
-            case_rows.save(uow.session.connection(), case)
-            uow.record("assigned", at=now, actor=actor.username, role=actor.role_for({owner, "supervisor"}),
-                       case=case, from_state=case.state, to_state=case.state,
-                       data={"assignee": user.username if user else None, "previous_assignee_id": before})
-            cw.publish(uow, CaseChanged("assigned", case, actor, now))
-            uow.commit()
-            return case
-    except CaseworkError as exc:
-        record_refusal(cw, actor, "assign", exc, case=seen, detail={"reference": reference[:40]})
-        raise
+    with _acting_on(cw, actor, reference, "assign") as (uow, case):
+        owner = cw.workflow.state(case.state).owner_role
+        if owner is None:
+            raise TransitionNotAllowed(f"a {case.state} case cannot be assigned")
+        if not ({owner, "supervisor"} & actor.roles):
+            raise PermissionDenied(f"assigning a case at {case.state} needs the role {owner} or supervisor")
+        _check_version(case, expected_version)
+        user = None
+        if assignee:
+            user = uow.session.execute(select(User).where(User.username == assignee.strip().lower())).scalar_one_or_none()
+            if user is None or not user.active:
+                raise ValidationError({"assignee": f"no active user {assignee!r}"})
+            if owner not in user.roles or case.force not in user.forces:
+                raise ValidationError({"assignee": f"{user.username} is not a {owner} of {case.force}"})
+        now, before = cw.now(), case.assignee_id
+        case.assignee_id = user.id if user else None
+        case.updated_at = now
+        case_rows.save(uow.session.connection(), case)
+        uow.record("assigned", at=now, actor=actor.username, role=actor.role_for({owner, "supervisor"}),
+                   case=case, from_state=case.state, to_state=case.state,
+                   data={"assignee": user.username if user else None, "previous_assignee_id": before})
+        cw.publish(uow, CaseChanged("assigned", case, actor, now))
+        uow.commit()
+        return case
 
 
 def add_comment(cw: Casework, actor: Actor, reference: str, text: str) -> None:
