@@ -16,6 +16,8 @@ from casework.runtime import bootstrap
 from casework.schema import migrate
 from tests.factories import Factory
 
+pytest_plugins = ["tests.notify_support"]  # SMTP, webhook-receiver and staff fixtures
+
 PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 START = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)  # a Wednesday, GMT

@@ -9,7 +9,7 @@ from notifications.config import NotifySettings
 from notifications.dispatch import dispatch_pending
 from tests.e2e.conftest import PASSWORD
 from tests.factories import REFER
-from tests.notify_support import free_port, rows, staff  # noqa: F401
+from tests.notify_support import free_port, rows
 from web import create_app
 
 DOWN = NotifySettings(smtp_port=free_port(), max_attempts=1)

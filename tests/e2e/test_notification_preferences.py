@@ -14,7 +14,7 @@ from casework.outbox import KINDS
 from notifications.dispatch import dispatch_pending
 from tests.e2e.conftest import PASSWORD
 from tests.factories import REFER
-from tests.notify_support import recipients, rows, smtp_server, staff  # noqa: F401
+from tests.notify_support import recipients
 from web import create_app
 
 SWITCHABLE = [k for k in KINDS if k not in ("sla_breach", "threat_to_life")]

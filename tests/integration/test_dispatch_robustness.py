@@ -15,7 +15,7 @@ from casework.actions import apply_trigger
 from casework.cli import main
 from notifications.dispatch import CRASH_AFTER_SEND, dispatch_pending
 from tests.factories import REFER
-from tests.notify_support import rows, smtp_port_down, smtp_server, staff  # noqa: F401
+from tests.notify_support import rows
 
 CASEWORK = str(Path(sys.executable).with_name("casework"))
 

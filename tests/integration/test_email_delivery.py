@@ -13,7 +13,7 @@ from casework.outbox import KINDS
 from casework.runtime import CaseChanged
 from notifications.dispatch import backoff, dispatch_pending
 from tests.factories import ADVICE, CLOSE, REFER
-from tests.notify_support import rows, smtp_port_down, smtp_server, staff  # noqa: F401
+from tests.notify_support import rows
 
 HOSTILE = "<script>alert('x')</script> & \"you\" lot"
 

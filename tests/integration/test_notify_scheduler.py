@@ -5,7 +5,7 @@ from casework.actions import apply_trigger
 from casework.runtime import bootstrap
 from tests.factories import REFER
 from tests.integration.test_scheduler import wait_for
-from tests.notify_support import rows, smtp_server, staff  # noqa: F401
+from tests.notify_support import rows
 
 
 def test_the_dispatch_job_runs_on_its_interval_and_delivers_the_outbox(cw, make, staff, smtp_server, monkeypatch):

@@ -13,7 +13,7 @@ from casework.notify_service import add_webhook, set_preference
 from casework.outbox import quiet_until
 from casework.runtime import CaseChanged
 from tests.factories import ADVICE, CLOSE, REFER
-from tests.notify_support import recipients, rows, staff  # noqa: F401
+from tests.notify_support import recipients, rows
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from casework.errors import ValidationError
 from notifications.config import NotifySettings
 from notifications.dispatch import dispatch_pending
 from tests.factories import REFER
-from tests.notify_support import SmtpServer, free_port, rows, staff  # noqa: F401
+from tests.notify_support import SmtpServer, free_port, rows
 
 
 def make_certificate(folder, *names: str) -> tuple:

@@ -10,7 +10,7 @@ from casework.actions import apply_trigger
 from casework.notify_service import add_webhook
 from notifications.dispatch import dispatch_pending
 from tests.factories import REFER
-from tests.notify_support import free_port, rows, smtp_server, staff, webhook_receiver  # noqa: F401
+from tests.notify_support import free_port, rows
 
 SECRET = "a-shared-secret-of-some-length"
 

@@ -10,7 +10,7 @@ from casework.models import CaseEvent
 from casework.notify_service import add_webhook, list_webhooks
 from notifications.dispatch import dispatch_pending
 from tests.factories import REFER
-from tests.notify_support import rows, smtp_server, staff, webhook_receiver  # noqa: F401
+from tests.notify_support import rows
 
 SECRET = "a-shared-secret-of-some-length"
 
