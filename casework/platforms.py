@@ -83,68 +83,61 @@ def _unix(r: _Reader, value, path: str) -> str | None:
     return datetime.fromtimestamp(value, timezone.utc).isoformat()
 
 
+def _meta_changes(r: "_Reader", payload: Any, kind: str, fields: tuple[str, ...]):
+    """Yield (account id, path, value) of each change to `fields` in a Meta (Facebook/Instagram) webhook."""
+    if r.get(payload, "", "object", str) != kind:
+        r.fail("object", f"expected {kind!r}")
+    for n, entry in enumerate(r.get(payload, "", "entry", list)):
+        where = f"entry[{n}]"
+        account = r.get(entry, where, "id", str)
+        for m, change in enumerate(r.get(entry, where, "changes", list, required=False) or []):
+            at = f"{where}.changes[{m}]"
+            if r.get(change, at, "field", str) in fields:
+                yield account, f"{at}.value", r.get(change, at, "value", dict)
+
+
 def facebook(payload: Any) -> list[Item]:
     """Facebook Page webhook: `feed` changes whose item is a comment."""
     r = _Reader("facebook")
-    if r.get(payload, "", "object", str) != "page":
-        r.fail("object", "expected 'page'")
     items: list[Item] = []
-    for n, entry in enumerate(r.get(payload, "", "entry", list)):
-        where = f"entry[{n}]"
-        page = r.get(entry, where, "id", str)
-        for m, change in enumerate(r.get(entry, where, "changes", list, required=False) or []):
-            at = f"{where}.changes[{m}]"
-            if r.get(change, at, "field", str) != "feed":
-                continue
-            value = r.get(change, at, "value", dict)
-            at += ".value"
-            if r.get(value, at, "item", str) != "comment":
-                continue
-            verb = r.get(value, at, "verb", str)
-            comment_id = r.get(value, at, "comment_id", str)
-            if verb in _FACEBOOK_VERBS:
-                items.append(CommentChange("facebook", page, comment_id, _FACEBOOK_VERBS[verb],
-                                           r.get(value, at, "message", str, required=False)))
-            elif verb == "add":
-                author = r.get(value, at, "from", dict, required=False) or {}
-                message = r.get(value, at, "message", str, required=False)
-                if not message or not message.strip():
-                    continue  # a photo or sticker without words: nothing for the detector
-                items.append(IncomingComment(
-                    "facebook", page, comment_id, f"https://www.facebook.com/{quote(comment_id)}", message,
-                    author_id=r.get(author, f"{at}.from", "id", str, required=False),
-                    author_name=r.get(author, f"{at}.from", "name", str, required=False),
-                    posted_at=_unix(r, value.get("created_time"), f"{at}.created_time")))
+    for page, at, value in _meta_changes(r, payload, "page", ("feed",)):
+        if r.get(value, at, "item", str) != "comment":
+            continue
+        verb = r.get(value, at, "verb", str)
+        comment_id = r.get(value, at, "comment_id", str)
+        if verb in _FACEBOOK_VERBS:
+            items.append(CommentChange("facebook", page, comment_id, _FACEBOOK_VERBS[verb],
+                                       r.get(value, at, "message", str, required=False)))
+        elif verb == "add":
+            author = r.get(value, at, "from", dict, required=False) or {}
+            message = r.get(value, at, "message", str, required=False)
+            if not message or not message.strip():
+                continue  # a photo or sticker without words: nothing for the detector
+            items.append(IncomingComment(
+                "facebook", page, comment_id, f"https://www.facebook.com/{quote(comment_id)}", message,
+                author_id=r.get(author, f"{at}.from", "id", str, required=False),
+                author_name=r.get(author, f"{at}.from", "name", str, required=False),
+                posted_at=_unix(r, value.get("created_time"), f"{at}.created_time")))
     return items
 
 
 def instagram(payload: Any) -> list[Item]:
     """Instagram webhook: `comments` changes (new comments; the payload has no comment time)."""
     r = _Reader("instagram")
-    if r.get(payload, "", "object", str) != "instagram":
-        r.fail("object", "expected 'instagram'")
     items: list[Item] = []
-    for n, entry in enumerate(r.get(payload, "", "entry", list)):
-        where = f"entry[{n}]"
-        account = r.get(entry, where, "id", str)
-        for m, change in enumerate(r.get(entry, where, "changes", list, required=False) or []):
-            at = f"{where}.changes[{m}]"
-            if r.get(change, at, "field", str) not in ("comments", "live_comments"):
-                continue
-            value = r.get(change, at, "value", dict)
-            at += ".value"
-            comment_id = r.get(value, at, "id", str)
-            author = r.get(value, at, "from", dict, required=False) or {}
-            text = r.get(value, at, "text", str, required=False)
-            if not text or not text.strip():
-                continue
-            media = r.get(value, at, "media", dict, required=False) or {}
-            media_id = r.get(media, f"{at}.media", "id", str, required=False) or "unknown"
-            items.append(IncomingComment(
-                "instagram", account, comment_id,
-                f"https://www.instagram.com/?media_id={quote(media_id)}&comment_id={quote(comment_id)}", text,
-                author_id=r.get(author, f"{at}.from", "id", str, required=False),
-                author_handle=r.get(author, f"{at}.from", "username", str, required=False)))
+    for account, at, value in _meta_changes(r, payload, "instagram", ("comments", "live_comments")):
+        comment_id = r.get(value, at, "id", str)
+        author = r.get(value, at, "from", dict, required=False) or {}
+        text = r.get(value, at, "text", str, required=False)
+        if not text or not text.strip():
+            continue
+        media = r.get(value, at, "media", dict, required=False) or {}
+        media_id = r.get(media, f"{at}.media", "id", str, required=False) or "unknown"
+        items.append(IncomingComment(
+            "instagram", account, comment_id,
+            f"https://www.instagram.com/?media_id={quote(media_id)}&comment_id={quote(comment_id)}", text,
+            author_id=r.get(author, f"{at}.from", "id", str, required=False),
+            author_handle=r.get(author, f"{at}.from", "username", str, required=False)))
     return items
 
 
