@@ -5,7 +5,6 @@ import http.client
 import json
 import os
 import random
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from bench.common import free_port
 from casework import importer, intake, tokens, users
 from casework.channels import load_channels
 from casework.config import Settings
@@ -91,12 +91,6 @@ def bench_import(folder: Path) -> None:
           f"(import is {base_rate / rate:.1f}x slower: detector, validation, evidence digest, audit chain)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _prepare(url: str) -> str:
     """Migrate, add a channel admin and return a bearer token for them."""
     cw = bootstrap(Settings(database_url=url))
@@ -156,7 +150,7 @@ def _clients(port: int, secret: str) -> tuple[float, dict]:
 
 def bench_api(name: str, url: str) -> float:
     secret = _prepare(url)
-    port = _free_port()
+    port = free_port()
     server = _serve(url, port)
     try:
         rate, statuses = _clients(port, secret)

@@ -4,13 +4,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import smtplib
-import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import select, update
 
-from bench.common import fresh_runtime, rate
+from bench.common import free_port, fresh_runtime, rate
 from casework import actions, intake, users
 from casework.config import Settings
 from casework.db import make_engine
@@ -44,12 +43,6 @@ def _sink(port: int, ready, count) -> None:
     ready.set()
     while True:
         time.sleep(3600)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _runtime():
@@ -143,7 +136,7 @@ def _raw_smtplib(cw, settings) -> tuple[int, float]:
 
 
 def main() -> None:
-    port = _free_port()
+    port = free_port()
     ready, count = multiprocessing.Event(), multiprocessing.Value("i", 0)
     server = multiprocessing.Process(target=_sink, args=(port, ready, count), daemon=True)
     server.start()

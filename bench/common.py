@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import resource
+import socket
 import tempfile
 import time
 from contextlib import contextmanager
@@ -36,3 +37,10 @@ def peak_rss_mb() -> float:
 
 def rate(count: int, seconds: float) -> float:
     return count / seconds if seconds else float("inf")
+
+
+def free_port() -> int:
+    """A port nothing listens on now, on the loopback interface."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -10,10 +10,11 @@ from casework import case_rows
 from casework.actors import Actor
 from casework.errors import (CaseworkError, ConcurrentUpdate, PermissionDenied,
                              TransitionNotAllowed, ValidationError)
-from casework.models import CaseLink, User
+from casework.models import CaseLink
 from casework.queries import case_in_force
 from casework.refusals import record_refusal
 from casework.runtime import CaseChanged, Casework
+from casework.users import find_user
 from workflows.effects import Action
 from workflows.spec import GuardContext, TransitionSpec, clean_inputs
 
@@ -107,7 +108,7 @@ def assign(cw: Casework, actor: Actor, reference: str, assignee: str | None,
         _check_version(case, expected_version)
         user = None
         if assignee:
-            user = uow.session.execute(select(User).where(User.username == assignee.strip().lower())).scalar_one_or_none()
+            user = find_user(uow.session, assignee)
             if user is None or not user.active:
                 raise ValidationError({"assignee": f"no active user {assignee!r}"})
             if owner not in user.roles or case.force not in user.forces:

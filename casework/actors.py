@@ -30,6 +30,11 @@ class Actor:
     def in_force(self, force: str) -> bool:
         return force in self.forces
 
+    @property
+    def role_label(self) -> str | None:
+        """All of the actor's roles, for events not done under one particular role."""
+        return ",".join(sorted(self.roles))[:40] or None
+
     def role_for(self, allowed: frozenset[str] | set[str]) -> str | None:
         """The role under which this actor does something that `allowed` roles may do."""
         return next((r for r in sorted(self.roles) if r in allowed), None)

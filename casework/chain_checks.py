@@ -99,7 +99,7 @@ def _ran_since(session, actor: Actor, since: datetime) -> bool:
 
 def _record(cw: "Casework", actor: Actor, result: audit.Verification, via: str) -> None:
     with cw.uow() as uow:
-        uow.record(ACTION, at=cw.now(), actor=actor.username, role=",".join(sorted(actor.roles))[:40] or None,
+        uow.record(ACTION, at=cw.now(), actor=actor.username, role=actor.role_label,
                    data={"result": "ok" if result.ok else "broken", "event_count": result.count,
                          "head_hash": result.head_hash, "first_bad_seq": result.first_bad_seq,
                          "problem": result.problem, "via": via})

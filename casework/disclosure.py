@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select
 
 from casework.actors import Actor
-from casework.errors import CaseNotFound, PermissionDenied, ValidationError
+from casework.errors import PermissionDenied, ValidationError
 from casework.models import Case, CaseEvent
 from casework.queries import case_in_force
 
@@ -28,18 +28,13 @@ def require_auditor(actor: Actor, doing: str) -> None:
         raise PermissionDenied(f"{doing} needs the role auditor")
 
 
-def role_label(actor: Actor) -> str | None:
-    return ",".join(sorted(actor.roles))[:40] or None
-
-
-def log_view(cw: "Casework", actor: Actor, reference: str, via: str) -> None:
-    """Record that `actor` consulted the case (call after the read succeeded)."""
+def log_view(cw: "Casework", actor: Actor, case, via: str) -> None:
+    """Record that `actor` consulted `case`, the case the read just returned (no second look-up)."""
     if via not in VIA:
         raise ValidationError({"via": f"one of {', '.join(VIA)}"})
     with cw.uow() as uow:
-        case_id, state = _case(uow, reference)
-        uow.record("viewed", at=cw.now(), actor=actor.username, role=role_label(actor), case=case_id,
-                   from_state=state, to_state=state, data={"reference": reference, "via": via})
+        uow.record("viewed", at=cw.now(), actor=actor.username, role=actor.role_label, case=case.id,
+                   from_state=case.state, to_state=case.state, data={"reference": case.reference, "via": via})
         uow.commit()
 
 
@@ -60,7 +55,7 @@ def record_export(uow: "UnitOfWork", cw: "Casework", actor: Actor, *, case: tupl
                   scope: dict, fmt: str, recipient: str, purpose: str, cases: int) -> None:
     """The disclosure event of an export; the caller commits it before any byte leaves."""
     case_id, state = case or (None, None)
-    uow.record("exported", at=cw.now(), actor=actor.username, role=role_label(actor), case=case_id,
+    uow.record("exported", at=cw.now(), actor=actor.username, role=actor.role_label, case=case_id,
                from_state=state, to_state=state,
                data={**scope, "format": fmt, "recipient": recipient, "purpose": purpose, "cases": cases})
 
@@ -126,10 +121,3 @@ def _covers(data: dict, case: Case) -> bool:
     except (KeyError, TypeError, ValueError):
         return False
     return start <= case.detected_at < end
-
-
-def _case(uow: "UnitOfWork", reference: str) -> tuple[int, str]:
-    row = uow.session.execute(select(Case.id, Case.state).where(Case.reference == reference)).one_or_none()
-    if row is None:
-        raise CaseNotFound(f"no case {reference!r}")
-    return row.id, row.state

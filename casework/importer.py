@@ -13,14 +13,12 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
 
 import orjson
-from sqlalchemy import select, tuple_
 
 from casework import ingest, intake
 from casework.actors import Actor
 from casework.channels import Channels
 from casework.detector import Detector
 from casework.errors import CaseworkError, PermissionDenied, ValidationError
-from casework.models import Case
 from casework.platforms import normalise
 from casework.runtime import Casework
 
@@ -187,7 +185,7 @@ def _own_batch(cw, batch, fmt, actor: Actor, channels, detector, report: ImportR
             failed(number, exc.message)
             continue
         flags.append((number, record, (flag.force, flag.platform, flag.external_id)))
-    present = _present(cw, [key for _, _, key in flags])
+    present = set(ingest.existing_cases(cw, {key for _, _, key in flags}))
     for number, record, key in flags:
         if key in present:
             report.already_present += 1
@@ -199,15 +197,6 @@ def _own_batch(cw, batch, fmt, actor: Actor, channels, detector, report: ImportR
             continue
         present.add(key)
         report.created += 1
-
-
-def _present(cw: Casework, keys: list[tuple]) -> set[tuple]:
-    if not keys:
-        return set()
-    with cw.reader() as uow:
-        rows = uow.session.execute(select(Case.force, Case.platform, Case.external_id)
-                                   .where(tuple_(Case.force, Case.platform, Case.external_id).in_(set(keys))))
-        return {tuple(r) for r in rows}
 
 
 def _platform_batch(cw, batch, fmt, actor: Actor, channels: Channels, detector: Detector, report: ImportReport,

@@ -82,7 +82,7 @@ def ingest(cw: Casework, batch: list[Routed], detector: Detector, source: str,
            failures: list | None = None) -> Tally:
     """Run a batch through the detector and intake; failures (tag, message) go to `failures` if given."""
     tally = Tally()
-    known = _existing_cases(cw, batch)
+    known = existing_cases(cw, {_key(r) for r in batch})
     changes: list[tuple[Routed, tuple]] = []
     flagger = cw.system_actor("detector")
     for routed in batch:
@@ -118,8 +118,8 @@ def _key(routed: Routed) -> tuple[str, str, str]:
     return routed.channel.force, routed.item.platform, routed.item.external_id
 
 
-def _existing_cases(cw: Casework, batch: list[Routed]) -> dict[tuple, tuple[int, str]]:
-    keys = {_key(r) for r in batch}
+def existing_cases(cw: Casework, keys: set[tuple[str, str, str]]) -> dict[tuple, tuple[int, str]]:
+    """(id, state) of the cases among these (force, platform, external id) keys, looked up in chunks."""
     found: dict[tuple, tuple[int, str]] = {}
     if not keys:
         return found

@@ -11,10 +11,11 @@ from sqlalchemy import func, select, update
 
 from casework.actors import Actor
 from casework.errors import NotFound, PermissionDenied, ValidationError
-from casework.models import Case, User
+from casework.models import Case
 from casework.notify_models import Notification, NotificationPreference, WebhookEndpoint
 from casework.outbox import ACTOR, ALWAYS_DELIVERED, KINDS, QUIET_HOURS_APPLY
 from casework.runtime import Casework
+from casework.users import find_user
 from workflows.a017 import ROLES
 
 TEAMS = tuple(r for r in ROLES if r not in {"system", "auditor"})
@@ -191,7 +192,7 @@ def set_preference(cw: Casework, username: str, kind: str, *, email: bool = True
         raise ValidationError({"kind": f"choose from {', '.join(KINDS)}"})
     start, end = parse_quiet_hours(quiet) if quiet else (None, None)
     with cw.uow() as uow:
-        user = uow.session.execute(select(User).where(User.username == username.strip().lower())).scalar_one_or_none()
+        user = find_user(uow.session, username)
         if user is None:
             raise NotFound(f"no user {username!r}")
         pref = _store(uow, cw, user.id, user.username, Preference(kind, email, inbox, start, end), by=ACTOR,

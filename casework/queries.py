@@ -23,6 +23,13 @@ class CaseDetail:
     assignee: User | None
     author_cases: list[Case]
     linked: list[Case]
+    events: list[CaseEvent] | None = None  # the timeline, when asked for
+
+
+@dataclass(frozen=True)
+class CaseHistory:
+    case: Case
+    events: list[CaseEvent]
 
 
 def case_in_force(session, actor: Actor, reference: str) -> Case:
@@ -36,8 +43,8 @@ def case_in_force(session, actor: Actor, reference: str) -> Case:
     return case
 
 
-def get_case(cw: Casework, actor: Actor, reference: str) -> CaseDetail:
-    """A case as its page shows it; only for someone who acts for its force."""
+def get_case(cw: Casework, actor: Actor, reference: str, with_events: bool = False) -> CaseDetail:
+    """A case as its page shows it (with its timeline if asked); only for someone who acts for its force."""
     with cw.reader() as uow:
         s = uow.session
         case = case_in_force(s, actor, reference)
@@ -52,7 +59,8 @@ def get_case(cw: Casework, actor: Actor, reference: str) -> CaseDetail:
             or_(CaseLink.case_id == case.id, CaseLink.other_case_id == case.id))).all()
         other_ids = {a if b == case.id else b for a, b in link_ids}
         linked = list(s.execute(select(Case).where(Case.id.in_(other_ids))).scalars()) if other_ids else []
-        return CaseDetail(case, comment, assignee, author_cases, linked)
+        events = _events(s, case.id) if with_events else None
+        return CaseDetail(case, comment, assignee, author_cases, linked, events)
 
 
 @dataclass(frozen=True)
@@ -97,12 +105,16 @@ def list_cases(cw: Casework, actor: Actor, flt: CaseFilter) -> CasePage:
         return CasePage([tuple(r) for r in rows], total, flt.page, flt.per_page)
 
 
-def history(cw: Casework, actor: Actor, reference: str) -> list[CaseEvent]:
-    """Every event of a case, oldest first."""
+def history(cw: Casework, actor: Actor, reference: str) -> CaseHistory:
+    """The case and every event of it, oldest first."""
     with cw.reader() as uow:
         case = case_in_force(uow.session, actor, reference)
-        return list(uow.session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id)
-                                        .order_by(CaseEvent.seq)).scalars())
+        return CaseHistory(case, _events(uow.session, case.id))
+
+
+def _events(session, case_id: int) -> list[CaseEvent]:
+    return list(session.execute(select(CaseEvent).where(CaseEvent.case_id == case_id)
+                                .order_by(CaseEvent.seq)).scalars())
 
 
 def users_by_id(cw: Casework, ids) -> dict[int, User]:

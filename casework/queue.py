@@ -12,6 +12,7 @@ from casework.models import Case, Comment, User
 from casework.runtime import Casework
 from casework.sla.models import SlaClock
 from casework.sla.queries import ClockView, next_due
+from casework.users import find_user
 
 MAX_PER_PAGE = 100
 EXCERPT = 160
@@ -95,10 +96,10 @@ def team_queue(cw: Casework, actor: Actor, flt: QueueFilter) -> QueuePage:
         elif flt.assignee == "unassigned":
             where.append(Case.assignee_id.is_(None))
         elif flt.assignee:
-            user_id = s.execute(select(User.id).where(User.username == flt.assignee.strip().lower())).scalar()
-            if user_id is None:
+            user = find_user(s, flt.assignee)
+            if user is None:
                 raise ValidationError({"assignee": f"no user {flt.assignee!r}"})
-            where.append(Case.assignee_id == user_id)
+            where.append(Case.assignee_id == user.id)
         if not states:
             return QueuePage([], 0, flt.page, flt.per_page, allowed)
         total = s.execute(select(func.count()).select_from(Case).where(*where)).scalar_one()

@@ -21,7 +21,7 @@ def record_refusal(cw: Casework, actor: Actor, attempted: str, error: CaseworkEr
         data["errors"] = {k: str(v)[:500] for k, v in errors.items()}
     data.update(detail or {})
     with cw.uow() as uow:
-        uow.record("refused", at=cw.now(), actor=actor.username, role=",".join(sorted(actor.roles))[:40] or None,
+        uow.record("refused", at=cw.now(), actor=actor.username, role=actor.role_label,
                    case=case[0] if case else None, from_state=case[1] if case else None,
                    to_state=case[1] if case else None, data=data)
         uow.commit()

@@ -14,6 +14,7 @@ from casework.db import UTCDateTime
 from casework.errors import AuthenticationFailed, NotFound, ValidationError
 from casework.models import User
 from casework.runtime import Casework
+from casework.users import find_user
 
 PREFIX = "cw_"
 MAX_TOKEN = 200
@@ -54,7 +55,7 @@ def issue_token(cw: Casework, username: str, name: str = "api") -> IssuedToken:
         raise ValidationError({"name": "a token name of 1-100 characters is required"})
     secret = PREFIX + secrets.token_urlsafe(32)
     with cw.uow() as uow:
-        user = uow.session.execute(select(User).where(User.username == username.strip().lower())).scalar_one_or_none()
+        user = find_user(uow.session, username)
         if user is None or not user.active:
             raise NotFound(f"no active user {username!r}")
         token = ApiToken(user_id=user.id, name=name, token_hash=hash_token(secret), created_at=cw.now())

@@ -44,7 +44,7 @@ def add_user(cw: Casework, username: str, *, roles: list[str], forces: list[str]
     if errors:
         raise ValidationError(errors)
     with cw.uow() as uow:
-        if uow.session.exec(select(User).where(User.username == username)).first():
+        if find_user(uow.session, username):
             raise ValidationError({"username": f"{username} exists already"})
         user = User(username=username, display_name=(display_name or username).strip()[:200], email=email,
                     password_hash=hash_password(password) if password else None,
@@ -61,9 +61,14 @@ def list_users(cw: Casework) -> list[User]:
         return list(uow.session.exec(select(User).order_by(User.username)))
 
 
+def find_user(session, username: str | None) -> User | None:
+    """The user with this username (as typed: case and spaces do not matter), inside the caller's transaction."""
+    return session.execute(select(User).where(User.username == (username or "").strip().lower())).scalar_one_or_none()
+
+
 def get_user(cw: Casework, username: str) -> User:
     with cw.reader() as uow:
-        user = uow.session.exec(select(User).where(User.username == (username or "").strip().lower())).first()
+        user = find_user(uow.session, username)
     if user is None:
         raise UserNotFound(f"no user {username!r}")
     return user

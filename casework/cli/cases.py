@@ -91,7 +91,7 @@ def cases_show(ctx, reference, username) -> None:
     """Show a case: the evidence, its state, its outcomes and what can be done now."""
     cw, actor = _acting(ctx, username)
     detail = queries.get_case(cw, actor, reference)
-    disclosure.log_view(cw, actor, reference, "cli")
+    disclosure.log_view(cw, actor, detail.case, "cli")
     case, comment = detail.case, detail.comment
     lines = [
         f"{case.reference}  [{case.state}]  version {case.version}",
@@ -123,9 +123,9 @@ def cases_show(ctx, reference, username) -> None:
 def cases_history(ctx, reference, username) -> None:
     """The case's full timeline, oldest first."""
     cw, actor = _acting(ctx, username)
-    events = queries.history(cw, actor, reference)
-    disclosure.log_view(cw, actor, reference, "cli")
-    for event in events:
+    history = queries.history(cw, actor, reference)
+    disclosure.log_view(cw, actor, history.case, "cli")
+    for event in history.events:
         move = f"{event.from_state or '-'} -> {event.to_state or '-'}"
         click.echo(f"{event.seq:>8}  {_when(event.at)}  {event.actor:<20} {event.role or '-':<14} "
                    f"{event.action:<12} {move:<40} {json.dumps(event.data, ensure_ascii=False)}")

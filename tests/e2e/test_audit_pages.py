@@ -63,7 +63,7 @@ def test_a_bad_moment_is_refused(client, make, auditor):
 def test_the_printable_history_has_the_whole_timeline(client, cw, make, auditor):
     ref = make.case("closed")
     page = client.get(f"/audit/cases/{ref}/print").get_data(as_text=True)
-    history = queries.history(cw, auditor, ref)
+    history = queries.history(cw, auditor, ref).events
     assert len(history) == 6 and history[-1].action == "viewed"
     assert all(f"<td>{event.seq}</td>" in page for event in history[:-1])
     assert page.count("<tr><td>") == 5

@@ -92,7 +92,7 @@ def test_a_guard_refusal_is_shown_with_its_reason(cw, client, auth, make):
     assert response.status_code == 422
     assert "Refused: you referred this case, so another Crime Bureau member must give the advice." in \
         response.get_data(as_text=True)
-    assert [e.action for e in queries.history(cw, both, ref)][-1] == "refused"
+    assert [e.action for e in queries.history(cw, both, ref).events][-1] == "refused"
 
 
 def test_a_transition_form_without_its_csrf_token_is_refused(cw, make):

@@ -1,17 +1,12 @@
 """`casework serve` starts the app on a new database: it migrates, prints the URL, and answers."""
 import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.notify_support import free_port
 
 
 def _get(url: str, deadline: float) -> int:
@@ -26,7 +21,7 @@ def _get(url: str, deadline: float) -> int:
 
 
 def test_serve_migrates_a_new_database_and_serves_the_sign_in_page(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CASEWORK_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}", "PYTHONUNBUFFERED": "1"}
     cli = Path(sys.executable).parent / "casework"
     process = subprocess.Popen([str(cli), "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
@@ -62,7 +57,7 @@ def test_serve_embeds_the_scheduler_which_records_a_due_breach(tmp_path):
     cw = bootstrap(Settings(database_url=url), clock=FrozenClock(SystemClock().now() - timedelta(hours=2)))
     migrate(cw.engine)
     Factory(cw).case("detected")  # flagged two hours ago: the 1-hour review-started clock is overdue
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CASEWORK_DATABASE_URL": url, "CASEWORK_SLA_SWEEP_SECONDS": "0.2", "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen([str(Path(sys.executable).parent / "casework"), "serve", "--port", str(port)],
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

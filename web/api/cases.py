@@ -76,7 +76,7 @@ def get_case(reference: str):
     """One case with its evidence and the triggers the caller may use now, with their input schemas."""
     cw = casework()
     detail = queries.get_case(cw, actor(), reference)
-    disclosure.log_view(cw, actor(), reference, "api")  # DPA 2018 s.62 consultation log
+    disclosure.log_view(cw, actor(), detail.case, "api")  # DPA 2018 s.62 consultation log
     ctx = actions.guard_context(cw, actor(), detail.case)
     triggers = [trigger_description(t, ctx) for t in actions.available_transitions(cw, actor(), detail.case)]
     return jsonify(serialize.case_detail(detail, triggers))
@@ -112,9 +112,9 @@ def post_transition(reference: str):
 @bp.get("/cases/<reference>/history")
 def case_history(reference: str):
     """Every event of the case, oldest first."""
-    events = queries.history(casework(), actor(), reference)
-    disclosure.log_view(casework(), actor(), reference, "api")
-    return jsonify({"reference": reference, "events": [serialize.event(e) for e in events]})
+    history = queries.history(casework(), actor(), reference)
+    disclosure.log_view(casework(), actor(), history.case, "api")
+    return jsonify({"reference": reference, "events": [serialize.event(e) for e in history.events]})
 
 
 @bp.get("/audit/verify")

@@ -33,7 +33,7 @@ def case(reference: str):
     as_at = _moment(request.args.get("as_at"))
     past = timetravel.case_as_at(cw, actor, reference, as_at)
     detail = queries.get_case(cw, actor, reference)
-    disclosure.log_view(cw, actor, reference, "web")
+    disclosure.log_view(cw, actor, detail.case, "web")
     held = retention.status(cw, detail.case.id)
     logged = disclosure.for_case(cw, actor, reference) if current_user.has_role("auditor") else None
     return render_template("auditing/case.html", past=past, detail=detail, held=held, logged=logged,
@@ -45,11 +45,10 @@ def case(reference: str):
 @requires("auditor")
 def printable(reference: str):
     cw, actor = casework(), current_user.actor
-    detail = queries.get_case(cw, actor, reference)
-    events = queries.history(cw, actor, reference)
-    disclosure.log_view(cw, actor, reference, "web")
+    detail = queries.get_case(cw, actor, reference, with_events=True)
+    disclosure.log_view(cw, actor, detail.case, "web")
     comment = retention.shown_comment(detail.comment, retention.status(cw, detail.case.id))
-    return render_template("auditing/print.html", detail=detail, events=events, comment=comment, now=cw.now())
+    return render_template("auditing/print.html", detail=detail, events=detail.events, comment=comment, now=cw.now())
 
 
 @bp.post("/cases/<reference>/legal-hold")

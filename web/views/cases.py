@@ -28,11 +28,11 @@ class Feedback:
     conflict: bool = False
 
 
-def _page(ref: str, status: int = 200, feedback: Feedback | None = None):
+def _page(ref: str, status: int = 200, feedback: Feedback | None = None, detail: queries.CaseDetail | None = None):
     cw, actor = casework(), current_actor()
-    detail = queries.get_case(cw, actor, ref)
+    detail = detail or queries.get_case(cw, actor, ref, with_events=True)
     return render_template(
-        "case.html", d=detail, case=detail.case, events=queries.history(cw, actor, ref),
+        "case.html", d=detail, case=detail.case, events=detail.events,
         options=transition_options(cw, actor, detail.case), assign=assign_option(cw, actor, detail.case),
         clocks=case_clocks(cw, detail.case.id), feedback=feedback or Feedback(), can_write=bool(actor.roles & set(WORKERS)),
         linked_refs={c.reference for c in detail.linked}), status
@@ -63,9 +63,10 @@ def _refused(ref: str, form: str, exc: Exception):
 @bp.get("/cases/<ref>")
 @requires_roles(*STAFF)
 def show(ref: str):
-    page = _page(ref)
-    disclosure.log_view(casework(), current_actor(), ref, "web")  # DPA 2018 s.62 consultation log
-    return page
+    cw, actor = casework(), current_actor()
+    detail = queries.get_case(cw, actor, ref, with_events=True)
+    disclosure.log_view(cw, actor, detail.case, "web")  # DPA 2018 s.62 consultation log
+    return _page(ref, detail=detail)
 
 
 @bp.post("/cases/<ref>/transitions/<trigger>")
