@@ -9,7 +9,7 @@ from flask_login import current_user
 from casework import chain_checks, checkpoints, disclosure, exports, queries, retention, timetravel
 from casework.clock import LONDON, UTC, london
 from casework.errors import ValidationError
-from web.authz import requires_roles as requires
+from web.authz import requires_roles
 from web.extensions import casework
 
 bp = Blueprint("auditing", __name__, url_prefix="/audit")
@@ -27,7 +27,7 @@ def _moment(value: str | None) -> datetime:
 
 
 @bp.get("/cases/<reference>")
-@requires("auditor", "supervisor")
+@requires_roles("auditor", "supervisor")
 def case(reference: str):
     cw, actor = casework(), current_user.actor
     as_at = _moment(request.args.get("as_at"))
@@ -42,7 +42,7 @@ def case(reference: str):
 
 
 @bp.get("/cases/<reference>/print")
-@requires("auditor")
+@requires_roles("auditor")
 def printable(reference: str):
     cw, actor = casework(), current_user.actor
     detail = queries.get_case(cw, actor, reference, with_events=True)
@@ -52,7 +52,7 @@ def printable(reference: str):
 
 
 @bp.post("/cases/<reference>/legal-hold")
-@requires("supervisor")
+@requires_roles("supervisor")
 def legal_hold(reference: str):
     hold = request.form.get("hold") == "on"
     retention.set_legal_hold(casework(), current_user.actor, reference, hold, request.form.get("reason", ""))
@@ -61,7 +61,7 @@ def legal_hold(reference: str):
 
 
 @bp.get("/disclosures")
-@requires("auditor")
+@requires_roles("auditor")
 def disclosures():
     cw, actor = casework(), current_user.actor
     reference, username = request.args.get("case", "").strip(), request.args.get("user", "").strip()
@@ -75,7 +75,7 @@ def disclosures():
 
 
 @bp.route("/exports", methods=["GET", "POST"])
-@requires("auditor")
+@requires_roles("auditor")
 def export():
     form = request.form if request.method == "POST" else request.args
     if request.method == "GET":
@@ -105,7 +105,7 @@ def _day(value: str | None, name: str) -> date:
 
 
 @bp.get("/integrity")
-@requires("auditor", "supervisor")
+@requires_roles("auditor", "supervisor")
 def integrity():
     """The latest recorded verification and checkpoint; the chain itself is walked only on request."""
     cw = casework()
@@ -116,7 +116,7 @@ def integrity():
 
 
 @bp.post("/integrity/verify")
-@requires("auditor", "supervisor")
+@requires_roles("auditor", "supervisor")
 def verify_chain():
     result = chain_checks.verify_and_record(casework(), current_user.actor, "web")
     flash(("Verified: " if result.ok else "BROKEN: ") + result.describe() + ".", "info" if result.ok else "error")
