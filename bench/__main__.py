@@ -1,4 +1,5 @@
 """`make bench`: run every bench/bench_*.py module (or those named on the command line)."""
+
 from __future__ import annotations
 
 import importlib

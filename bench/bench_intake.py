@@ -1,4 +1,5 @@
 """Intake throughput: bulk import with the detector, and POST /flags through gunicorn with 8 clients."""
+
 from __future__ import annotations
 
 import http.client
@@ -16,34 +17,56 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bench.common import free_port
-from casework import importer, intake, tokens, users
-from casework.channels import load_channels
+from casework.access import tokens, users
+from casework.bootstrap import bootstrap
 from casework.config import Settings
-from casework.db import make_engine
-from casework.detector import configured_detector
-from casework.runtime import bootstrap
-from casework.schema import migrate
+from casework.intake import flags as intake
+from casework.intake import importer
+from casework.intake.channels import load_channels
+from casework.intake.detector import configured_detector
+from casework.storage.db import make_engine
+from casework.storage.schema import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 IMPORT_LINES = int(os.environ.get("BENCH_IMPORT_LINES", 100_000))
 API_REQUESTS = int(os.environ.get("BENCH_API_REQUESTS", 800))
 CLIENTS = 8
 HOSTILE = ["I know where you live", "go back to your own country", "r3tard", "i will k1ll you"]
-BENIGN = ["Thanks to the officers who helped today", "What time does the front desk open?",
-          "Roads are icy near Kenilworth, take care", "Killer deal at the charity auction!",
-          "Why does 101 take so long to answer?", "Great job at the open day, the kids loved the dogs"]
-CHANNELS = ('[[channel]]\nplatform = "youtube"\naccount_id = "UCbench"\nforce = "west_mercia"\n'
-            'name = "West Mercia Police (YouTube)"\n')
+BENIGN = [
+    "Thanks to the officers who helped today",
+    "What time does the front desk open?",
+    "Roads are icy near Kenilworth, take care",
+    "Killer deal at the charity auction!",
+    "Why does 101 take so long to answer?",
+    "Great job at the open day, the kids loved the dogs",
+]
+CHANNELS = (
+    '[[channel]]\nplatform = "youtube"\naccount_id = "UCbench"\nforce = "west_mercia"\n'
+    'name = "West Mercia Police (YouTube)"\n'
+)
 
 
 def _thread_line(n: int, rng: random.Random) -> str:
     hostile = rng.random() < 0.02
     words = rng.choice(HOSTILE if hostile else BENIGN)
-    comment = {"kind": "youtube#comment", "id": f"Ugz{n:08d}", "snippet": {
-        "authorDisplayName": f"@viewer{n % 5000}", "authorChannelId": {"value": f"UCviewer{n % 5000}"},
-        "textOriginal": f"{words} #{n}", "publishedAt": "2026-11-20T09:00:00Z", "moderationStatus": "published"}}
-    return json.dumps({"kind": "youtube#commentThread", "id": f"T{n}", "snippet": {
-        "channelId": "UCbench", "videoId": "vid00000001", "topLevelComment": comment}})
+    comment = {
+        "kind": "youtube#comment",
+        "id": f"Ugz{n:08d}",
+        "snippet": {
+            "authorDisplayName": f"@viewer{n % 5000}",
+            "authorChannelId": {"value": f"UCviewer{n % 5000}"},
+            "textOriginal": f"{words} #{n}",
+            "publishedAt": "2026-11-20T09:00:00Z",
+            "moderationStatus": "published",
+        },
+    }
+    return json.dumps(
+        {
+            "kind": "youtube#commentThread",
+            "id": f"T{n}",
+            "snippet": {"channelId": "UCbench", "videoId": "vid00000001", "topLevelComment": comment},
+        }
+    )
 
 
 def _fresh_sqlite(folder: Path, name: str):
@@ -65,8 +88,10 @@ def bench_import(folder: Path) -> None:
     baseline.execute("CREATE TABLE comments (external_id TEXT PRIMARY KEY, author TEXT, text TEXT)")
     start = time.perf_counter()
     with data.open("rb") as f, baseline:
-        rows = ((c["id"], c["snippet"]["authorDisplayName"], c["snippet"]["textOriginal"])
-                for c in (json.loads(line)["snippet"]["topLevelComment"] for line in f))
+        rows = (
+            (c["id"], c["snippet"]["authorDisplayName"], c["snippet"]["textOriginal"])
+            for c in (json.loads(line)["snippet"]["topLevelComment"] for line in f)
+        )
         baseline.executemany("INSERT INTO comments VALUES (?, ?, ?)", rows)
     base_rate = IMPORT_LINES / (time.perf_counter() - start)
 
@@ -76,19 +101,37 @@ def bench_import(folder: Path) -> None:
     channels = load_channels(folder / "channels.toml", cw.settings.forces)
     errors: list = []
     start = time.perf_counter()
-    report = importer.import_file(cw, data, "youtube", actor, channels=channels, detector=configured_detector(),
-                                  on_error=lambda n, r: errors.append((n, r)))
+    report = importer.import_file(
+        cw,
+        data,
+        "youtube",
+        actor,
+        channels=channels,
+        detector=configured_detector(),
+        on_error=lambda n, r: errors.append((n, r)),
+    )
     rate = IMPORT_LINES / (time.perf_counter() - start)
     start = time.perf_counter()
-    again = importer.import_file(cw, data, "youtube", actor, channels=channels, detector=configured_detector(),
-                                 on_error=lambda n, r: errors.append((n, r)))
+    again = importer.import_file(
+        cw,
+        data,
+        "youtube",
+        actor,
+        channels=channels,
+        detector=configured_detector(),
+        on_error=lambda n, r: errors.append((n, r)),
+    )
     rerun = IMPORT_LINES / (time.perf_counter() - start)
     cw.engine.dispose()
-    print(f"import {IMPORT_LINES} YouTube lines (SQLite, detector on): {rate:,.0f} lines/s; "
-          f"{report.created} cases, {report.not_flagged} only counted, {len(errors)} errors")
+    print(
+        f"import {IMPORT_LINES} YouTube lines (SQLite, detector on): {rate:,.0f} lines/s; "
+        f"{report.created} cases, {report.not_flagged} only counted, {len(errors)} errors"
+    )
     print(f"  re-run (nothing new, {again.already_present} already present): {rerun:,.0f} lines/s")
-    print(f"  baseline: plain sqlite3 executemany of the same rows: {base_rate:,.0f} lines/s "
-          f"(import is {base_rate / rate:.1f}x slower: detector, validation, evidence digest, audit chain)")
+    print(
+        f"  baseline: plain sqlite3 executemany of the same rows: {base_rate:,.0f} lines/s "
+        f"(import is {base_rate / rate:.1f}x slower: detector, validation, evidence digest, audit chain)"
+    )
 
 
 def _prepare(url: str) -> str:
@@ -104,8 +147,21 @@ def _prepare(url: str) -> str:
 def _serve(url: str, port: int) -> subprocess.Popen:
     env = {**os.environ, "CASEWORK_DATABASE_URL": url}
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "4", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-         "web.wsgi:app"], cwd=ROOT, env=env)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "4",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "web.wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -120,9 +176,18 @@ def _serve(url: str, port: int) -> subprocess.Popen:
 
 
 def _payload(n: int) -> bytes:
-    return json.dumps({"force": "warwickshire", "platform": "x", "channel": "@WarksPolice",
-                       "external_id": f"bench-{n}", "permalink": f"https://x.com/i/web/status/{n}",
-                       "text": f"hostile comment {n}", "reason": "threat", "author_handle": f"user{n % 300}"}).encode()
+    return json.dumps(
+        {
+            "force": "warwickshire",
+            "platform": "x",
+            "channel": "@WarksPolice",
+            "external_id": f"bench-{n}",
+            "permalink": f"https://x.com/i/web/status/{n}",
+            "text": f"hostile comment {n}",
+            "reason": "threat",
+            "author_handle": f"user{n % 300}",
+        }
+    ).encode()
 
 
 def _clients(port: int, secret: str) -> tuple[float, dict]:
@@ -157,8 +222,10 @@ def bench_api(name: str, url: str) -> float:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    print(f"POST /api/v1/flags on {name}, gunicorn 4 workers, {CLIENTS} clients, {API_REQUESTS} requests: "
-          f"{rate:,.0f} requests/s; statuses {statuses}")
+    print(
+        f"POST /api/v1/flags on {name}, gunicorn 4 workers, {CLIENTS} clients, {API_REQUESTS} requests: "
+        f"{rate:,.0f} requests/s; statuses {statuses}"
+    )
     return rate
 
 

@@ -1,4 +1,5 @@
 """Notification dispatch: e-mails per second to a local SMTP server, one and several dispatchers, vs raw smtplib."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -10,12 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import select, update
 
 from bench.common import free_port, fresh_runtime, rate
-from casework import actions, intake, users
+from casework.access import users
+from casework.bootstrap import bootstrap
+from casework.cases import actions
 from casework.config import Settings
-from casework.db import make_engine
-from casework.notify_models import Notification
-from casework.runtime import bootstrap
-from casework.schema import migrate
+from casework.intake import flags as intake
+from casework.notify.tables import Notification
+from casework.storage.db import make_engine
+from casework.storage.schema import migrate
 from notifications.channels.email import build_message
 from notifications.config import NotifySettings
 from notifications.dispatch import dispatch_pending
@@ -62,18 +65,31 @@ def _referrals(cw) -> None:
         users.add_user(cw, f"bench.r{i}", roles=[role], forces=["warwickshire"], email=f"r{i}@police.example")
     admin = users.actor_for(cw, "bench.admin")
     for i in range(CASES):
-        ref = intake.flag_comment(cw, admin, {
-            "force": "warwickshire", "platform": "facebook", "channel": "Page", "external_id": f"n-{i}",
-            "permalink": f"https://facebook.com/n-{i}", "text": f"<b>hostile</b> comment {i} " * 4,
-            "reason": "race", "author_handle": f"author{i}"}).case.reference
+        ref = intake.flag_comment(
+            cw,
+            admin,
+            {
+                "force": "warwickshire",
+                "platform": "facebook",
+                "channel": "Page",
+                "external_id": f"n-{i}",
+                "permalink": f"https://facebook.com/n-{i}",
+                "text": f"<b>hostile</b> comment {i} " * 4,
+                "reason": "race",
+                "author_handle": f"author{i}",
+            },
+        ).case.reference
         actions.apply_trigger(cw, admin, ref, "start_review")
         actions.apply_trigger(cw, admin, ref, "refer", REFER)
 
 
 def _requeue(cw) -> int:
     with cw.uow() as uow:
-        count = uow.session.execute(update(Notification).where(Notification.channel == "email").values(
-            status="pending", attempts=0, sent_at=None, next_attempt_at=cw.now())).rowcount
+        count = uow.session.execute(
+            update(Notification)
+            .where(Notification.channel == "email")
+            .values(status="pending", attempts=0, sent_at=None, next_attempt_at=cw.now())
+        ).rowcount
         uow.commit()
     return count
 
@@ -116,18 +132,31 @@ def _processes(cw, port: int, count: int) -> tuple[int, float]:
 def _raw_smtplib(cw, settings) -> tuple[int, float]:
     """The floor: the same messages, pre-rendered, sent over one connection with plain smtplib."""
     with cw.reader() as uow:
-        from casework.models import Case, Comment, User
+        from casework.storage.tables import Case, Comment, User
 
-        rows = list(uow.session.execute(select(Notification, Case, Comment, User)
-                                        .join(Case, Case.id == Notification.case_id)
-                                        .join(Comment, Comment.case_id == Case.id)
-                                        .join(User, User.id == Notification.recipient_id)
-                                        .where(Notification.channel == "email")).all())
+        rows = list(
+            uow.session.execute(
+                select(Notification, Case, Comment, User)
+                .join(Case, Case.id == Notification.case_id)
+                .join(Comment, Comment.case_id == Case.id)
+                .join(User, User.id == Notification.recipient_id)
+                .where(Notification.channel == "email")
+            ).all()
+        )
     messages = []
     for n, case, comment, user in rows:
         r = render(n, context(n, case, comment, user, settings.base_url))
-        messages.append(build_message(settings, delivery_id=n.delivery_id, to=user.email, subject=r.subject,
-                                      text=r.text, html=r.html, at=cw.now()))
+        messages.append(
+            build_message(
+                settings,
+                delivery_id=n.delivery_id,
+                to=user.email,
+                subject=r.subject,
+                text=r.text,
+                html=r.html,
+                at=cw.now(),
+            )
+        )
     start = time.perf_counter()
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port) as smtp:
         for message in messages:
@@ -158,16 +187,20 @@ def main() -> None:
             elapsed = time.perf_counter() - start
             received = count.value - before
             assert sent == queued == received, (sent, queued, received)
-            print(f"  dispatch_pending, {threads} thread(s):   {rate(sent, elapsed):8.0f} msg/s "
-                  f"({rate(sent, elapsed) / baseline:.2f}x baseline; each sent once: {received} received)")
+            print(
+                f"  dispatch_pending, {threads} thread(s):   {rate(sent, elapsed):8.0f} msg/s "
+                f"({rate(sent, elapsed) / baseline:.2f}x baseline; each sent once: {received} received)"
+            )
         for processes in PROCESSES:
             queued = _requeue(cw)
             before = count.value
             sent, elapsed = _processes(cw, port, processes)
             received = count.value - before
             assert sent == queued == received, (sent, queued, received)
-            print(f"  dispatch_pending, {processes} process(es): {rate(sent, elapsed):8.0f} msg/s "
-                  f"({rate(sent, elapsed) / baseline:.2f}x baseline; each sent once: {received} received)")
+            print(
+                f"  dispatch_pending, {processes} process(es): {rate(sent, elapsed):8.0f} msg/s "
+                f"({rate(sent, elapsed) / baseline:.2f}x baseline; each sent once: {received} received)"
+            )
         cw.engine.dispose()
     finally:
         server.terminate()

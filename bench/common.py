@@ -1,4 +1,5 @@
 """Helpers shared by the benchmarks: a fresh migrated SQLite runtime, timing, peak memory."""
+
 from __future__ import annotations
 
 import resource
@@ -8,9 +9,10 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from casework.bootstrap import bootstrap
 from casework.config import Settings
-from casework.runtime import Casework, bootstrap
-from casework.schema import migrate
+from casework.runtime import Casework
+from casework.storage.schema import migrate
 
 
 def fresh_runtime(directory: str | None = None, name: str = "bench.db") -> Casework:

@@ -1,8 +1,9 @@
 """Imports every module that declares tables, so SQLModel.metadata is complete for Alembic and tests."""
-import casework.models  # noqa: F401
-import casework.queue  # noqa: F401  (the queue index on cases)
-import casework.signin  # noqa: F401
-import casework.sla.models  # noqa: F401
-import casework.notify_models  # noqa: F401
-import casework.tokens  # noqa: F401
-import casework.audit_tables  # noqa: F401
+
+import casework.access.signin
+import casework.access.tokens
+import casework.audit.tables
+import casework.cases.queue
+import casework.notify.tables
+import casework.sla.models
+import casework.storage.tables  # noqa: F401

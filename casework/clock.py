@@ -1,11 +1,12 @@
 """Injectable clocks: production reads the system time, tests move time by hand."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC as UTC
+from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-UTC = timezone.utc
 LONDON = ZoneInfo("Europe/London")
 
 

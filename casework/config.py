@@ -1,11 +1,14 @@
 """Settings: defaults in code, overrides from CASEWORK_* environment variables and a forces file."""
+
 from __future__ import annotations
 
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from casework.errors import ValidationError
 
@@ -20,7 +23,7 @@ class ForceConfig:
     name: str
     prefix: str
     nchi_enabled: bool = True
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 DEFAULT_FORCES = {
@@ -36,14 +39,14 @@ class Settings:
     secret_key: str = "dev-only-secret-change-me"
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
-        env = os.environ if env is None else env
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        source: Mapping[str, str] = os.environ if env is None else env
         settings = cls()
-        if url := env.get("CASEWORK_DATABASE_URL"):
+        if url := source.get("CASEWORK_DATABASE_URL"):
             settings = replace(settings, database_url=url)
-        if key := env.get("CASEWORK_SECRET_KEY"):
+        if key := source.get("CASEWORK_SECRET_KEY"):
             settings = replace(settings, secret_key=key)
-        if path := env.get("CASEWORK_FORCES_FILE"):
+        if path := source.get("CASEWORK_FORCES_FILE"):
             settings = replace(settings, forces=load_forces(Path(path)))
         return replace(settings, **overrides)
 
@@ -51,7 +54,9 @@ class Settings:
         try:
             return self.forces[code]
         except KeyError:
-            raise ValidationError({"force": f"unknown force {code!r}; known: {', '.join(sorted(self.forces))}"}) from None
+            raise ValidationError(
+                {"force": f"unknown force {code!r}; known: {', '.join(sorted(self.forces))}"}
+            ) from None
 
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")

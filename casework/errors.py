@@ -1,5 +1,8 @@
 """One exception hierarchy for the domain; entry points map it to HTTP statuses and exit codes."""
+
 from __future__ import annotations
+
+from typing import Any
 
 
 class CaseworkError(Exception):
@@ -9,7 +12,7 @@ class CaseworkError(Exception):
     exit_code = 1
     title = "Request refused"
 
-    def __init__(self, message: str, *, details: dict | None = None):
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or {}

@@ -1,18 +1,20 @@
 """Alembic environment: runs on the connection casework hands over, or on CASEWORK_DATABASE_URL."""
+
 from alembic import context
 from sqlmodel import SQLModel
 
 import casework.all_models  # noqa: F401  (registers every table)
 from casework.config import Settings
-from casework.db import make_engine
+from casework.storage.db import make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata
 
 
 def run(connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=connection.dialect.name == "sqlite")
+    context.configure(
+        connection=connection, target_metadata=target_metadata, render_as_batch=connection.dialect.name == "sqlite"
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from casework.db import UTCDateTime  # noqa: F401  (autogenerate renders it)
+from casework.storage.db import UTCDateTime  # noqa: F401  (autogenerate renders it)
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

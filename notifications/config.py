@@ -1,9 +1,12 @@
 """Delivery settings: defaults in code, overrides from CASEWORK_* environment variables."""
+
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from email.utils import parseaddr
+from typing import Any
 
 from casework.errors import ValidationError
 
@@ -29,25 +32,33 @@ class NotifySettings:
     lease: float = 300.0  # seconds a claimed row stays hidden from other dispatchers while it is sent
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "NotifySettings":
-        env = os.environ if env is None else env
-        values: dict = {}
-        text = {"smtp_host": "CASEWORK_SMTP_HOST", "smtp_user": "CASEWORK_SMTP_USER",
-                "smtp_password": "CASEWORK_SMTP_PASSWORD", "smtp_from": "CASEWORK_SMTP_FROM",
-                "smtp_security": "CASEWORK_SMTP_SECURITY", "smtp_ca_file": "CASEWORK_SMTP_CA_FILE",
-                "message_id_domain": "CASEWORK_MESSAGE_ID_DOMAIN",
-                "base_url": "CASEWORK_BASE_URL"}
-        numbers = {"smtp_port": ("CASEWORK_SMTP_PORT", int), "smtp_timeout": ("CASEWORK_SMTP_TIMEOUT", float),
-                   "webhook_timeout": ("CASEWORK_WEBHOOK_TIMEOUT", float),
-                   "max_attempts": ("CASEWORK_NOTIFY_MAX_ATTEMPTS", int)}
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> NotifySettings:
+        source: Mapping[str, str] = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        text = {
+            "smtp_host": "CASEWORK_SMTP_HOST",
+            "smtp_user": "CASEWORK_SMTP_USER",
+            "smtp_password": "CASEWORK_SMTP_PASSWORD",
+            "smtp_from": "CASEWORK_SMTP_FROM",
+            "smtp_security": "CASEWORK_SMTP_SECURITY",
+            "smtp_ca_file": "CASEWORK_SMTP_CA_FILE",
+            "message_id_domain": "CASEWORK_MESSAGE_ID_DOMAIN",
+            "base_url": "CASEWORK_BASE_URL",
+        }
+        numbers: dict[str, tuple[str, type[int] | type[float]]] = {
+            "smtp_port": ("CASEWORK_SMTP_PORT", int),
+            "smtp_timeout": ("CASEWORK_SMTP_TIMEOUT", float),
+            "webhook_timeout": ("CASEWORK_WEBHOOK_TIMEOUT", float),
+            "max_attempts": ("CASEWORK_NOTIFY_MAX_ATTEMPTS", int),
+        }
         for name, var in text.items():
-            if env.get(var):
-                values[name] = env[var]
-        errors = {}
+            if source.get(var):
+                values[name] = source[var]
+        errors: dict[str, str] = {}
         for name, (var, kind) in numbers.items():
-            if env.get(var):
+            if source.get(var):
                 try:
-                    values[name] = kind(env[var])
+                    values[name] = kind(source[var])
                 except ValueError:
                     errors[var] = f"must be a {kind.__name__}"
         if "message_id_domain" not in values and "smtp_from" in values:
@@ -58,8 +69,8 @@ class NotifySettings:
             raise ValidationError(errors)
         return replace(cls(), **values, **overrides).checked()
 
-    def checked(self) -> "NotifySettings":
-        errors = {}
+    def checked(self) -> NotifySettings:
+        errors: dict[str, str] = {}
         if self.smtp_security not in SECURITY:
             errors["CASEWORK_SMTP_SECURITY"] = f"choose from {', '.join(SECURITY)}"
         if not 0 < self.smtp_port < 65536:

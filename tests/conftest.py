@@ -1,26 +1,27 @@
 """Fixtures: a migrated database per test (SQLite file, and PostgreSQL when configured), a frozen clock."""
+
 from __future__ import annotations
 
 import os
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from casework.bootstrap import bootstrap
 from casework.clock import FrozenClock
 from casework.config import Settings
-from casework.db import make_engine
-from casework.runtime import bootstrap
-from casework.schema import migrate
+from casework.storage.db import make_engine
+from casework.storage.schema import migrate
 from tests.factories import Factory
 
 pytest_plugins = ["tests.notify_support"]  # SMTP, webhook-receiver and staff fixtures
 
 PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"
-START = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)  # a Wednesday, GMT
+START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # a Wednesday, GMT
 
 
 def _postgres_or_skip():
@@ -69,8 +70,12 @@ def _reset_postgres(engine) -> None:
 
 def _TABLES(engine):
     with engine.connect() as connection:
-        return [r[0] for r in connection.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))]
+        return [
+            r[0]
+            for r in connection.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
+            )
+        ]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

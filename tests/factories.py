@@ -1,10 +1,13 @@
 """Factories that build users and cases through the services, so every row has its events."""
+
 from __future__ import annotations
 
 import itertools
 
-from casework import actions, intake, users
-from casework.actors import Actor
+from casework.access import users
+from casework.access.actors import Actor
+from casework.cases import actions
+from casework.intake import flags as intake
 from casework.runtime import Casework
 
 REFER = {"category": ["hate_crime"], "strands": ["race"], "threat_to_life": "no", "note": "please advise"}
@@ -16,8 +19,12 @@ PATH_TO = {
     "admin_review": [("admin", "start_review", {})],
     "crime_bureau_advice": [("admin", "start_review", {}), ("admin", "refer", REFER)],
     "comms_action": [("admin", "start_review", {}), ("admin", "refer", REFER), ("bureau", "give_advice", ADVICE)],
-    "closed": [("admin", "start_review", {}), ("admin", "refer", REFER), ("bureau", "give_advice", ADVICE),
-               ("comms", "close", CLOSE)],
+    "closed": [
+        ("admin", "start_review", {}),
+        ("admin", "refer", REFER),
+        ("bureau", "give_advice", ADVICE),
+        ("comms", "close", CLOSE),
+    ],
 }
 
 
@@ -42,8 +49,13 @@ class Factory:
     def flag_payload(self, force: str = "warwickshire", **overrides) -> dict:
         n = next(self._ids)
         payload = {
-            "force": force, "platform": "facebook", "channel": "Force page", "external_id": f"c-{n}",
-            "permalink": f"https://facebook.com/c-{n}", "text": f"hostile comment {n}", "reason": "race",
+            "force": force,
+            "platform": "facebook",
+            "channel": "Force page",
+            "external_id": f"c-{n}",
+            "permalink": f"https://facebook.com/c-{n}",
+            "text": f"hostile comment {n}",
+            "reason": "race",
             "author_handle": "author_one",
         }
         payload.update(overrides)

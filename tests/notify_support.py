@@ -1,4 +1,5 @@
 """Notification test support: a real aiosmtpd SMTP server, a real webhook endpoint, staff with e-mail."""
+
 from __future__ import annotations
 
 import json
@@ -11,9 +12,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from casework import users
-from casework.models import User
-from casework.notify_models import Notification
+from casework.access import users
+from casework.notify.tables import Notification
+from casework.storage.tables import User
 from notifications.config import NotifySettings
 
 
@@ -53,7 +54,7 @@ class SmtpServer:
     def messages(self):
         return self.handler.messages
 
-    def start(self, **options) -> "SmtpServer":
+    def start(self, **options) -> SmtpServer:
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **options)
         self.controller.start()
         return self
@@ -64,9 +65,15 @@ class SmtpServer:
             self.controller = None
 
     def settings(self, **overrides) -> NotifySettings:
-        return NotifySettings(smtp_host="127.0.0.1", smtp_port=self.port, smtp_timeout=5,
-                              smtp_from="casework <casework@police.example>", message_id_domain="police.example",
-                              webhook_timeout=5, **overrides)
+        return NotifySettings(
+            smtp_host="127.0.0.1",
+            smtp_port=self.port,
+            smtp_timeout=5,
+            smtp_from="casework <casework@police.example>",
+            message_id_domain="police.example",
+            webhook_timeout=5,
+            **overrides,
+        )
 
 
 @pytest.fixture
@@ -128,8 +135,14 @@ class Staff:
         self.cw = cw
 
     def add(self, username: str, *roles: str, force: str = "warwickshire", email: bool = True):
-        users.add_user(self.cw, username, roles=list(roles), forces=[force],
-                       email=f"{username}@police.example" if email else None, display_name=username.title())
+        users.add_user(
+            self.cw,
+            username,
+            roles=list(roles),
+            forces=[force],
+            email=f"{username}@police.example" if email else None,
+            display_name=username.title(),
+        )
         return users.actor_for(self.cw, username)
 
 

@@ -1,4 +1,8 @@
-"""What an attacker with database access does first: switch off the append-only guards on events."""
+"""What an attacker with database access does: switch off the append-only guards on events, then edit rows."""
+
+from sqlalchemy import text
+
+from casework.audit import verify as audit
 
 
 def bypass_append_only(connection) -> None:
@@ -8,3 +12,16 @@ def bypass_append_only(connection) -> None:
         connection.exec_driver_sql("DROP TRIGGER IF EXISTS case_events_no_delete")
     else:
         connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+
+
+def verify(cw):
+    with cw.reader() as uow:
+        return audit.verify(uow.session)
+
+
+def raw(cw, *statements):
+    """Run SQL as an attacker with database access, with the append-only triggers dropped."""
+    with cw.engine.begin() as connection:
+        bypass_append_only(connection)
+        for statement in statements:
+            connection.execute(text(statement))

@@ -1,4 +1,5 @@
 """The Flask web app: `create_app` reads like a table of contents."""
+
 from __future__ import annotations
 
 import os
@@ -7,7 +8,8 @@ from datetime import timedelta
 from flask import Flask, redirect, url_for
 from flask_login import current_user
 
-from casework.runtime import Casework, bootstrap
+from casework.bootstrap import bootstrap
+from casework.runtime import Casework
 from web.authz import public, register_deny_by_default
 from web.errors import register_errorhandlers
 from web.extensions import csrf, login_manager
@@ -68,5 +70,11 @@ def register_template_helpers(app: Flask) -> None:
     cw = app.extensions["casework"]
     app.jinja_env.tests["matching_code"] = labels.is_code
     app.jinja_env.filters["state"] = lambda name: cw.workflow.state(name).label if name else "—"
-    app.jinja_env.globals.update(now=cw.now, workflow=cw.workflow, forces=cw.settings.forces, label_of=labels.label,
-                                 widget=transition_forms.widget, condition_text=transition_forms.condition_text)
+    app.jinja_env.globals.update(
+        now=cw.now,
+        workflow=cw.workflow,
+        forces=cw.settings.forces,
+        label_of=labels.label,
+        widget=transition_forms.widget,
+        condition_text=transition_forms.condition_text,
+    )

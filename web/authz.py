@@ -1,4 +1,5 @@
 """Deny by default: every page names the roles that may open it; the services check again."""
+
 from __future__ import annotations
 
 from functools import wraps
@@ -6,7 +7,7 @@ from functools import wraps
 from flask import Flask, abort, request
 from flask_login import current_user
 
-from casework.actors import Actor
+from casework.access.actors import Actor
 from casework.errors import PermissionDenied
 from web.extensions import login_manager
 
@@ -17,6 +18,7 @@ OVERSEERS = ("auditor", "supervisor")
 
 def requires_roles(*roles: str):
     """Let the view run only for a signed-in user holding one of `roles`."""
+
     def decorate(view):
         @wraps(view)
         def guarded(*args, **kwargs):
@@ -25,8 +27,10 @@ def requires_roles(*roles: str):
             if not current_user.has_role(*roles):
                 raise PermissionDenied(f"this page is for the roles: {', '.join(roles)}")
             return view(*args, **kwargs)
+
         guarded.casework_roles = frozenset(roles)
         return guarded
+
     return decorate
 
 
@@ -45,6 +49,7 @@ def register_deny_by_default(app: Flask) -> None:
 
     The JSON API under /api authenticates with its own bearer tokens and is left to its blueprint.
     """
+
     @app.before_request
     def deny_undeclared():
         if request.endpoint in (None, "static") or request.path.startswith("/api/"):

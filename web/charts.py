@@ -1,4 +1,5 @@
 """Bar charts as geometry for server-rendered SVG: no JavaScript and nothing fetched from elsewhere."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

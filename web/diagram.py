@@ -1,5 +1,6 @@
 """The workflow's state diagram as SVG geometry, laid out from the declaration: states in a row,
 forward transitions arc above, backward ones below."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -48,13 +49,21 @@ def layout(workflow: Workflow) -> Diagram:
     """Place each state and route each transition; spans decide arc heights so labels do not collide."""
     order = [s.name for s in workflow.states]
     spans = [abs(order.index(t.dest) - order.index(t.source)) for t in workflow.transitions]
-    up = max((s for s, t in zip(spans, workflow.transitions) if order.index(t.dest) > order.index(t.source)), default=1)
-    down = max((s for s, t in zip(spans, workflow.transitions) if order.index(t.dest) < order.index(t.source)), default=0)
+    up = max(
+        (s for s, t in zip(spans, workflow.transitions, strict=False) if order.index(t.dest) > order.index(t.source)),
+        default=1,
+    )
+    down = max(
+        (s for s, t in zip(spans, workflow.transitions, strict=False) if order.index(t.dest) < order.index(t.source)),
+        default=0,
+    )
     top = MARGIN + 30 + RISE * up
-    boxes = [Box(s.name, s.label, s.owner_role or "—", MARGIN + i * (BOX_W + GAP), top, s.final)
-             for i, s in enumerate(workflow.states)]
+    boxes = [
+        Box(s.name, s.label, s.owner_role or "—", MARGIN + i * (BOX_W + GAP), top, s.final)
+        for i, s in enumerate(workflow.states)
+    ]
     arcs = []
-    for t, span in zip(workflow.transitions, spans):
+    for t, span in zip(workflow.transitions, spans, strict=False):
         a, b = boxes[order.index(t.source)], boxes[order.index(t.dest)]
         backward = b.x < a.x
         shift = 26 * (span - 1)  # arcs leaving one box start apart
@@ -64,8 +73,16 @@ def layout(workflow: Workflow) -> Diagram:
         apex = edge + RISE * span if backward else edge - RISE * span
         control = 2 * apex - edge  # a quadratic curve peaks halfway to its control point
         mid = (sx + ex) // 2
-        arcs.append(Arc(t.trigger, ", ".join(sorted(t.roles)), f"M {sx} {edge} Q {mid} {control} {ex} {edge}",
-                        mid, apex + (16 if backward else -6), backward))
+        arcs.append(
+            Arc(
+                t.trigger,
+                ", ".join(sorted(t.roles)),
+                f"M {sx} {edge} Q {mid} {control} {ex} {edge}",
+                mid,
+                apex + (16 if backward else -6),
+                backward,
+            )
+        )
     height = top + BOX_H + RISE * down + 40
     width = 2 * MARGIN + len(boxes) * BOX_W + (len(boxes) - 1) * GAP
     return Diagram(boxes, arcs, width, height)

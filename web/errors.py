@@ -1,4 +1,5 @@
 """Errors mapped in one place: an HTML page for people, RFC 9457 problem+json under /api."""
+
 from __future__ import annotations
 
 import logging

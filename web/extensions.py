@@ -1,11 +1,12 @@
 """Extensions, created unbound and attached in `create_app` (no import cycles)."""
+
 from __future__ import annotations
 
 from flask import current_app
 from flask_login import LoginManager, UserMixin
 from flask_wtf import CSRFProtect
 
-from casework.actors import Actor
+from casework.access.actors import Actor
 from casework.errors import AuthenticationFailed, UserNotFound
 from casework.runtime import Casework
 
@@ -35,7 +36,7 @@ class WebUser(UserMixin):
 
 @login_manager.user_loader
 def load_user(username: str) -> WebUser | None:
-    from casework.users import actor_for
+    from casework.access.users import actor_for
 
     try:
         return WebUser(actor_for(casework(), username))

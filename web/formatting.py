@@ -1,4 +1,5 @@
 """Template filters: times in Europe/London, and relative times in words."""
+
 from __future__ import annotations
 
 from datetime import datetime

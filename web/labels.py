@@ -1,4 +1,5 @@
 """Words for the codes the workflow uses, so pages read as English; unknown codes are humanised."""
+
 from __future__ import annotations
 
 _LABELS = {

@@ -5,6 +5,7 @@ user as one client. With `CASEWORK_TRUSTED_PROXIES=N`, werkzeug's ProxyFix takes
 (and scheme) from the last N hops of `X-Forwarded-For`/`X-Forwarded-Proto`. Set it to exactly the
 number of proxies in front of the app: a larger number lets clients forge their address.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,10 +1,13 @@
 """Security headers on every response: no inline script, no framing, no sniffing."""
+
 from __future__ import annotations
 
 from flask import Flask
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 def register_security_headers(app: Flask) -> None:

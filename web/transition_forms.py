@@ -1,4 +1,5 @@
 """Forms for workflow transitions: how each declared input is drawn, and reading it back from a post."""
+
 from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict

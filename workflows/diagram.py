@@ -1,4 +1,5 @@
 """The state diagram, drawn from the declaration (Mermaid stateDiagram-v2)."""
+
 from __future__ import annotations
 
 from workflows.spec import Workflow

@@ -1,4 +1,5 @@
 """What each transition writes onto the case, besides its state. Called with the action's context."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,20 +1,22 @@
 """One shared `transitions` machine per workflow, bound to a case only while an action runs."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-from transitions import Machine, MachineError
+from transitions import EventData, Machine, MachineError
 
 from workflows.effects import Action
-from workflows.spec import GuardContext, TransitionSpec, Workflow
+from workflows.spec import Guard, GuardContext, TransitionSpec, Workflow
 
 
-def _guard_condition(guard):
+def _guard_condition(guard: Guard) -> Callable[[EventData], bool]:
     return lambda event: guard(event.kwargs["ctx"]) is None
 
 
-def _effect_callback(effect):
+def _effect_callback(effect: Callable[..., None]) -> Callable[[EventData], None]:
     return lambda event: effect(event.kwargs["action"])
 
 
@@ -61,8 +63,9 @@ class WorkflowEngine:
             return Refusal(trigger, f"unknown trigger {trigger!r}; the workflow has: {known}", "unknown")
         if spec.source != ctx.case.state:
             allowed = ", ".join(t.trigger for t in self.workflow.from_state(ctx.case.state)) or "none"
-            return Refusal(trigger, f"{trigger} is not possible in state {ctx.case.state}; "
-                                    f"possible there: {allowed}", "state")
+            return Refusal(
+                trigger, f"{trigger} is not possible in state {ctx.case.state}; possible there: {allowed}", "state"
+            )
         if not spec.roles & ctx.actor_roles:
             return Refusal(trigger, f"{trigger} needs the role {' or '.join(sorted(spec.roles))}", "role")
         for guard in spec.guards:

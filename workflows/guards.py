@@ -1,4 +1,5 @@
 """Named guards: each returns None to allow, or the reason for refusing."""
+
 from __future__ import annotations
 
 from workflows.spec import GuardContext

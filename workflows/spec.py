@@ -1,10 +1,12 @@
 """The vocabulary of a workflow declaration: states, inputs, guards, transitions, clocks."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Protocol
 
 
 class CaseView(Protocol):
@@ -120,9 +122,9 @@ class Workflow:
     transitions: tuple[TransitionSpec, ...]
     clocks: tuple[ClockSpec, ...] = ()
     roles: tuple[str, ...] = ()
-    _by_trigger: dict = field(default_factory=dict, compare=False, repr=False)
+    _by_trigger: dict[str, TransitionSpec] = field(default_factory=dict, compare=False, repr=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         names = {s.name for s in self.states}
         for t in self.transitions:
             if t.source not in names or t.dest not in names:
@@ -152,7 +154,9 @@ _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
 
-def clean_inputs(spec: TransitionSpec, raw: dict[str, Any], ctx: GuardContext | None) -> tuple[dict, dict]:
+def clean_inputs(
+    spec: TransitionSpec, raw: dict[str, Any], ctx: GuardContext | None
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Check raw inputs against the declaration; return (clean values, errors by field)."""
     errors: dict[str, str] = {}
     unknown = sorted(set(raw) - {i.name for i in spec.inputs})

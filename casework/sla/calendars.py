@@ -1,13 +1,15 @@
 """Calendars for SLA targets: round the clock, or office hours in Europe/London without bank holidays."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Protocol
 
 import holidays
 
-from casework.clock import LONDON, UTC, ensure_utc
+from casework.clock import LONDON, ensure_utc
 
 OPEN, CLOSE = time(8, 0), time(18, 0)
 WORKING_DAY = timedelta(hours=10)  # 08:00-18:00: "2 working days" is 20 office hours
@@ -51,14 +53,16 @@ class OfficeHours:
 
     name = "office_hours"
 
-    def _windows(self, start: datetime):
+    def _windows(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Office windows (UTC start, UTC end) from the local day of `start` onwards."""
         day = ensure_utc(start).astimezone(LONDON).date()
         for _ in range(MAX_DAYS):
             if is_working_day(day):
                 # 08:00 and 18:00 never fall in a summer-time gap or fold (those are at 01:00-02:00).
-                yield (datetime.combine(day, OPEN, LONDON).astimezone(UTC),
-                       datetime.combine(day, CLOSE, LONDON).astimezone(UTC))
+                yield (
+                    datetime.combine(day, OPEN, LONDON).astimezone(UTC),
+                    datetime.combine(day, CLOSE, LONDON).astimezone(UTC),
+                )
             day += timedelta(days=1)
 
     def add(self, start: datetime, duration: timedelta) -> datetime:

@@ -7,33 +7,50 @@ due time, before a sweep noticed, gets its warning and breach recorded at the st
 Reopening (closed -> admin_review) starts new runs of review decision, crime-recording decision and
 end to end: the reopened case is live work again; the first runs keep their results.
 """
+
 from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, case as when, func, insert, select, update
+from sqlalchemy import BindParameter, bindparam, func, insert, select, update
+from sqlalchemy import case as when
 
+from casework.access.actors import Actor
 from casework.config import Settings
 from casework.sla import marks
 from casework.sla.calendars import calendar
 from casework.sla.models import SlaClock
 from casework.sla.policy import WARN_FRACTION, Policy, Target
+from casework.storage.tables import table_of
 from workflows.spec import Workflow
 
-_clocks = SlaClock.__table__
-_names = bindparam("names", expanding=True)
-_STOP = (update(_clocks)
-         .where(_clocks.c.case_id == bindparam("of_case"), _clocks.c.name.in_(_names), _clocks.c.stopped_at.is_(None))
-         .values(stopped_at=bindparam("now"))
-         .returning(_clocks.c.id, _clocks.c.warn_at, _clocks.c.due_at))
-_RUNS = (select(_clocks.c.name, func.max(_clocks.c.run),
-                func.max(when((_clocks.c.stopped_at.is_(None), 1), else_=0)))
-         .where(_clocks.c.case_id == bindparam("case_id")).group_by(_clocks.c.name))
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from casework.events import CaseChanged
+    from casework.runtime import Casework
+    from casework.storage.tables import Case
+    from casework.storage.uow import UnitOfWork
+
+_clocks = table_of(SlaClock)
+_names: BindParameter[list[str]] = bindparam("names", expanding=True)
+_STOP = (
+    update(_clocks)
+    .where(_clocks.c.case_id == bindparam("of_case"), _clocks.c.name.in_(_names), _clocks.c.stopped_at.is_(None))
+    .values(stopped_at=bindparam("now"))
+    .returning(_clocks.c.id, _clocks.c.warn_at, _clocks.c.due_at)
+)
+_RUNS = (
+    select(_clocks.c.name, func.max(_clocks.c.run), func.max(when((_clocks.c.stopped_at.is_(None), 1), else_=0)))
+    .where(_clocks.c.case_id == bindparam("case_id"))
+    .group_by(_clocks.c.name)
+)
 _INSERT = insert(_clocks)
 
 
-def events_of(change) -> set[str]:
+def events_of(change: CaseChanged) -> set[str]:
     """The workflow events a change stands for, in the vocabulary of `ClockSpec`."""
     if change.kind == "flagged":
         return {"intake", f"enter:{change.case.state}"}
@@ -42,22 +59,25 @@ def events_of(change) -> set[str]:
     return set()
 
 
-def deadlines(target: Target, start: datetime, threat_to_life: bool = False) -> dict:
+def deadlines(target: Target, start: datetime, threat_to_life: bool = False) -> dict[str, Any]:
     """Warning and due times of a run started at `start`, measured on the target's calendar."""
     duration = target.for_case(threat_to_life)
     cal = calendar(target.calendar)
-    return dict(target_seconds=int(duration.total_seconds()), warn_at=cal.add(start, duration * WARN_FRACTION),
-                due_at=cal.add(start, duration))
+    return {
+        "target_seconds": int(duration.total_seconds()),
+        "warn_at": cal.add(start, duration * WARN_FRACTION),
+        "due_at": cal.add(start, duration),
+    }
 
 
 class ClockKeeper:
     """The SLA handler; its policy is built, and so checked, when the runtime starts."""
 
-    def __init__(self, settings: Settings, workflow: Workflow):
+    def __init__(self, settings: Settings, workflow: Workflow) -> None:
         self.policy = Policy.load(settings, workflow)
         self.specs = workflow.clocks
 
-    def on_case_changed(self, uow, change, cw) -> None:
+    def on_case_changed(self, uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
         events = events_of(change)
         if not events:
             return
@@ -71,18 +91,19 @@ class ClockKeeper:
         if "threat_to_life" in change.inputs:
             self._retarget(uow, cw, change, bool(change.inputs["threat_to_life"]))
 
-    def _stop(self, uow, cw, change, names: list[str]) -> None:
+    def _stop(self, uow: UnitOfWork, cw: Casework, change: CaseChanged, names: list[str]) -> None:
         now, case = change.at, change.case
         stopped = uow.session.connection().execute(_STOP, {"of_case": case.id, "names": names, "now": now}).all()
         # Only a clock stopped after its warning (or due) time can have one left to record.
         late_warnings = [c.id for c in stopped if c.warn_at <= now]
         late_breaches = [c.id for c in stopped if c.due_at <= now]
-        late = marks.mark(uow.session, marks.WARNING, late_warnings, now) + \
-            marks.mark(uow.session, marks.BREACH, late_breaches, now)
+        late = marks.mark(uow.session, marks.WARNING, late_warnings, now) + marks.mark(
+            uow.session, marks.BREACH, late_breaches, now
+        )
         if late:
             marks.announce(uow, cw, late, {case.id: case}, now, "stop", states={case.id: change.source})
 
-    def _start(self, session, case, names: list[str], now: datetime, new_case: bool) -> None:
+    def _start(self, session: Session, case: Case, names: list[str], now: datetime, new_case: bool) -> None:
         connection = session.connection()
         history = connection.execute(_RUNS, {"case_id": case.id}).all() if not new_case else []
         runs = {name: last for name, last, _ in history}
@@ -92,18 +113,32 @@ class ClockKeeper:
             if name in running:
                 continue  # spans stages: keeps running
             target = self.policy.target(case.force, name)
-            rows.append(dict(case_id=case.id, name=name, run=runs.get(name, 0) + 1, force=case.force,
-                             calendar=target.calendar, started_at=now, **deadlines(target, now)))
+            rows.append(
+                dict(
+                    case_id=case.id,
+                    name=name,
+                    run=runs.get(name, 0) + 1,
+                    force=case.force,
+                    calendar=target.calendar,
+                    started_at=now,
+                    **deadlines(target, now),
+                )
+            )
         if rows:
             connection.execute(_INSERT, rows)
 
-    def _retarget(self, uow, cw, change, threat_to_life: bool) -> None:
+    def _retarget(self, uow: UnitOfWork, cw: Casework, change: CaseChanged, threat_to_life: bool) -> None:
         """A referral's threat-to-life answer sets the target of clocks that have one, from their start."""
         case, session = change.case, uow.session
         names = [s.name for s in self.specs if s.threat_to_life_target is not None]
-        open_runs = session.execute(select(_clocks.c.id, _clocks.c.name, _clocks.c.started_at).where(
-            _clocks.c.case_id == case.id, _clocks.c.name.in_(names), _clocks.c.stopped_at.is_(None),
-            _clocks.c.breached_at.is_(None))).all()  # a recorded breach is history: its deadline stays
+        open_runs = session.execute(
+            select(_clocks.c.id, _clocks.c.name, _clocks.c.started_at).where(
+                _clocks.c.case_id == case.id,
+                _clocks.c.name.in_(names),
+                _clocks.c.stopped_at.is_(None),
+                _clocks.c.breached_at.is_(None),
+            )
+        ).all()  # a recorded breach is history: its deadline stays
         due = {}
         for clock_id, name, started_at in open_runs:
             times = deadlines(self.policy.target(case.force, name), started_at, threat_to_life)
@@ -113,11 +148,21 @@ class ClockKeeper:
             _escalate(uow, cw, change, due)
 
 
-def _escalate(uow, cw, change, due: dict[str, str]) -> None:
+def _escalate(uow: UnitOfWork, cw: Casework, change: CaseChanged, due: dict[str, str]) -> None:
     """A threat-to-life referral goes to the force's supervisors at once (notifications act on `escalated`)."""
-    actor = cw.system_actor("sla")
+    actor = Actor.system("sla", cw.settings.forces)
     data = {"reason": "threat_to_life", "due_at": due}
-    uow.record("escalated", at=change.at, actor=actor.username, role="system", case=change.case,
-               from_state=change.dest, to_state=change.dest, data=data)
-    cw.publish(uow, dataclasses.replace(change, kind="escalated", actor=actor, trigger=None, source=None,
-                                        dest=None, inputs=data))
+    uow.record(
+        "escalated",
+        at=change.at,
+        actor=actor.username,
+        role="system",
+        case=change.case,
+        from_state=change.dest,
+        to_state=change.dest,
+        data=data,
+    )
+    cw.publish(
+        uow,
+        dataclasses.replace(change, kind="escalated", actor=actor, trigger=None, source=None, dest=None, inputs=data),
+    )

@@ -1,17 +1,23 @@
 """Marking warnings and breaches exactly once, and announcing each: an audit event and a CaseChanged."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
+from sqlmodel import Session
 
-from casework.runtime import CaseChanged, Casework
+from casework.access.actors import Actor
+from casework.events import CaseChanged
+from casework.runtime import Casework
 from casework.sla.models import SlaClock
-from casework.uow import UnitOfWork
+from casework.storage.tables import table_of
+from casework.storage.uow import UnitOfWork
 
 WARNING, BREACH = "sla_warning", "sla_breach"
-_clocks = SlaClock.__table__
+_clocks = table_of(SlaClock)
 # kind -> (the column marked once, the column holding the true time it happened)
 _COLUMNS = {WARNING: (_clocks.c.warned_at, _clocks.c.warn_at), BREACH: (_clocks.c.breached_at, _clocks.c.due_at)}
 
@@ -29,30 +35,66 @@ class Mark:
     due_at: datetime
 
     @property
-    def order(self) -> tuple:
+    def order(self) -> tuple[datetime, bool, int, str]:
         return (self.at, self.kind == BREACH, self.case_id, self.clock)
 
 
-def mark(session, kind: str, ids: list[int], now: datetime) -> list[Mark]:
+def mark(session: Session, kind: str, ids: list[int], now: datetime) -> list[Mark]:
     """Set the mark to its true time where it is still unset: the database decides who marks it, once."""
     if not ids:
         return []
     marked, when = _COLUMNS[kind]
     rows = session.execute(
-        update(_clocks).where(_clocks.c.id.in_(ids), marked.is_(None), when <= now).values({marked.name: when})
-        .returning(_clocks.c.id, _clocks.c.case_id, _clocks.c.name, _clocks.c.run, when, _clocks.c.due_at)).all()
+        update(_clocks)
+        .where(_clocks.c.id.in_(ids), marked.is_(None), when <= now)
+        .values({marked.name: when})
+        .returning(_clocks.c.id, _clocks.c.case_id, _clocks.c.name, _clocks.c.run, when, _clocks.c.due_at)
+    ).all()
     return [Mark(kind, r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
 
-def announce(uow: UnitOfWork, cw: Casework, marks: list[Mark], cases: dict, now: datetime, noticed: str,
-             states: dict | None = None) -> None:
+def announce(
+    uow: UnitOfWork,
+    cw: Casework,
+    marks: list[Mark],
+    cases: dict[int, Any],
+    now: datetime,
+    noticed: str,
+    states: dict[int, str | None] | None = None,
+) -> None:
     """Record each mark at its true time, oldest first, and publish it for notifications (the outbox)."""
-    actor = cw.system_actor("sla")
+    actor = Actor.system("sla", cw.settings.forces)
     for m in sorted(marks, key=lambda m: m.order):
         case = cases[m.case_id]
         state = (states or {}).get(m.case_id, case.state)
-        uow.record(m.kind, at=m.at, actor=actor.username, role="system", case=case, from_state=state,
-                   to_state=state, data={"clock": m.clock, "run": m.run, "due_at": m.due_at.isoformat(),
-                                         "recorded_at": now.isoformat(), "noticed": noticed})
-        cw.publish(uow, CaseChanged(m.kind, case, actor, m.at, inputs={
-            "clock": m.clock, "due_at": m.due_at.isoformat(), "breached": m.kind == BREACH, "noticed": noticed}))
+        uow.record(
+            m.kind,
+            at=m.at,
+            actor=actor.username,
+            role="system",
+            case=case,
+            from_state=state,
+            to_state=state,
+            data={
+                "clock": m.clock,
+                "run": m.run,
+                "due_at": m.due_at.isoformat(),
+                "recorded_at": now.isoformat(),
+                "noticed": noticed,
+            },
+        )
+        cw.publish(
+            uow,
+            CaseChanged(
+                m.kind,
+                case,
+                actor,
+                m.at,
+                inputs={
+                    "clock": m.clock,
+                    "due_at": m.due_at.isoformat(),
+                    "breached": m.kind == BREACH,
+                    "noticed": noticed,
+                },
+            ),
+        )

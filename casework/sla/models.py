@@ -1,12 +1,14 @@
 """The `sla_clocks` table: one row per run of a clock on a case, indexed so the sweep finds due rows fast."""
+
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from casework.db import UTCDateTime
+from casework.storage.db import UTCDateTime
 
 _PENDING_WARNING = "warned_at IS NULL AND stopped_at IS NULL"
 _PENDING_BREACH = "breached_at IS NULL AND stopped_at IS NULL"
@@ -17,7 +19,7 @@ def _partial(name: str, column: str, where: str) -> Index:
     return Index(name, column, postgresql_where=text(where), sqlite_where=text(where))
 
 
-def _utc(**kwargs):
+def _utc(**kwargs: Any) -> Any:
     return Field(sa_type=UTCDateTime, **kwargs)
 
 

@@ -1,9 +1,11 @@
 """Per-force SLA targets: the declaration's defaults, overridden by `[forces.<code>.sla.<clock>]` tables."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
 from numbers import Real
+from typing import Any, cast
 
 from casework.config import Settings
 from casework.errors import ValidationError
@@ -40,9 +42,9 @@ class Policy:
         return self.targets[(force, clock)]
 
     @classmethod
-    def load(cls, settings: Settings, workflow: Workflow) -> "Policy":
+    def load(cls, settings: Settings, workflow: Workflow) -> Policy:
         errors: dict[str, str] = {}
-        targets = {}
+        targets: dict[tuple[str, str], Target] = {}
         for code, force in settings.forces.items():
             overrides = force.extra.get("sla", {})
             where = f"forces.{code}.sla"
@@ -53,20 +55,23 @@ class Policy:
             for name in sorted(set(overrides) - known):
                 errors[f"{where}.{name}"] = f"unknown clock; the clocks are: {', '.join(sorted(known))}"
             for spec in workflow.clocks:
-                targets[(code, spec.name)] = _target(spec, overrides.get(spec.name, {}), f"{where}.{spec.name}", errors)
+                target = _target(spec, overrides.get(spec.name, {}), f"{where}.{spec.name}", errors)
+                if target is not None:  # None only with an error recorded, so the load fails below
+                    targets[(code, spec.name)] = target
         if errors:
             raise ValidationError(errors, "SLA configuration: " + "; ".join(f"{k}: {v}" for k, v in errors.items()))
         return cls(targets)
 
 
-def _hours(value, where: str, errors: dict) -> timedelta | None:
-    if isinstance(value, bool) or not isinstance(value, Real) or not 0 < value <= MAX_TARGET_HOURS:
+def _hours(value: object, where: str, errors: dict[str, str]) -> timedelta | None:
+    hours = cast(float, value)  # used only once it is a Real: numbers.Real has no comparisons in its stubs
+    if isinstance(value, bool) or not isinstance(value, Real) or not 0 < hours <= MAX_TARGET_HOURS:
         errors[where] = f"must be a number of hours above 0 and at most {MAX_TARGET_HOURS}, not {value!r}"
         return None
-    return timedelta(hours=value)
+    return timedelta(hours=hours)
 
 
-def _target(spec: ClockSpec, table, where: str, errors: dict) -> Target | None:
+def _target(spec: ClockSpec, table: Any, where: str, errors: dict[str, str]) -> Target | None:
     """The declared target with this force's overrides; hours given in TOML are already calendar time."""
     if not isinstance(table, dict):
         errors[where] = "must be a table with target_hours, calendar or threat_to_life_target_hours"
@@ -77,7 +82,7 @@ def _target(spec: ClockSpec, table, where: str, errors: dict) -> Target | None:
     if name not in CALENDARS:
         errors[f"{where}.calendar"] = f"must be one of {', '.join(CALENDARS)}, not {name!r}"
         return None
-    duration = calendar_duration(name, spec.target)
+    duration: timedelta | None = calendar_duration(name, spec.target)
     if "target_hours" in table:
         duration = _hours(table["target_hours"], f"{where}.target_hours", errors)
     threat = spec.threat_to_life_target and calendar_duration(name, spec.threat_to_life_target)
@@ -88,4 +93,6 @@ def _target(spec: ClockSpec, table, where: str, errors: dict) -> Target | None:
             threat = _hours(table["threat_to_life_target_hours"], f"{where}.threat_to_life_target_hours", errors)
     if duration and threat and threat > duration:
         errors[f"{where}.threat_to_life_target_hours"] = "must not be longer than the clock's target"
+    if duration is None:  # _hours recorded why
+        return None
     return Target(spec, name, duration, threat)  # only kept when `errors` stays empty

@@ -1,19 +1,33 @@
 """Reading SLA clocks: a case's clocks with time left, open clocks due soonest, breaches, compliance."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, case as when, func, or_, select
+from sqlalchemy import Row, UnaryExpression, and_, func, or_, select
+from sqlalchemy import case as when
 
-from casework.models import Case
 from casework.runtime import Casework
 from casework.sla.models import SlaClock
+from casework.storage.tables import Case, table_of
 
-_clocks, _cases = SlaClock.__table__, Case.__table__
-_COLUMNS = (_clocks.c.case_id, _clocks.c.name, _clocks.c.run, _clocks.c.force, _clocks.c.calendar,
-            _clocks.c.started_at, _clocks.c.warn_at, _clocks.c.due_at, _clocks.c.stopped_at,
-            _clocks.c.warned_at, _clocks.c.breached_at)
+_clocks, _cases = table_of(SlaClock), table_of(Case)
+_COLUMNS = (
+    _clocks.c.case_id,
+    _clocks.c.name,
+    _clocks.c.run,
+    _clocks.c.force,
+    _clocks.c.calendar,
+    _clocks.c.started_at,
+    _clocks.c.warn_at,
+    _clocks.c.due_at,
+    _clocks.c.stopped_at,
+    _clocks.c.warned_at,
+    _clocks.c.breached_at,
+)
 
 
 def in_words(span: timedelta) -> str:
@@ -62,10 +76,11 @@ class ClockView:
             return f"overdue by {in_words(now - self.due_at)}"
         if status == "met":
             return "met"
+        assert self.stopped_at is not None  # only a stopped clock is met or breached
         return f"breached by {in_words(self.stopped_at - self.due_at)}"
 
 
-def _views(cw: Casework, rows) -> list[ClockView]:
+def _views(cw: Casework, rows: Iterable[Row[Any]]) -> list[ClockView]:
     labels = {c.name: c.label for c in cw.workflow.clocks}
     return [ClockView(**{**r._asdict(), "label": labels.get(r.name, r.name)}) for r in rows]
 
@@ -73,46 +88,60 @@ def _views(cw: Casework, rows) -> list[ClockView]:
 def case_clocks(cw: Casework, case_id: int) -> list[ClockView]:
     """Every run of every clock of a case, in the order they started."""
     with cw.reader() as uow:
-        rows = uow.session.execute(select(*_COLUMNS).where(_clocks.c.case_id == case_id)
-                                   .order_by(_clocks.c.started_at, _clocks.c.id)).all()
+        rows = uow.session.execute(
+            select(*_COLUMNS).where(_clocks.c.case_id == case_id).order_by(_clocks.c.started_at, _clocks.c.id)
+        ).all()
     return _views(cw, rows)
 
 
-def next_due(cw: Casework, case_ids) -> dict[int, ClockView]:
+def next_due(cw: Casework, case_ids: Iterable[int]) -> dict[int, ClockView]:
     """For each case, its running clock due soonest (what a queue shows and sorts by)."""
     ids = sorted(set(case_ids))
     if not ids:
         return {}
     with cw.reader() as uow:
-        rows = uow.session.execute(select(*_COLUMNS).where(_clocks.c.case_id.in_(ids), _clocks.c.stopped_at.is_(None))
-                                   .order_by(_clocks.c.due_at.desc())).all()
+        rows = uow.session.execute(
+            select(*_COLUMNS)
+            .where(_clocks.c.case_id.in_(ids), _clocks.c.stopped_at.is_(None))
+            .order_by(_clocks.c.due_at.desc())
+        ).all()
     return {v.case_id: v for v in _views(cw, rows)}  # the last written, soonest due, wins
 
 
-def due_order():
+def due_order() -> UnaryExpression[Any]:
     """A correlated ORDER BY term for case lists: soonest running deadline first, cases without one last."""
-    soonest = (select(func.min(_clocks.c.due_at)).where(_clocks.c.case_id == _cases.c.id, _clocks.c.stopped_at.is_(None))
-               .correlate(_cases).scalar_subquery())
+    soonest = (
+        select(func.min(_clocks.c.due_at))
+        .where(_clocks.c.case_id == _cases.c.id, _clocks.c.stopped_at.is_(None))
+        .correlate(_cases)
+        .scalar_subquery()
+    )
     return soonest.asc().nulls_last()
 
 
-def open_clocks(cw: Casework, forces, limit: int = 20) -> list[ClockView]:
+def open_clocks(cw: Casework, forces: Iterable[str], limit: int = 20) -> list[ClockView]:
     """Running clocks of these forces, due soonest first (served by the partial index on open clocks)."""
     with cw.reader() as uow:
         rows = uow.session.execute(
-            select(*_COLUMNS, _cases.c.reference).join(_cases, _cases.c.id == _clocks.c.case_id)
+            select(*_COLUMNS, _cases.c.reference)
+            .join(_cases, _cases.c.id == _clocks.c.case_id)
             .where(_clocks.c.stopped_at.is_(None), _clocks.c.force.in_(sorted(forces)))
-            .order_by(_clocks.c.due_at).limit(limit)).all()
+            .order_by(_clocks.c.due_at)
+            .limit(limit)
+        ).all()
     return _views(cw, rows)
 
 
-def breaches(cw: Casework, forces, limit: int = 20) -> list[ClockView]:
+def breaches(cw: Casework, forces: Iterable[str], limit: int = 20) -> list[ClockView]:
     """The latest recorded breaches of these forces."""
     with cw.reader() as uow:
         rows = uow.session.execute(
-            select(*_COLUMNS, _cases.c.reference).join(_cases, _cases.c.id == _clocks.c.case_id)
+            select(*_COLUMNS, _cases.c.reference)
+            .join(_cases, _cases.c.id == _clocks.c.case_id)
             .where(_clocks.c.breached_at.is_not(None), _clocks.c.force.in_(sorted(forces)))
-            .order_by(_clocks.c.breached_at.desc(), _clocks.c.id.desc()).limit(limit)).all()
+            .order_by(_clocks.c.breached_at.desc(), _clocks.c.id.desc())
+            .limit(limit)
+        ).all()
     return _views(cw, rows)
 
 
@@ -135,15 +164,19 @@ class Compliance:
         return self.met / decided if decided else None
 
 
-def compliance(cw: Casework, forces, now: datetime, since: datetime | None = None) -> list[Compliance]:
+def compliance(cw: Casework, forces: Iterable[str], now: datetime, since: datetime | None = None) -> list[Compliance]:
     """SLA compliance per force and clock, over clocks started since `since` (all by default)."""
     c = _clocks.c
     late = or_(c.breached_at.is_not(None), and_(c.stopped_at.is_not(None), c.stopped_at >= c.due_at))
     met = and_(c.stopped_at.is_not(None), c.breached_at.is_(None), c.stopped_at < c.due_at)
     running = c.stopped_at.is_(None)
     overdue = and_(running, c.due_at <= now)
-    query = select(c.force, c.name, *(func.sum(when((cond, 1), else_=0)) for cond in (met, late, running, overdue))
-                   ).where(c.force.in_(sorted(forces))).group_by(c.force, c.name).order_by(c.force, c.name)
+    query = (
+        select(c.force, c.name, *(func.sum(when((cond, 1), else_=0)) for cond in (met, late, running, overdue)))
+        .where(c.force.in_(sorted(forces)))
+        .group_by(c.force, c.name)
+        .order_by(c.force, c.name)
+    )
     if since is not None:
         query = query.where(c.started_at >= since)
     labels = {s.name: s.label for s in cw.workflow.clocks}
@@ -154,7 +187,7 @@ def compliance(cw: Casework, forces, now: datetime, since: datetime | None = Non
     return sorted(result, key=lambda x: (x.force, order.get(x.clock, 99)))
 
 
-def references(cw: Casework, case_ids) -> dict[int, str]:
+def references(cw: Casework, case_ids: Iterable[int]) -> dict[int, str]:
     """Case references by id, for reports of what a sweep did."""
     ids = sorted(set(case_ids))
     if not ids:

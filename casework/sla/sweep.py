@@ -6,6 +6,7 @@ with FOR UPDATE SKIP LOCKED; on SQLite BEGIN IMMEDIATE already serialises writer
 conditional UPDATE in `marks.mark` is what guarantees exactly once. Work is done in bounded batches,
 each in its own transaction, so catching up after a long outage commits as it goes.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,16 +15,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select, text
+from sqlmodel import Session
 
-from casework.models import Case
 from casework.runtime import Casework
 from casework.sla import marks
+from casework.sla.marks import Mark
 from casework.sla.models import SlaClock
+from casework.storage.tables import Case, table_of
 
 log = logging.getLogger(__name__)
 BATCH = 500
 SWEEP_LOCK = zlib.crc32(b"casework.sla.sweep")  # one key for every sweeper of this database
-_clocks, _cases = SlaClock.__table__, Case.__table__
+_clocks, _cases = table_of(SlaClock), table_of(Case)
 _PENDING = {
     marks.WARNING: (_clocks.c.warned_at, _clocks.c.warn_at),
     marks.BREACH: (_clocks.c.breached_at, _clocks.c.due_at),
@@ -34,33 +37,39 @@ _PENDING = {
 class SweepResult:
     """What one sweep did; `skipped` when another process held the sweep lock."""
 
-    marks: list[marks.Mark] = field(default_factory=list)
+    marks: list[Mark] = field(default_factory=list)
     skipped: bool = False
 
     @property
-    def warnings(self) -> list[marks.Mark]:
+    def warnings(self) -> list[Mark]:
         return [m for m in self.marks if m.kind == marks.WARNING]
 
     @property
-    def breaches(self) -> list[marks.Mark]:
+    def breaches(self) -> list[Mark]:
         return [m for m in self.marks if m.kind == marks.BREACH]
 
 
-def _due_ids(session, kind: str, now: datetime, limit: int) -> list[int]:
+def _due_ids(session: Session, kind: str, now: datetime, limit: int) -> list[int]:
     marked, when = _PENDING[kind]
     # The WHERE matches the partial index exactly, so this reads only due rows.
-    query = (select(_clocks.c.id).where(marked.is_(None), _clocks.c.stopped_at.is_(None), when <= now)
-             .order_by(when).limit(limit).with_for_update(skip_locked=True))
+    query = (
+        select(_clocks.c.id)
+        .where(marked.is_(None), _clocks.c.stopped_at.is_(None), when <= now)
+        .order_by(when)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
     return list(session.execute(query).scalars())
 
 
-def _take_lock(session) -> bool:
+def _take_lock(session: Session) -> bool:
     if session.get_bind().dialect.name != "postgresql":
         return True
-    return session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK}).scalar_one()
+    taken: bool = session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK}).scalar_one()
+    return taken
 
 
-def sweep_batch(cw: Casework, now: datetime, batch: int = BATCH) -> tuple[list[marks.Mark], bool, bool]:
+def sweep_batch(cw: Casework, now: datetime, batch: int = BATCH) -> tuple[list[Mark], bool, bool]:
     """One transaction: (marks made, whether more may be due, whether the lock was taken)."""
     with cw.uow() as uow:
         session = uow.session
@@ -78,9 +87,12 @@ def sweep_batch(cw: Casework, now: datetime, batch: int = BATCH) -> tuple[list[m
 def anything_due(cw: Casework, now: datetime) -> bool:
     """A read-only look first, so an idle sweep never takes SQLite's write lock or a PostgreSQL lock."""
     with cw.reader() as uow:
-        return any(uow.session.execute(select(_clocks.c.id).where(
-            marked.is_(None), _clocks.c.stopped_at.is_(None), when <= now).limit(1)).first()
-            for marked, when in _PENDING.values())
+        return any(
+            uow.session.execute(
+                select(_clocks.c.id).where(marked.is_(None), _clocks.c.stopped_at.is_(None), when <= now).limit(1)
+            ).first()
+            for marked, when in _PENDING.values()
+        )
 
 
 def sweep(cw: Casework, batch: int = BATCH, now: datetime | None = None) -> SweepResult:

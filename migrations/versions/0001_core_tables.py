@@ -11,7 +11,7 @@ import sqlmodel
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from casework.db import UTCDateTime
+from casework.storage.db import UTCDateTime
 
 revision: str = '0001'
 down_revision: Union[str, Sequence[str], None] = None

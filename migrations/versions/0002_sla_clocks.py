@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from casework.db import UTCDateTime
+from casework.storage.db import UTCDateTime
 
 revision: str = '0002'
 down_revision: Union[str, Sequence[str], None] = '0001'

@@ -1,4 +1,5 @@
 """E-mail over SMTP: multipart text and HTML, a Message-ID that stays the same on every try."""
+
 from __future__ import annotations
 
 import smtplib
@@ -16,8 +17,9 @@ def message_id(delivery_id: str, domain: str) -> str:
     return f"<casework.{delivery_id}@{domain}>"
 
 
-def build_message(settings: NotifySettings, *, delivery_id: str, to: str, subject: str, text: str, html: str,
-                  at: datetime) -> EmailMessage:
+def build_message(
+    settings: NotifySettings, *, delivery_id: str, to: str, subject: str, text: str, html: str, at: datetime
+) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = settings.smtp_from
     msg["To"] = to
@@ -73,7 +75,7 @@ class SmtpSender:
         """Open, secure and log in; a failure here means the server cannot be reached this pass."""
         s = self.settings
         if s.smtp_security == "tls":
-            smtp = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout, context=self._tls())
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout, context=self._tls())
         else:
             smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
         try:
@@ -83,9 +85,14 @@ class SmtpSender:
                 smtp.login(s.smtp_user, s.smtp_password or "")
         except smtplib.SMTPAuthenticationError as exc:
             smtp.close()
-            raise DeliveryFailed(f"SMTP login as {s.smtp_user!r} refused: {exc.smtp_code} "
-                                 f"{exc.smtp_error.decode(errors='replace')} (check CASEWORK_SMTP_USER and "
-                                 "CASEWORK_SMTP_PASSWORD)") from exc
+            reason = exc.smtp_error  # bytes from the server; typeshed allows str too
+            if isinstance(reason, bytes):
+                reason = reason.decode(errors="replace")
+            raise DeliveryFailed(
+                f"SMTP login as {s.smtp_user!r} refused: {exc.smtp_code} "
+                f"{reason} (check CASEWORK_SMTP_USER and "
+                "CASEWORK_SMTP_PASSWORD)"
+            ) from exc
         except BaseException:
             smtp.close()
             raise

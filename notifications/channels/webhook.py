@@ -1,10 +1,12 @@
 """Webhooks: a JSON POST signed with the endpoint's secret, with a delivery id the receiver can dedupe on."""
+
 from __future__ import annotations
 
 import hashlib
 import hmac
 import urllib.error
 import urllib.request
+from typing import Any
 
 from notifications.channels import DeliveryFailed, PermanentFailure
 
@@ -17,7 +19,7 @@ def signature(secret: str, body: bytes) -> str:
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None  # a redirected POST would lose its body; report the redirect instead
 
 
@@ -26,17 +28,23 @@ _opener = urllib.request.build_opener(_NoRedirects)
 
 def post(url: str, secret: str, body: bytes, *, delivery_id: str, kind: str, timeout: float) -> int:
     """Deliver once; a 2xx answer is success, 4xx (but 408/425/429) can never succeed, the rest is retried."""
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json",
-        "User-Agent": "casework-notifications/1",
-        "X-Casework-Event": kind,
-        "X-Casework-Delivery": delivery_id,
-        "X-Casework-Signature": signature(secret, body),
-    })
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "casework-notifications/1",
+            "X-Casework-Event": kind,
+            "X-Casework-Delivery": delivery_id,
+            "X-Casework-Signature": signature(secret, body),
+        },
+    )
     try:
         with _opener.open(request, timeout=timeout) as response:
             response.read(65536)
-            return response.status
+            status: int = response.status
+            return status
     except urllib.error.HTTPError as exc:
         exc.close()
         error = PermanentFailure if 400 <= exc.code < 500 and exc.code not in RETRYABLE else DeliveryFailed

@@ -1,9 +1,10 @@
 """Helpers for API tests: bearer tokens for the standing staff, and the app with webhook secrets."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
-from casework import tokens
+from casework.access import tokens
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SAMPLES = DATA / "platform-samples"

@@ -1,4 +1,5 @@
 """Web fixtures: the app on the test database with CSRF off (one test module turns it on)."""
+
 import pytest
 
 from web import create_app

@@ -1,11 +1,12 @@
 """The JSON API: every endpoint for every role, idempotent flags, conflicts, refusals, tokens, errors."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs
 
 import pytest
 
-from casework import tokens
+from casework.access import tokens
 from tests.e2e.api_helpers import Bearer
 from tests.factories import ADVICE, REFER
 
@@ -40,8 +41,9 @@ def _call(client, make, endpoint, ref, headers):
     if endpoint == "show":
         return client.get(f"/api/v1/cases/{ref}", headers=headers)
     if endpoint == "start_review":
-        return client.post(f"/api/v1/cases/{ref}/transitions", json={"trigger": "start_review", "version": 1},
-                           headers=headers)
+        return client.post(
+            f"/api/v1/cases/{ref}/transitions", json={"trigger": "start_review", "version": 1}, headers=headers
+        )
     if endpoint == "history":
         return client.get(f"/api/v1/cases/{ref}/history", headers=headers)
     return client.get("/api/v1/audit/verify", headers=headers)
@@ -88,8 +90,9 @@ def test_flagging_is_idempotent_201_then_200_with_the_same_case(client, make, be
 
 
 def test_a_bad_flag_gets_422_with_every_field_problem(client, bearer):
-    response = client.post("/api/v1/flags", json={"force": "nowhere", "platform": "myspace", "extra": 1},
-                           headers=bearer("admin"))
+    response = client.post(
+        "/api/v1/flags", json={"force": "nowhere", "platform": "myspace", "extra": 1}, headers=bearer("admin")
+    )
     assert response.status_code == 422
     errors = response.get_json()["errors"]
     assert {"force", "platform", "extra", "text", "permalink", "external_id", "reason", "channel"} <= set(errors)
@@ -106,8 +109,10 @@ def test_case_detail_has_evidence_version_and_trigger_schemas_from_the_declarati
     assert dismiss["properties"]["reason_code"]["enum"] == ["false_positive", "duplicate", "spam", "out_of_scope"]
     assert dismiss["required"] == ["reason_code", "note"]
     refer = triggers["refer"]["inputs"]
-    assert {"if": {"properties": {"category": {"contains": {"enum": ["hate_crime"]}}}, "required": ["category"]},
-            "then": {"required": ["strands"]}} in refer["allOf"]
+    assert {
+        "if": {"properties": {"category": {"contains": {"enum": ["hate_crime"]}}}, "required": ["category"]},
+        "then": {"required": ["strands"]},
+    } in refer["allOf"]
 
 
 def test_close_offers_only_the_actions_the_platform_supports(client, make, bearer):
@@ -120,8 +125,11 @@ def test_close_offers_only_the_actions_the_platform_supports(client, make, beare
 
 def test_a_transition_returns_the_new_state_and_version(client, make, bearer):
     ref = make.case("admin_review")
-    response = client.post(f"/api/v1/cases/{ref}/transitions", headers=bearer("admin"),
-                           json={"trigger": "refer", "inputs": REFER, "version": 2})
+    response = client.post(
+        f"/api/v1/cases/{ref}/transitions",
+        headers=bearer("admin"),
+        json={"trigger": "refer", "inputs": REFER, "version": 2},
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert (body["from_state"], body["state"], body["version"]) == ("admin_review", "crime_bureau_advice", 3)
@@ -129,8 +137,11 @@ def test_a_transition_returns_the_new_state_and_version(client, make, bearer):
 
 def test_a_stale_version_gets_409_with_the_current_version(client, make, bearer):
     ref = make.case("admin_review")
-    response = client.post(f"/api/v1/cases/{ref}/transitions", headers=bearer("admin"),
-                           json={"trigger": "refer", "inputs": REFER, "version": 1})
+    response = client.post(
+        f"/api/v1/cases/{ref}/transitions",
+        headers=bearer("admin"),
+        json={"trigger": "refer", "inputs": REFER, "version": 1},
+    )
     assert response.status_code == 409
     body = response.get_json()
     assert body["current_version"] == 2 and body["status"] == 409
@@ -139,9 +150,11 @@ def test_a_stale_version_gets_409_with_the_current_version(client, make, bearer)
 
 def test_bad_inputs_get_422_with_per_field_errors(client, make, bearer):
     ref = make.case("admin_review")
-    response = client.post(f"/api/v1/cases/{ref}/transitions", headers=bearer("admin"),
-                           json={"trigger": "refer", "inputs": {"category": ["hate_crime"], "bogus": 1},
-                                 "version": 2})
+    response = client.post(
+        f"/api/v1/cases/{ref}/transitions",
+        headers=bearer("admin"),
+        json={"trigger": "refer", "inputs": {"category": ["hate_crime"], "bogus": 1}, "version": 2},
+    )
     assert response.status_code == 422
     errors = response.get_json()["errors"]
     assert set(errors) == {"bogus", "strands", "threat_to_life", "note"}
@@ -152,10 +165,14 @@ def test_a_failed_guard_gets_422_naming_the_rule(client, make, bearer, cw):
     secret = tokens.issue_token(cw, both.username).secret
     headers = {"Authorization": f"Bearer {secret}"}
     ref = make.case("admin_review")
-    client.post(f"/api/v1/cases/{ref}/transitions", headers=headers,
-                json={"trigger": "refer", "inputs": REFER, "version": 2})
-    response = client.post(f"/api/v1/cases/{ref}/transitions", headers=headers,
-                           json={"trigger": "give_advice", "inputs": ADVICE, "version": 3})
+    client.post(
+        f"/api/v1/cases/{ref}/transitions", headers=headers, json={"trigger": "refer", "inputs": REFER, "version": 2}
+    )
+    response = client.post(
+        f"/api/v1/cases/{ref}/transitions",
+        headers=headers,
+        json={"trigger": "give_advice", "inputs": ADVICE, "version": 3},
+    )
     assert response.status_code == 422
     body = response.get_json()
     assert "refer" in body["errors"]["trigger"] and body["allowed"] == ["request_information"]
@@ -163,16 +180,22 @@ def test_a_failed_guard_gets_422_naming_the_rule(client, make, bearer, cw):
 
 def test_a_trigger_from_the_wrong_state_gets_422_with_what_is_allowed(client, make, bearer):
     ref = make.case()
-    response = client.post(f"/api/v1/cases/{ref}/transitions", headers=bearer("admin"),
-                           json={"trigger": "dismiss", "inputs": {}, "version": 1})
+    response = client.post(
+        f"/api/v1/cases/{ref}/transitions",
+        headers=bearer("admin"),
+        json={"trigger": "dismiss", "inputs": {}, "version": 1},
+    )
     assert response.status_code == 422
     assert response.get_json()["allowed"] == ["start_review"]
 
 
 def test_a_transition_body_is_checked_before_anything_happens(client, make, bearer):
     ref = make.case()
-    response = client.post(f"/api/v1/cases/{ref}/transitions", headers=bearer("admin"),
-                           json={"trigger": "", "inputs": [], "version": "1", "extra": True})
+    response = client.post(
+        f"/api/v1/cases/{ref}/transitions",
+        headers=bearer("admin"),
+        json={"trigger": "", "inputs": [], "version": "1", "extra": True},
+    )
     assert response.status_code == 422
     assert set(response.get_json()["errors"]) == {"trigger", "inputs", "version", "extra"}
 
@@ -258,15 +281,21 @@ def test_unknown_paths_and_methods_are_problems(client, bearer):
 
 def test_bodies_that_are_not_json_objects_are_refused_clearly(client, bearer):
     headers = bearer("admin")
-    malformed = client.post("/api/v1/flags", data=b'{"force": ', headers={**headers, "Content-Type": "application/json"})
+    malformed = client.post(
+        "/api/v1/flags", data=b'{"force": ', headers={**headers, "Content-Type": "application/json"}
+    )
     assert malformed.status_code == 400 and "not valid JSON" in malformed.get_json()["detail"]
-    wrong_type = client.post("/api/v1/flags", data="force=x", headers={**headers,
-                                                                       "Content-Type": "application/x-www-form-urlencoded"})
+    wrong_type = client.post(
+        "/api/v1/flags", data="force=x", headers={**headers, "Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert wrong_type.status_code == 415
     not_object = client.post("/api/v1/flags", json=[1, 2], headers=headers)
     assert not_object.status_code == 422
-    huge = client.post("/api/v1/flags", data=b"{" + b" " * (3 * 1024 * 1024) + b"}",
-                       headers={**headers, "Content-Type": "application/json"})
+    huge = client.post(
+        "/api/v1/flags",
+        data=b"{" + b" " * (3 * 1024 * 1024) + b"}",
+        headers={**headers, "Content-Type": "application/json"},
+    )
     assert huge.status_code == 413 and huge.content_type == "application/problem+json"
 
 

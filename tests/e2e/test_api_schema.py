@@ -1,4 +1,5 @@
 """Schemathesis against the live app's own OpenAPI document: no 5xx, every response as documented."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,10 +7,10 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
-from casework import tokens
+from casework.access import tokens
+from casework.bootstrap import bootstrap
 from casework.clock import FrozenClock
 from casework.config import Settings
-from casework.runtime import bootstrap
 from tests.conftest import START
 from tests.e2e.api_helpers import WEBHOOK_CONFIG
 from tests.factories import Factory
@@ -40,9 +41,15 @@ def test_the_api_keeps_to_its_openapi_document(api_app):
     assert len(operations) >= 11
 
     for operation in operations:
+
         @given(case=operation.as_strategy())
-        @settings(max_examples=15, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+        @settings(
+            max_examples=15,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        )
         def conforms(case):
             case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
 

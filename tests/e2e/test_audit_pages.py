@@ -1,4 +1,5 @@
 """Auditor pages: case as at a moment, printable history, disclosure log, exports, integrity; each view logged."""
+
 import csv
 import io
 import json
@@ -6,16 +7,18 @@ import json
 import pytest
 from sqlalchemy import select
 
-from casework import actions, checkpoints, queries, retention
-from casework.models import CaseEvent
+from casework.audit import checkpoints, retention
+from casework.cases import actions, queries
+from casework.storage.tables import CaseEvent
 
 HOSTILE = "<script>alert('x')</script> I know where you live"
 
 
 def logged(cw, action):
     with cw.reader() as uow:
-        return list(uow.session.execute(select(CaseEvent).where(CaseEvent.action == action)
-                                        .order_by(CaseEvent.seq)).scalars())
+        return list(
+            uow.session.execute(select(CaseEvent).where(CaseEvent.action == action).order_by(CaseEvent.seq)).scalars()
+        )
 
 
 def sign_in(client, make, username, roles):
@@ -31,8 +34,10 @@ def auditor(client, make):
     return sign_in(client, make, "ann.auditor", ["auditor"])
 
 
-@pytest.mark.parametrize("path", ["/audit/cases/{ref}", "/audit/cases/{ref}/print", "/audit/disclosures",
-                                  "/audit/exports", "/audit/integrity"])
+@pytest.mark.parametrize(
+    "path",
+    ["/audit/cases/{ref}", "/audit/cases/{ref}/print", "/audit/disclosures", "/audit/exports", "/audit/integrity"],
+)
 def test_audit_pages_need_an_auditor(client, make, path):
     ref = make.case()
     assert client.get(path.format(ref=ref)).status_code == 302  # to sign in
@@ -73,8 +78,10 @@ def test_the_printable_history_has_the_whole_timeline(client, cw, make, auditor)
 
 def test_an_export_downloads_and_is_logged_as_a_disclosure(client, cw, make, auditor):
     ref = make.case("closed")
-    response = client.post("/audit/exports", data={"scope": "case", "reference": ref, "format": "csv",
-                                                   "recipient": "CPS", "purpose": "charging file"})
+    response = client.post(
+        "/audit/exports",
+        data={"scope": "case", "reference": ref, "format": "csv", "recipient": "CPS", "purpose": "charging file"},
+    )
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert rows[-1]["action"] == "exported" and {r["reference"] for r in rows} == {ref}
@@ -84,15 +91,26 @@ def test_an_export_downloads_and_is_logged_as_a_disclosure(client, cw, make, aud
 
 def test_a_period_export_downloads_json(client, cw, make, auditor):
     refs = [make.case(), make.case("closed")]
-    response = client.post("/audit/exports", data={"scope": "period", "force": "warwickshire", "from": "2026-11-25",
-                                                   "to": "2026-11-25", "format": "json", "recipient": "ICO",
-                                                   "purpose": "inspection"})
+    response = client.post(
+        "/audit/exports",
+        data={
+            "scope": "period",
+            "force": "warwickshire",
+            "from": "2026-11-25",
+            "to": "2026-11-25",
+            "format": "json",
+            "recipient": "ICO",
+            "purpose": "inspection",
+        },
+    )
     assert [c["reference"] for c in json.loads(response.data)["cases"]] == refs
 
 
 def test_an_export_without_recipient_is_shown_again_with_the_reason(client, cw, make, auditor):
-    response = client.post("/audit/exports", data={"scope": "case", "reference": make.case(), "format": "json",
-                                                   "recipient": "", "purpose": "x"})
+    response = client.post(
+        "/audit/exports",
+        data={"scope": "case", "reference": make.case(), "format": "json", "recipient": "", "purpose": "x"},
+    )
     assert response.status_code == 422 and b"recipient" in response.data and logged(cw, "exported") == []
 
 
@@ -128,9 +146,14 @@ def test_redacted_text_is_never_shown_on_the_audit_pages_or_in_downloads(client,
     actions.apply_trigger(cw, make.staff("admin"), ref, "dismiss", {"reason_code": "spam", "note": "spam"})
     clock.advance(days=366)
     assert retention.run_retention(cw).redacted == [ref]
-    pages = [client.get(f"/audit/cases/{ref}"), client.get(f"/audit/cases/{ref}/print"),
-             client.post("/audit/exports", data={"scope": "case", "reference": ref, "format": "json",
-                                                 "recipient": "CPS", "purpose": "file"})]
+    pages = [
+        client.get(f"/audit/cases/{ref}"),
+        client.get(f"/audit/cases/{ref}/print"),
+        client.post(
+            "/audit/exports",
+            data={"scope": "case", "reference": ref, "format": "json", "recipient": "CPS", "purpose": "file"},
+        ),
+    ]
     for page in pages:
         body = page.get_data(as_text=True)
         assert "[redacted]" in body and "I know where you live" not in body

@@ -1,4 +1,5 @@
 """Real browser: Debian's Chromium drives a live server through whole cases, as each role would."""
+
 from __future__ import annotations
 
 import os
@@ -9,9 +10,9 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from casework.bootstrap import bootstrap
 from casework.clock import FrozenClock
 from casework.config import Settings
-from casework.runtime import bootstrap
 from tests.conftest import IN_CI, START
 from tests.e2e.conftest import PASSWORD
 from tests.factories import Factory
@@ -30,8 +31,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM,
-                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
         yield chromium
         chromium.close()
 
@@ -41,8 +43,12 @@ def site(sqlite_url):
     """The app on its own SQLite runtime, served by werkzeug on a free port."""
     cw = bootstrap(Settings(database_url=sqlite_url), clock=FrozenClock(START))
     make = Factory(cw)
-    for username, roles in (("ann.admin", ["channel_admin"]), ("bob.bureau", ["crime_bureau"]),
-                            ("cat.comms", ["comms"]), ("dee.auditor", ["auditor"])):
+    for username, roles in (
+        ("ann.admin", ["channel_admin"]),
+        ("bob.bureau", ["crime_bureau"]),
+        ("cat.comms", ["comms"]),
+        ("dee.auditor", ["auditor"]),
+    ):
         make.user(username, roles, ["warwickshire"], password=PASSWORD)
     server = make_server("127.0.0.1", 0, create_app({"CASEWORK": cw}), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -152,8 +158,7 @@ def test_a_referral_goes_from_flag_to_advice_to_closure_and_the_auditor_traces_i
         assert step in actions
     rows.first.get_by_role("link", name=ref).click()
     heads = [h for h in page.locator("ol.timeline .event-head strong").all_inner_texts() if h != "Viewed"]
-    assert heads == ["Flagged", "Start review", "Refer to Crime Bureau", "Refused", "Give advice",
-                     "Close"]
+    assert heads == ["Flagged", "Start review", "Refer to Crime Bureau", "Refused", "Give advice", "Close"]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "case-page-closed-with-actions.png"), full_page=True)
 

@@ -1,7 +1,8 @@
 """The case page: forms drawn from the declaration, validation, guard refusals, stale versions, CSRF."""
+
 import re
 
-from casework import actions, queries
+from casework.cases import actions, queries
 from tests.factories import REFER
 from web import create_app
 
@@ -39,9 +40,16 @@ def test_choices_are_limited_to_what_the_platform_supports(client, auth, make):
 def test_a_valid_transition_moves_the_case_and_says_so(cw, client, auth, make):
     ref = make.case("admin_review")
     auth.as_actor(make.staff("admin"))
-    response = client.post(f"/cases/{ref}/transitions/refer", data={
-        "category": ["hate_crime"], "strands": ["race", "religion"], "threat_to_life": "no",
-        "note": "please advise", "version": str(_version(cw, make, ref))})
+    response = client.post(
+        f"/cases/{ref}/transitions/refer",
+        data={
+            "category": ["hate_crime"],
+            "strands": ["race", "religion"],
+            "threat_to_life": "no",
+            "note": "please advise",
+            "version": str(_version(cw, make, ref)),
+        },
+    )
     assert response.status_code == 302 and response.headers["Location"] == f"/cases/{ref}"
     assert _state(cw, make, ref) == "crime_bureau_advice"
     page = client.get(f"/cases/{ref}").get_data(as_text=True)
@@ -52,8 +60,10 @@ def test_a_valid_transition_moves_the_case_and_says_so(cw, client, auth, make):
 def test_invalid_input_is_shown_per_field_with_what_the_user_typed(cw, client, auth, make):
     ref = make.case("admin_review")
     auth.as_actor(make.staff("admin"))
-    response = client.post(f"/cases/{ref}/transitions/refer", data={
-        "category": ["hate_crime"], "note": "my careful note", "version": str(_version(cw, make, ref))})
+    response = client.post(
+        f"/cases/{ref}/transitions/refer",
+        data={"category": ["hate_crime"], "note": "my careful note", "version": str(_version(cw, make, ref))},
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Some fields need attention; nothing was changed." in page
@@ -69,8 +79,9 @@ def test_a_stale_version_is_refused_with_a_clear_message(cw, client, auth, make)
     seen = _version(cw, make, ref)
     actions.apply_trigger(cw, make.staff("admin"), ref, "refer", REFER)
     auth.as_actor(make.user("other.admin", ["channel_admin"]))
-    response = client.post(f"/cases/{ref}/transitions/dismiss", data={
-        "reason_code": "spam", "note": "spam", "version": str(seen)})
+    response = client.post(
+        f"/cases/{ref}/transitions/dismiss", data={"reason_code": "spam", "note": "spam", "version": str(seen)}
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "Someone else changed this case since you opened it" in page
@@ -87,11 +98,14 @@ def test_a_guard_refusal_is_shown_with_its_reason(cw, client, auth, make):
     page = client.get(f"/cases/{ref}").get_data(as_text=True)
     assert "transitions/give_advice" not in page
     assert "<strong>Give advice</strong> is not open to you: you referred this case" in page
-    response = client.post(f"/cases/{ref}/transitions/give_advice", data={
-        "outcome": "no_crime", "rationale": "none", "advice": "none", "version": str(_version(cw, make, ref))})
+    response = client.post(
+        f"/cases/{ref}/transitions/give_advice",
+        data={"outcome": "no_crime", "rationale": "none", "advice": "none", "version": str(_version(cw, make, ref))},
+    )
     assert response.status_code == 422
-    assert "Refused: you referred this case, so another Crime Bureau member must give the advice." in \
-        response.get_data(as_text=True)
+    assert "Refused: you referred this case, so another Crime Bureau member must give the advice." in response.get_data(
+        as_text=True
+    )
     assert [e.action for e in queries.history(cw, both, ref).events][-1] == "refused"
 
 
@@ -130,8 +144,9 @@ def test_a_member_of_the_owning_team_assigns_the_case(cw, client, auth, make):
     auth.as_actor(make.staff("comms"))
     page = client.get(f"/cases/{ref}").get_data(as_text=True)
     assert "Assign to me" in page and 'value="comms.mate"' in page
-    response = client.post(f"/cases/{ref}/assign", data={"assignee": "comms.mate",
-                                                         "version": str(_version(cw, make, ref))})
+    response = client.post(
+        f"/cases/{ref}/assign", data={"assignee": "comms.mate", "version": str(_version(cw, make, ref))}
+    )
     assert response.status_code == 302
     assert queries.get_case(cw, mate, ref).assignee.username == "comms.mate"
 
@@ -140,8 +155,9 @@ def test_assigning_to_someone_outside_the_team_is_refused(cw, client, auth, make
     ref = make.case("comms_action")
     make.user("an.admin", ["channel_admin"])
     auth.as_actor(make.staff("comms"))
-    response = client.post(f"/cases/{ref}/assign", data={"assignee": "an.admin",
-                                                         "version": str(_version(cw, make, ref))})
+    response = client.post(
+        f"/cases/{ref}/assign", data={"assignee": "an.admin", "version": str(_version(cw, make, ref))}
+    )
     assert response.status_code == 422
     assert "an.admin is not a comms of warwickshire" in response.get_data(as_text=True)
 

@@ -1,9 +1,11 @@
 """The integrity page shows the latest recorded verification without walking the chain; a button runs one."""
+
 import re
 
 import pytest
 
-from casework import chain_checks, checkpoints
+from casework.audit import checkpoints
+from casework.audit import checks as chain_checks
 from tests.e2e.test_audit_pages import sign_in
 from tests.integration.test_audit_tampering import raw
 from web import create_app

@@ -1,4 +1,5 @@
 """The dashboard and the workflow page are drawn on the server as SVG, from the data and the declaration."""
+
 import re
 
 from workflows import A017

@@ -3,8 +3,9 @@
 import pytest
 from sqlalchemy import select
 
-from casework import actions, retention
-from casework.models import CaseEvent
+from casework.audit import retention
+from casework.cases import actions
+from casework.storage.tables import CaseEvent
 from tests.e2e.api_helpers import Bearer
 
 TEXT = "I know where you live, officer"
@@ -17,8 +18,12 @@ def bearer(cw, make):
 
 def views(cw):
     with cw.reader() as uow:
-        return [(e.actor, e.data["via"], e.data["reference"]) for e in uow.session.execute(
-            select(CaseEvent).where(CaseEvent.action == "viewed").order_by(CaseEvent.seq)).scalars()]
+        return [
+            (e.actor, e.data["via"], e.data["reference"])
+            for e in uow.session.execute(
+                select(CaseEvent).where(CaseEvent.action == "viewed").order_by(CaseEvent.seq)
+            ).scalars()
+        ]
 
 
 def test_each_case_page_view_is_logged(client, cw, make, auth):

@@ -1,10 +1,18 @@
 """Flagging by hand: a new comment opens a case, the same comment again goes to that case."""
-from casework import queries
 
-FORM = {"force": "warwickshire", "platform": "facebook", "channel": "Warwickshire Police",
-        "external_id": "fb-123", "permalink": "https://facebook.com/warwickshirepolice/posts/1?c=123",
-        "text": "You lot should be burned out of your homes", "reason": "race: threat",
-        "author_handle": "angry_one", "posted_at": "2026-11-25T08:30"}
+from casework.cases import queries
+
+FORM = {
+    "force": "warwickshire",
+    "platform": "facebook",
+    "channel": "Warwickshire Police",
+    "external_id": "fb-123",
+    "permalink": "https://facebook.com/warwickshirepolice/posts/1?c=123",
+    "text": "You lot should be burned out of your homes",
+    "reason": "race: threat",
+    "author_handle": "angry_one",
+    "posted_at": "2026-11-25T08:30",
+}
 
 
 def test_a_flag_opens_a_case_and_shows_it(cw, client, auth, make):
@@ -28,8 +36,9 @@ def test_flagging_the_same_comment_again_goes_to_the_existing_case(client, auth,
 
 def test_field_errors_are_shown_beside_the_fields_with_the_values_kept(client, auth, make):
     auth.as_actor(make.staff("admin"))
-    response = client.post("/flag", data={**FORM, "permalink": "javascript:alert(1)", "platform": "myspace",
-                                          "text": ""})
+    response = client.post(
+        "/flag", data={**FORM, "permalink": "javascript:alert(1)", "platform": "myspace", "text": ""}
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert 'id="permalink-error">must be an http(s) URL with a host' in page

@@ -1,7 +1,8 @@
 """Comment text is hostile: every page that shows it shows it as text, never as markup."""
+
 import pytest
 
-from casework import actions
+from casework.cases import actions
 
 SCRIPT = "<script>alert('pwned')</script>"
 IMG = '<img src=x onerror="alert(1)">'
@@ -9,8 +10,12 @@ IMG = '<img src=x onerror="alert(1)">'
 
 @pytest.fixture
 def hostile_case(cw, make):
-    ref = make.case("admin_review", text=f"{SCRIPT} you are all corrupt {IMG}", author_handle="<b>hacker</b>",
-                    reason=f"markup {IMG}")
+    ref = make.case(
+        "admin_review",
+        text=f"{SCRIPT} you are all corrupt {IMG}",
+        author_handle="<b>hacker</b>",
+        reason=f"markup {IMG}",
+    )
     actions.add_comment(cw, make.staff("admin"), ref, f"note {SCRIPT}")
     return ref
 
@@ -35,5 +40,4 @@ def test_no_page_has_inline_script_or_style(client, auth, make, hostile_case):
     auth.as_actor(make.user("sees.all", ["channel_admin", "supervisor"]))
     for path in ("/queue", f"/cases/{hostile_case}", "/audit", "/dashboard", "/workflow", "/flag"):
         page = client.get(path).get_data(as_text=True)
-        assert "<script>" not in page and " style=" not in page and "onerror=" not in page.replace(
-            "onerror=&#34;", "")
+        assert "<script>" not in page and " style=" not in page and "onerror=" not in page.replace("onerror=&#34;", "")

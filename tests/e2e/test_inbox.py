@@ -1,10 +1,11 @@
 """The in-app inbox and the supervisors' dead letters, through the real app (Flask test client)."""
+
 import re
 
 import pytest
 
-from casework import intake
-from casework.actions import apply_trigger
+from casework.cases.actions import apply_trigger
+from casework.intake import flags as intake
 from notifications.config import NotifySettings
 from notifications.dispatch import dispatch_pending
 from tests.e2e.conftest import PASSWORD

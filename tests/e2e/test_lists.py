@@ -1,7 +1,8 @@
 """The queue and the audit log: whose cases, in which order, filtered and paginated."""
+
 import re
 
-from casework import actions
+from casework.cases import actions
 
 
 def _refs(page):
@@ -96,14 +97,19 @@ def test_a_supervisor_reads_only_their_forces_events(client, auth, make):
 
 
 def test_both_ways_of_reading_a_queue_page_agree(cw, make, clock, monkeypatch):
-    from casework import queue
+    from casework.cases import queue
 
     for n in range(12):
         make.case(("detected", "admin_review", "crime_bureau_advice")[n % 3])
         clock.advance(minutes=7)
     supervisor = make.staff("supervisor")
-    pages = lambda: [[r.reference for r in queue.team_queue(cw, supervisor, queue.QueueFilter(page=p, per_page=5)).rows]
-                     for p in (1, 2, 3)]
+
+    def pages():
+        return [
+            [r.reference for r in queue.team_queue(cw, supervisor, queue.QueueFilter(page=p, per_page=5)).rows]
+            for p in (1, 2, 3)
+        ]
+
     sorted_in_the_database = pages()
     monkeypatch.setattr(queue, "DRIVE_FROM_CLOCKS", 0)  # walk the deadline index instead
     assert pages() == sorted_in_the_database and sum(map(len, sorted_in_the_database)) == 12

@@ -1,16 +1,17 @@
 """`/inbox/preferences`: each user chooses e-mail and inbox per kind for themselves; breaches always go out."""
+
 import re
 from datetime import time
 
 import pytest
 from sqlalchemy import select
 
-from casework import intake
-from casework.actions import apply_trigger
-from casework.models import CaseEvent
-from casework.notify_models import NotificationPreference
-from casework.notify_service import preferences
-from casework.outbox import KINDS
+from casework.cases.actions import apply_trigger
+from casework.intake import flags as intake
+from casework.notify.outbox import KINDS
+from casework.notify.preferences import preferences
+from casework.notify.tables import NotificationPreference
+from casework.storage.tables import CaseEvent
 from notifications.dispatch import dispatch_pending
 from tests.e2e.conftest import PASSWORD
 from tests.factories import REFER
@@ -35,8 +36,10 @@ def form(**changes) -> dict:
 
 def stored(cw) -> dict:
     with cw.reader() as uow:
-        return {(p.user_id, p.kind): (p.email, p.inbox, p.quiet_start, p.quiet_end)
-                for p in uow.session.execute(select(NotificationPreference)).scalars()}
+        return {
+            (p.user_id, p.kind): (p.email, p.inbox, p.quiet_start, p.quiet_end)
+            for p in uow.session.execute(select(NotificationPreference)).scalars()
+        }
 
 
 def refer(cw, make, staff, **inputs) -> str:
@@ -65,27 +68,44 @@ def test_the_page_lists_every_kind_and_shows_breaches_as_always_delivered(cw, st
 
 def test_saving_stores_the_choices_and_records_who_made_them(cw, staff, auth, client):
     ben = auth.as_actor(staff.add("ben", "crime_bureau"))
-    response = client.post("/inbox/preferences", data=form(referral__email=None, closed__inbox=None,
-                                                           sla_warning__quiet_start="22:00",
-                                                           sla_warning__quiet_end="07:00"), follow_redirects=True)
+    response = client.post(
+        "/inbox/preferences",
+        data=form(
+            referral__email=None, closed__inbox=None, sla_warning__quiet_start="22:00", sla_warning__quiet_end="07:00"
+        ),
+        follow_redirects=True,
+    )
     assert response.status_code == 200 and "Your notification preferences are saved" in response.get_data(as_text=True)
-    assert stored(cw) == {(ben.id, "referral"): (False, True, None, None),
-                          (ben.id, "closed"): (True, False, None, None),
-                          (ben.id, "sla_warning"): (True, True, time(22), time(7))}
+    assert stored(cw) == {
+        (ben.id, "referral"): (False, True, None, None),
+        (ben.id, "closed"): (True, False, None, None),
+        (ben.id, "sla_warning"): (True, True, time(22), time(7)),
+    }
     page = client.get("/inbox/preferences").get_data(as_text=True)
     assert re.search(r'id="referral-email" name="referral-email">', page)  # shown unticked
     assert 'value="22:00"' in page and 'value="07:00"' in page
     with cw.reader() as uow:
-        events = list(uow.session.execute(select(CaseEvent).where(CaseEvent.action == "notification_preference")
-                                          .order_by(CaseEvent.seq)).scalars())
+        events = list(
+            uow.session.execute(
+                select(CaseEvent).where(CaseEvent.action == "notification_preference").order_by(CaseEvent.seq)
+            ).scalars()
+        )
     assert [(e.actor, e.role, e.data["kind"]) for e in events] == [
-        ("ben", "crime_bureau", "referral"), ("ben", "crime_bureau", "sla_warning"), ("ben", "crime_bureau", "closed")]
+        ("ben", "crime_bureau", "referral"),
+        ("ben", "crime_bureau", "sla_warning"),
+        ("ben", "crime_bureau", "closed"),
+    ]
     assert next(e for e in events if e.data["kind"] == "sla_warning").data["quiet"] == "22:00-07:00"
-    client.post("/inbox/preferences", data=form(referral__email=None, closed__inbox=None,
-                                                sla_warning__quiet_start="22:00", sla_warning__quiet_end="07:00"))
+    client.post(
+        "/inbox/preferences",
+        data=form(
+            referral__email=None, closed__inbox=None, sla_warning__quiet_start="22:00", sla_warning__quiet_end="07:00"
+        ),
+    )
     with cw.reader() as uow:  # saving the same choices again records nothing new
-        assert len(uow.session.execute(select(CaseEvent).where(
-            CaseEvent.action == "notification_preference")).all()) == 3
+        assert (
+            len(uow.session.execute(select(CaseEvent).where(CaseEvent.action == "notification_preference")).all()) == 3
+        )
 
 
 def test_saved_preferences_decide_who_gets_an_email_for_a_real_referral(cw, make, staff, auth, client, smtp_server):
@@ -112,17 +132,23 @@ def test_threat_to_life_referrals_reach_a_user_who_switched_everything_off(cw, m
     assert recipients(cw, "email")["ben"] == recipients(cw, "inbox")["ben"] == "threat_to_life"
 
 
-@pytest.mark.parametrize("start,end,field,message", [
-    ("25:00", "07:00", "sla_warning-quiet_start", "a time as HH:MM"),
-    ("22:00", "", "sla_warning-quiet_end", "give both the start and the end, or neither"),
-    ("", "7am", "sla_warning-quiet_end", "a time as HH:MM"),
-    ("22:00", "22:00", "sla_warning-quiet_end", "the end must differ from the start"),
-])
-def test_bad_quiet_hours_are_shown_at_the_field_with_422_and_nothing_is_saved(cw, staff, auth, client,
-                                                                               start, end, field, message):
+@pytest.mark.parametrize(
+    "start,end,field,message",
+    [
+        ("25:00", "07:00", "sla_warning-quiet_start", "a time as HH:MM"),
+        ("22:00", "", "sla_warning-quiet_end", "give both the start and the end, or neither"),
+        ("", "7am", "sla_warning-quiet_end", "a time as HH:MM"),
+        ("22:00", "22:00", "sla_warning-quiet_end", "the end must differ from the start"),
+    ],
+)
+def test_bad_quiet_hours_are_shown_at_the_field_with_422_and_nothing_is_saved(
+    cw, staff, auth, client, start, end, field, message
+):
     auth.as_actor(staff.add("ben", "crime_bureau"))
-    response = client.post("/inbox/preferences", data=form(referral__email=None, sla_warning__quiet_start=start,
-                                                           sla_warning__quiet_end=end))
+    response = client.post(
+        "/inbox/preferences",
+        data=form(referral__email=None, sla_warning__quiet_start=start, sla_warning__quiet_end=end),
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and "Nothing was saved" in page
     assert re.search(rf'<p class="field-error" id="{field}-error">{re.escape(message)}', page)
@@ -140,11 +166,15 @@ def test_a_user_cannot_change_anyone_elses_preferences(cw, staff, auth, client):
     ben = auth.as_actor(staff.add("ben", "crime_bureau"))
     page = client.get("/inbox/preferences").get_data(as_text=True)
     assert re.search(r'id="closed-email" name="closed-email" checked', page)  # ben sees his own defaults
-    response = client.post("/inbox/preferences", data={**form(advice_given__inbox=None), "user": "cat",
-                                                       "user_id": str(cat.id), "username": "cat"})
+    response = client.post(
+        "/inbox/preferences",
+        data={**form(advice_given__inbox=None), "user": "cat", "user_id": str(cat.id), "username": "cat"},
+    )
     assert response.status_code == 302
-    assert stored(cw) == {(cat.id, "closed"): (False, True, None, None),
-                          (ben.id, "advice_given"): (True, False, None, None)}
+    assert stored(cw) == {
+        (cat.id, "closed"): (False, True, None, None),
+        (ben.id, "advice_given"): (True, False, None, None),
+    }
     assert [p.email for p in preferences(cw, cat) if p.kind == "closed"] == [False]
 
 
@@ -160,6 +190,8 @@ def test_the_page_needs_a_signed_in_user_and_saving_needs_the_csrf_token(cw, mak
     assert stored(cw) == {}
     page = client.get("/inbox/preferences").get_data(as_text=True)
     form_token = page.split('name="csrf_token" value="')[1].split('"')[0]
-    assert client.post("/inbox/preferences", data={**form(referral__email=None), "csrf_token": form_token}
-                       ).status_code == 302
+    assert (
+        client.post("/inbox/preferences", data={**form(referral__email=None), "csrf_token": form_token}).status_code
+        == 302
+    )
     assert [kind for _, kind in stored(cw)] == ["referral"]

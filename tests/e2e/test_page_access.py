@@ -1,4 +1,5 @@
 """Who may open which page: every page × every role; anonymous visitors are sent to sign in."""
+
 import pytest
 
 ROLES = ("channel_admin", "crime_bureau", "comms", "supervisor", "auditor")
@@ -34,8 +35,11 @@ def test_each_page_opens_only_for_its_roles(client, auth, make, path, role):
 def test_a_case_of_another_force_is_refused(client, auth, make, path):
     ref = make.case("detected", force="warwickshire")
     auth.as_actor(make.user("wm.person", ["channel_admin", "supervisor"], forces=["west_mercia"]))
-    response = client.get(path.format(ref=ref)) if "transitions" not in path else \
-        client.post(path.format(ref=ref), data={"version": "1"})
+    response = (
+        client.get(path.format(ref=ref))
+        if "transitions" not in path
+        else client.post(path.format(ref=ref), data={"version": "1"})
+    )
     assert response.status_code == 403
     assert b"west_mercia" in response.data or b"warwickshire" in response.data
 

@@ -1,4 +1,5 @@
 """`casework serve` starts the app on a new database: it migrates, prints the URL, and answers."""
+
 import os
 import subprocess
 import sys
@@ -24,8 +25,9 @@ def test_serve_migrates_a_new_database_and_serves_the_sign_in_page(tmp_path):
     port = free_port()
     env = {**os.environ, "CASEWORK_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}", "PYTHONUNBUFFERED": "1"}
     cli = Path(sys.executable).parent / "casework"
-    process = subprocess.Popen([str(cli), "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [str(cli), "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         banner = []
         while not any("serving on" in line for line in banner):
@@ -46,11 +48,11 @@ def test_serve_embeds_the_scheduler_which_records_a_due_breach(tmp_path):
 
     from sqlalchemy import select
 
+    from casework.bootstrap import bootstrap
     from casework.clock import FrozenClock, SystemClock
     from casework.config import Settings
-    from casework.models import CaseEvent
-    from casework.runtime import bootstrap
-    from casework.schema import migrate
+    from casework.storage.schema import migrate
+    from casework.storage.tables import CaseEvent
     from tests.factories import Factory
 
     url = f"sqlite:///{tmp_path / 'due.db'}"
@@ -59,14 +61,21 @@ def test_serve_embeds_the_scheduler_which_records_a_due_breach(tmp_path):
     Factory(cw).case("detected")  # flagged two hours ago: the 1-hour review-started clock is overdue
     port = free_port()
     env = {**os.environ, "CASEWORK_DATABASE_URL": url, "CASEWORK_SLA_SWEEP_SECONDS": "0.2", "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen([str(Path(sys.executable).parent / "casework"), "serve", "--port", str(port)],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "casework"), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline, breaches = time.monotonic() + 30, []
         while not breaches and time.monotonic() < deadline:
             with cw.reader() as uow:
-                breaches = list(uow.session.execute(select(CaseEvent.data).where(
-                    CaseEvent.actor == "system:sla", CaseEvent.action == "sla_breach")).scalars())
+                breaches = list(
+                    uow.session.execute(
+                        select(CaseEvent.data).where(CaseEvent.actor == "system:sla", CaseEvent.action == "sla_breach")
+                    ).scalars()
+                )
             time.sleep(0.1)
         assert any(b["clock"] == "review_started" for b in breaches)
     finally:
@@ -76,11 +85,13 @@ def test_serve_embeds_the_scheduler_which_records_a_due_breach(tmp_path):
 
 
 def test_serve_lists_the_demo_accounts_the_database_has(cw, make):
-    from casework.cli.serve import _demo_logins
+    from casework.entrypoints.cli.serve import _demo_logins
 
     assert _demo_logins(cw) == []
     make.user("wk.admin", ["channel_admin"])
     make.user("auditor", ["auditor"], forces=["warwickshire", "west_mercia"])
-    assert _demo_logins(cw) == ["demo logins, password 'casework-demo':",
-                                "  wk.admin     channel_admin (warwickshire)",
-                                "  auditor      auditor (warwickshire, west_mercia)"]
+    assert _demo_logins(cw) == [
+        "demo logins, password 'casework-demo':",
+        "  wk.admin     channel_admin (warwickshire)",
+        "  auditor      auditor (warwickshire, west_mercia)",
+    ]

@@ -1,4 +1,5 @@
 """Signing in, security headers and CSRF on the real app (Flask test client)."""
+
 import pytest
 
 from tests.e2e.conftest import PASSWORD
@@ -43,8 +44,7 @@ def test_a_form_without_its_csrf_token_is_refused(cw, make):
     assert response.status_code == 400 and b"CSRF" in response.data
     page = client.get("/login").get_data(as_text=True)
     token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    assert client.post("/login", data={"username": "ann", "password": PASSWORD,
-                                       "csrf_token": token}).status_code == 302
+    assert client.post("/login", data={"username": "ann", "password": PASSWORD, "csrf_token": token}).status_code == 302
 
 
 def test_api_errors_are_problem_json(client):

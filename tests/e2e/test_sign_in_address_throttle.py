@@ -1,10 +1,11 @@
 """Failed sign-ins are also throttled per client address, across usernames; proxies are trusted only on request."""
+
 import pytest
 from sqlalchemy import func, select
 
-from casework import signin
+from casework.access import signin
+from casework.access.signin import ADDRESS_MAX_FAILURES, SignInFailure
 from casework.errors import ValidationError
-from casework.signin import ADDRESS_MAX_FAILURES, SignInFailure
 from tests.e2e.conftest import PASSWORD
 from web import create_app
 
@@ -12,8 +13,12 @@ SPRAYER, NEIGHBOUR = "198.51.100.7", "198.51.100.8"
 
 
 def attempt(client, username, password="not-the-password", address=SPRAYER, **headers):
-    return client.post("/login", data={"username": username, "password": password},
-                       environ_base={"REMOTE_ADDR": address}, headers=headers)
+    return client.post(
+        "/login",
+        data={"username": username, "password": password},
+        environ_base={"REMOTE_ADDR": address},
+        headers=headers,
+    )
 
 
 def spray(client, times=ADDRESS_MAX_FAILURES, address=SPRAYER, **headers):
@@ -70,8 +75,9 @@ def test_forwarded_addresses_are_ignored_unless_proxies_are_trusted(cw, client):
 
 
 def test_with_one_trusted_proxy_the_forwarded_client_address_is_counted(cw):
-    proxied = create_app({"CASEWORK": cw, "TESTING": True, "WTF_CSRF_ENABLED": False,
-                          "CASEWORK_TRUSTED_PROXIES": "1"}).test_client()
+    proxied = create_app(
+        {"CASEWORK": cw, "TESTING": True, "WTF_CSRF_ENABLED": False, "CASEWORK_TRUSTED_PROXIES": "1"}
+    ).test_client()
     spray(proxied, address="10.0.0.1", **{"X-Forwarded-For": f"203.0.113.9, {SPRAYER}"})
     assert signin.address_retry_after(cw, SPRAYER) is not None
     assert signin.address_retry_after(cw, "10.0.0.1") is None

@@ -1,12 +1,15 @@
 """Failed sign-ins are throttled per username, across workers, against the injected clock."""
-from casework import signin
-from web import create_app
+
+from casework.access import signin
 from tests.e2e.conftest import PASSWORD
+from web import create_app
 
 
 def _fail(client, username="ann", times=1):
-    return [client.post("/login", data={"username": username, "password": "not-the-password"}).status_code
-            for _ in range(times)]
+    return [
+        client.post("/login", data={"username": username, "password": "not-the-password"}).status_code
+        for _ in range(times)
+    ]
 
 
 def test_five_failures_lock_the_username_for_fifteen_minutes(client, make, clock):

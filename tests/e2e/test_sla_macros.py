@@ -1,7 +1,8 @@
 """The SLA template macros the queue, case and dashboard pages include: colour and words together."""
+
 from flask import render_template_string
 
-from casework import actions
+from casework.cases import actions
 from casework.sla import queries
 from tests.integration.sla_helpers import case_id
 
@@ -16,7 +17,9 @@ def render(app, source, **context):
 def test_a_case_shows_each_clock_with_time_left_or_overdue_in_words_and_colour(app, cw, make, clock):
     ref = make.case()
     clock.advance(hours=1, minutes=35)
-    html = render(app, "{{ clock_table(views, now) }}", views=queries.case_clocks(cw, case_id(cw, ref)), now=clock.now())
+    html = render(
+        app, "{{ clock_table(views, now) }}", views=queries.case_clocks(cw, case_id(cw, ref)), now=clock.now()
+    )
     assert '<span class="sla sla-overdue">overdue by 35 min</span>' in html
     assert '<span class="sla sla-running">due in 22 h 25 min</span>' in html
     assert "25 Nov 2026 10:00 GMT" in html  # due times in Europe/London

@@ -1,4 +1,5 @@
 """Platform webhooks: signed samples accepted, bad signatures refused with nothing stored, changes recorded."""
+
 from __future__ import annotations
 
 import hashlib
@@ -8,7 +9,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from casework.models import Case, CaseEvent, Comment
+from casework.storage.tables import Case, CaseEvent, Comment
 from tests.e2e.api_helpers import APP_SECRET, SAMPLES, VERIFY_TOKEN, WEBHOOK_CONFIG, WEBHOOK_TOKEN
 from web import create_app
 
@@ -45,8 +46,10 @@ def post_shared(client, platform: str, payload, token: str | None = WEBHOOK_TOKE
 
 def counts(cw) -> tuple[int, int]:
     with cw.reader() as uow:
-        return (uow.session.execute(select(func.count()).select_from(Case)).scalar_one(),
-                uow.session.execute(select(func.count()).select_from(CaseEvent)).scalar_one())
+        return (
+            uow.session.execute(select(func.count()).select_from(Case)).scalar_one(),
+            uow.session.execute(select(func.count()).select_from(CaseEvent)).scalar_one(),
+        )
 
 
 def facebook_comment(verb="add", message=THREAT, comment_id="104567890123456_998877665544_112233445566"):
@@ -57,23 +60,30 @@ def facebook_comment(verb="add", message=THREAT, comment_id="104567890123456_998
 
 
 def test_the_subscription_check_echoes_the_challenge(client):
-    response = client.get("/api/v1/webhooks/facebook", query_string={
-        "hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"})
+    response = client.get(
+        "/api/v1/webhooks/facebook",
+        query_string={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"},
+    )
     assert response.status_code == 200 and response.data == b"1158201444"
     assert response.mimetype == "text/plain"
 
 
-@pytest.mark.parametrize("params", [
-    {"hub.mode": "subscribe", "hub.verify_token": "wrong", "hub.challenge": "1"},
-    {"hub.mode": "unsubscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1"},
-    {}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"hub.mode": "subscribe", "hub.verify_token": "wrong", "hub.challenge": "1"},
+        {"hub.mode": "unsubscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1"},
+        {},
+    ],
+)
 def test_a_subscription_check_with_the_wrong_token_is_refused(client, params):
     response = client.get("/api/v1/webhooks/facebook", query_string=params)
     assert response.status_code == 403 and response.content_type == "application/problem+json"
 
 
-@pytest.mark.parametrize("platform, name", [("facebook", "facebook-feed-comment.json"),
-                                            ("instagram", "instagram-comment.json")])
+@pytest.mark.parametrize(
+    "platform, name", [("facebook", "facebook-feed-comment.json"), ("instagram", "instagram-comment.json")]
+)
 def test_signed_samples_are_accepted_and_benign_comments_only_counted(client, cw, platform, name):
     response = post_signed(client, platform, sample(name))
     assert response.status_code == 200
@@ -149,12 +159,17 @@ def test_malformed_json_wrong_type_and_huge_bodies_get_clear_4xx(client, cw):
     assert counts(cw) == (0, 0)
 
 
-@pytest.mark.parametrize("payload, where", [
-    ({"object": "user", "entry": []}, "object"),
-    ({"object": "page", "entry": [{"changes": []}]}, "entry[0].id"),
-    ({"object": "page", "entry": [{"id": "1", "changes": [{"field": "feed", "value": {"item": "comment"}}]}]},
-     "entry[0].changes[0].value.verb"),
-])
+@pytest.mark.parametrize(
+    "payload, where",
+    [
+        ({"object": "user", "entry": []}, "object"),
+        ({"object": "page", "entry": [{"changes": []}]}, "entry[0].id"),
+        (
+            {"object": "page", "entry": [{"id": "1", "changes": [{"field": "feed", "value": {"item": "comment"}}]}]},
+            "entry[0].changes[0].value.verb",
+        ),
+    ],
+)
 def test_malformed_payloads_are_refused_naming_the_place(client, payload, where):
     response = post_signed(client, "facebook", payload)
     assert response.status_code == 422 and where in response.get_json()["detail"]
@@ -179,8 +194,11 @@ def test_edits_and_removals_are_recorded_on_the_case_and_the_evidence_never_chan
     post_signed(client, "facebook", facebook_comment(verb="hide", message=None))
     post_signed(client, "facebook", facebook_comment(verb="remove", message=None))
     with cw.reader() as uow:
-        events = uow.session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id)
-                                     .order_by(CaseEvent.seq)).scalars().all()
+        events = (
+            uow.session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq))
+            .scalars()
+            .all()
+        )
         after = uow.session.get(Comment, case.id)
     assert [e.action for e in events] == ["flagged", "platform_edit", "platform_hidden", "platform_removed"]
     edit = events[1].data
@@ -201,7 +219,10 @@ def test_an_x_edit_is_recorded_on_the_original_posts_case(client, cw, clock):
     first["data"]["text"] = "@ExampleForce " + THREAT
     assert post_shared(client, "x", first).get_json()["received"]["flagged"] == 1
     edited = json.loads(json.dumps(first))
-    edited["data"].update(id="1861234567890999999", text="@ExampleForce calm now",
-                          edit_history_tweet_ids=["1861234567890123456", "1861234567890999999"])
+    edited["data"].update(
+        id="1861234567890999999",
+        text="@ExampleForce calm now",
+        edit_history_tweet_ids=["1861234567890123456", "1861234567890999999"],
+    )
     body = post_shared(client, "x", edited).get_json()["received"]
     assert body["changes_recorded"] == 1 and body["not_flagged"] == 1

@@ -1,9 +1,10 @@
 """Reading clocks and SLA events of a case by reference, for the SLA tests."""
+
 import pytest
 from sqlalchemy import select
 
-from casework.models import Case, CaseEvent
 from casework.sla import queries
+from casework.storage.tables import Case, CaseEvent
 
 
 def case_id(cw, reference: str) -> int:

@@ -1,12 +1,13 @@
 """`audit verify` catches every kind of tampering and names the first bad event."""
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from casework import audit
+from casework.audit import verify as audit
+from casework.bootstrap import bootstrap
 from casework.config import Settings
-from casework.runtime import bootstrap
-from tests.tampering import bypass_append_only
+from tests.tampering import raw, verify
 
 
 @pytest.fixture
@@ -19,25 +20,12 @@ def chain(cw, make):
     return cw
 
 
-def verify(cw):
-    with cw.reader() as uow:
-        return audit.verify(uow.session)
-
-
-def raw(cw, *statements):
-    """Run SQL as an attacker with database access, with the append-only triggers dropped."""
-    with cw.engine.begin() as connection:
-        bypass_append_only(connection)
-        for statement in statements:
-            connection.execute(text(statement))
-
-
-@pytest.mark.parametrize("statement", ["UPDATE case_events SET actor = 'mallory' WHERE seq = 3",
-                                       "DELETE FROM case_events WHERE seq = 3"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE case_events SET actor = 'mallory' WHERE seq = 3", "DELETE FROM case_events WHERE seq = 3"]
+)
 def test_the_database_refuses_to_change_or_delete_events(chain, statement):
-    with pytest.raises(DBAPIError, match="append-only"):
-        with chain.engine.begin() as connection:
-            connection.execute(text(statement))
+    with pytest.raises(DBAPIError, match="append-only"), chain.engine.begin() as connection:
+        connection.execute(text(statement))
     assert verify(chain).ok
 
 
@@ -48,7 +36,7 @@ def test_a_changed_field_is_caught(chain):
 
 
 def test_changed_data_is_caught(chain):
-    raw(chain, "UPDATE case_events SET data = '{\"trigger\": \"dismiss\"}' WHERE seq = 4")
+    raw(chain, 'UPDATE case_events SET data = \'{"trigger": "dismiss"}\' WHERE seq = 4')
     result = verify(chain)
     assert not result.ok and result.first_bad_seq == 4 and "data does not match" in result.problem
 
@@ -60,8 +48,12 @@ def test_a_deleted_event_is_caught(chain):
 
 
 def test_two_swapped_events_are_caught(chain):
-    raw(chain, "UPDATE case_events SET seq = -1 WHERE seq = 4", "UPDATE case_events SET seq = 4 WHERE seq = 5",
-        "UPDATE case_events SET seq = 5 WHERE seq = -1")
+    raw(
+        chain,
+        "UPDATE case_events SET seq = -1 WHERE seq = 4",
+        "UPDATE case_events SET seq = 4 WHERE seq = 5",
+        "UPDATE case_events SET seq = 5 WHERE seq = -1",
+    )
     result = verify(chain)
     assert not result.ok and result.first_bad_seq == 4
 
@@ -75,7 +67,8 @@ def test_a_cut_off_tail_is_caught_against_the_chain_head(chain):
 def test_the_cli_exits_1_naming_the_event(chain):
     from click.testing import CliRunner
 
-    from casework.cli import main
+    from casework.entrypoints.cli import main
+
     runner = CliRunner()
     url = chain.settings.database_url
     ok = runner.invoke(main, ["--db", url, "audit", "verify"])

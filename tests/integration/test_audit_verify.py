@@ -1,8 +1,9 @@
 """The fast verify agrees with the typed walk: a quick-check miss is re-examined, never trusted blindly."""
+
 import pytest
 from sqlalchemy import text
 
-from casework import audit
+from casework.audit import verify as audit
 from tests.tampering import bypass_append_only
 
 
@@ -12,8 +13,8 @@ def verify(cw):
 
 
 def test_a_time_stored_in_another_text_form_is_a_false_alarm_not_a_break(sqlite_url, clock):
+    from casework.bootstrap import bootstrap
     from casework.config import Settings
-    from casework.runtime import bootstrap
     from tests.factories import Factory
 
     cw = bootstrap(Settings(database_url=sqlite_url), clock=clock)

@@ -1,11 +1,14 @@
 """The case services on a real database (SQLite and PostgreSQL): lifecycle, rules, refusals."""
+
 import pytest
 from sqlalchemy import func, select
 
-from casework import actions, audit, intake, queries
-from casework.errors import (CaseNotFound, ConcurrentUpdate, PermissionDenied, TransitionNotAllowed,
-                             ValidationError)
-from casework.models import Case, CaseEvent, Comment
+from casework.audit import verify as audit
+from casework.cases import actions, queries
+from casework.errors import CaseNotFound, ConcurrentUpdate, PermissionDenied, TransitionNotAllowed, ValidationError
+from casework.intake import flags as intake
+from casework.storage import chain
+from casework.storage.tables import Case, CaseEvent, Comment
 from tests.factories import ADVICE, CLOSE, REFER
 
 
@@ -31,8 +34,12 @@ def test_a_case_goes_through_the_whole_workflow_with_every_step_in_its_history(c
     admin, bureau, comms = make.staff("admin"), make.staff("bureau"), make.staff("comms")
     ref = intake.flag_comment(cw, admin, make.flag_payload()).case.reference
     assert ref == "WK-2026-000001"
-    steps = [(admin, "start_review", {}), (admin, "refer", REFER), (bureau, "give_advice", ADVICE),
-             (comms, "close", CLOSE)]
+    steps = [
+        (admin, "start_review", {}),
+        (admin, "refer", REFER),
+        (bureau, "give_advice", ADVICE),
+        (comms, "close", CLOSE),
+    ]
     for version, (who, trigger, inputs) in enumerate(steps, start=1):
         clock.advance(minutes=10)
         actions.apply_trigger(cw, who, ref, trigger, inputs, expected_version=version)
@@ -44,8 +51,11 @@ def test_a_case_goes_through_the_whole_workflow_with_every_step_in_its_history(c
     history = events(cw, ref)
     assert [e.action for e in history] == ["flagged", "transition", "transition", "transition", "transition"]
     assert [(e.from_state, e.to_state) for e in history][1:] == [
-        ("detected", "admin_review"), ("admin_review", "crime_bureau_advice"),
-        ("crime_bureau_advice", "comms_action"), ("comms_action", "closed")]
+        ("detected", "admin_review"),
+        ("admin_review", "crime_bureau_advice"),
+        ("crime_bureau_advice", "comms_action"),
+        ("comms_action", "closed"),
+    ]
     assert [e.role for e in history] == ["channel_admin", "channel_admin", "channel_admin", "crime_bureau", "comms"]
     assert chain_ok(cw).ok
 
@@ -56,7 +66,7 @@ def test_the_evidence_digest_is_fixed_at_intake_over_the_captured_comment(cw, ma
     with cw.reader() as uow:
         comment = uow.session.get(Comment, result.case.id)
     assert comment.text == payload["text"]
-    assert comment.digest == result.case.evidence_digest == audit.digest(comment.captured)
+    assert comment.digest == result.case.evidence_digest == chain.digest(comment.captured)
     assert comment.captured["text"] == payload["text"]
 
 
@@ -112,8 +122,12 @@ def test_an_unknown_trigger_and_an_unknown_case_are_refused(cw, make):
         actions.apply_trigger(cw, make.staff("admin"), ref, "to_closed")
     with pytest.raises(CaseNotFound):
         actions.apply_trigger(cw, make.staff("admin"), "WK-2026-999999", "start_review")
-    assert events(cw)[-1].data == {"attempted": "start_review", "refusal": "CaseNotFound",
-                                   "reason": "no case 'WK-2026-999999'", "reference": "WK-2026-999999"}
+    assert events(cw)[-1].data == {
+        "attempted": "start_review",
+        "refusal": "CaseNotFound",
+        "reason": "no case 'WK-2026-999999'",
+        "reference": "WK-2026-999999",
+    }
 
 
 def test_separation_of_duties_holds_for_one_person_with_several_roles(cw, make):
@@ -149,8 +163,9 @@ def test_a_stale_version_is_refused_as_a_conflict_naming_the_current_version(cw,
     ref = make.case("detected")
     actions.apply_trigger(cw, make.staff("admin"), ref, "start_review", expected_version=1)
     with pytest.raises(ConcurrentUpdate) as raised:
-        actions.apply_trigger(cw, make.staff("admin"), ref, "dismiss", {"reason_code": "spam", "note": "n"},
-                              expected_version=1)
+        actions.apply_trigger(
+            cw, make.staff("admin"), ref, "dismiss", {"reason_code": "spam", "note": "n"}, expected_version=1
+        )
     assert raised.value.details["current_version"] == 2
     assert load(cw, ref).state == "admin_review"
 

@@ -1,14 +1,15 @@
 """Verifying the chain is a recorded act: each run, ok or broken, leaves an `audit_verified` event."""
+
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
 
-from casework import chain_checks
-from casework import scheduler as sched
+from casework.audit import checks as chain_checks
+from casework.entrypoints import scheduler as sched
 from casework.errors import PermissionDenied
 from tests.integration.sla_helpers import POSTGRES_ONLY
-from tests.integration.test_audit_tampering import raw, verify
+from tests.tampering import raw, verify
 
 
 def test_a_verification_records_who_when_and_the_result(cw, make, clock):
@@ -61,7 +62,7 @@ def test_the_daily_job_runs_at_half_past_two_utc(cw):
     [job] = [j for j in sched.build_scheduler(cw, blocking=True, env={}).get_jobs() if j.id == "audit.verify"]
     fields = {f.name: str(f) for f in job.trigger.fields}
     assert (fields["hour"], fields["minute"], str(job.trigger.timezone)) == ("2", "30", "UTC")
-    assert job.args[0] == "casework.chain_checks:scheduled_verify"
+    assert job.args[0] == "casework.audit.checks:scheduled_verify"
     sched._call(job.args[0], cw)
     assert chain_checks.recent(cw)[0].by == "system:audit"
 
@@ -77,10 +78,9 @@ def test_a_second_scheduler_in_the_same_hour_skips_the_walk(cw, clock):
 
 @POSTGRES_ONLY
 def test_a_scheduler_skips_while_another_process_holds_the_verify_lock(cw):
-    with cw.engine.connect() as other:
-        with other.begin():
-            lock = text("SELECT pg_try_advisory_xact_lock(:k)")
-            assert other.execute(lock, {"k": chain_checks.LOCK_KEY}).scalar_one()
-            assert chain_checks.scheduled_verify(cw) is None
+    with cw.engine.connect() as other, other.begin():
+        lock = text("SELECT pg_try_advisory_xact_lock(:k)")
+        assert other.execute(lock, {"k": chain_checks.LOCK_KEY}).scalar_one()
+        assert chain_checks.scheduled_verify(cw) is None
     assert chain_checks.scheduled_verify(cw).ok  # the lock went with the other transaction
     assert len(chain_checks.recent(cw)) == 1

@@ -1,15 +1,18 @@
 """A signed checkpoint proves what a hash chain alone cannot: no event was cut off or rewritten before it."""
+
 import json
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, text
 
-from casework import audit, checkpoints
-from casework.audit_tables import Checkpoint
-from casework.cli import main
+from casework.audit import checkpoints
+from casework.audit import verify as audit
+from casework.audit.tables import Checkpoint
+from casework.entrypoints.cli import main
 from casework.errors import ValidationError
-from casework.models import CaseEvent
+from casework.storage import chain
+from casework.storage.tables import CaseEvent
 from tests.tampering import bypass_append_only
 
 KEY = b"k" * 40
@@ -31,14 +34,18 @@ def tamper(cw, *statements, rechain_from=None):
         for statement in statements:
             connection.execute(text(statement))
         events = connection.execute(select(CaseEvent.__table__).order_by(CaseEvent.seq)).all()
-        prev = audit.GENESIS
+        prev = chain.GENESIS
         for e in events:
             if rechain_from is not None and e.seq >= rechain_from:
-                data_digest = audit.digest(e.data)
-                this = audit.event_hash(prev, e.seq, e.case_id, e.at, e.actor, e.role, e.action, e.from_state,
-                                        e.to_state, data_digest)
-                connection.execute(CaseEvent.__table__.update().where(CaseEvent.seq == e.seq)
-                                   .values(data_digest=data_digest, prev_hash=prev, hash=this))
+                data_digest = chain.digest(e.data)
+                this = chain.event_hash(
+                    prev, e.seq, e.case_id, e.at, e.actor, e.role, e.action, e.from_state, e.to_state, data_digest
+                )
+                connection.execute(
+                    CaseEvent.__table__.update()
+                    .where(CaseEvent.seq == e.seq)
+                    .values(data_digest=data_digest, prev_hash=prev, hash=this)
+                )
                 prev = this
             else:
                 prev = e.hash
@@ -51,7 +58,7 @@ def plain_verify(cw):
 
 
 def check(cw, document, key=KEY):
-    return checkpoints.verify_checkpoint(cw, audit.canonical(document), key)
+    return checkpoints.verify_checkpoint(cw, chain.canonical(document), key)
 
 
 def test_a_checkpoint_is_signed_recorded_and_holds_while_the_log_grows(cw, signed):

@@ -1,8 +1,9 @@
 """The `casework` command line on a real SQLite file: clear messages and exit codes."""
+
 import pytest
 from click.testing import CliRunner
 
-from casework.cli import main
+from casework.entrypoints.cli import main
 
 
 @pytest.fixture
@@ -12,20 +13,48 @@ def cli(tmp_path):
 
     def run(*args, input=None):
         return runner.invoke(main, ["--db", url, *args], input=input, catch_exceptions=False)
+
     assert run("init").exit_code == 0
     return run
 
 
 def add_users(cli):
     for name, role in (("ann", "channel_admin"), ("ben", "crime_bureau"), ("cat", "comms")):
-        result = cli("users", "add", name, "--role", role, "--force", "warwickshire", "--password-stdin",
-                     input="a-long-password\n")
+        result = cli(
+            "users",
+            "add",
+            name,
+            "--role",
+            role,
+            "--force",
+            "warwickshire",
+            "--password-stdin",
+            input="a-long-password\n",
+        )
         assert result.exit_code == 0, result.output
 
 
-FLAG = ["flag", "--as", "ann", "--force", "warwickshire", "--platform", "x", "--channel", "@WarksPolice",
-        "--external-id", "186123", "--url", "https://x.com/a/status/186123", "--text", "<b>nasty</b>",
-        "--reason", "race", "--author", "someone"]
+FLAG = [
+    "flag",
+    "--as",
+    "ann",
+    "--force",
+    "warwickshire",
+    "--platform",
+    "x",
+    "--channel",
+    "@WarksPolice",
+    "--external-id",
+    "186123",
+    "--url",
+    "https://x.com/a/status/186123",
+    "--text",
+    "<b>nasty</b>",
+    "--reason",
+    "race",
+    "--author",
+    "someone",
+]
 
 
 def test_a_case_is_worked_end_to_end_from_the_command_line(cli):
@@ -33,15 +62,54 @@ def test_a_case_is_worked_end_to_end_from_the_command_line(cli):
     assert "opened WK-2026-000001" in cli(*FLAG).output
     assert "re-flagged existing case WK-2026-000001" in cli(*FLAG).output
     assert cli("transition", "WK-2026-000001", "start_review", "--as", "ann").exit_code == 0
-    refer = cli("transition", "WK-2026-000001", "refer", "--as", "ann", "--set", "category=hate_crime",
-                "--set", "strands=race", "--set", "strands=religion", "--set", "threat_to_life=no",
-                "--set", "note=please advise", "--version", "2")
+    refer = cli(
+        "transition",
+        "WK-2026-000001",
+        "refer",
+        "--as",
+        "ann",
+        "--set",
+        "category=hate_crime",
+        "--set",
+        "strands=race",
+        "--set",
+        "strands=religion",
+        "--set",
+        "threat_to_life=no",
+        "--set",
+        "note=please advise",
+        "--version",
+        "2",
+    )
     assert refer.exit_code == 0 and "admin_review -> crime_bureau_advice (version 3)" in refer.output
-    advice = cli("transition", "WK-2026-000001", "give_advice", "--as", "ben", "--set", "outcome=no_crime",
-                 "--set", "rationale=no offence", "--set", "advice=moderate")
+    advice = cli(
+        "transition",
+        "WK-2026-000001",
+        "give_advice",
+        "--as",
+        "ben",
+        "--set",
+        "outcome=no_crime",
+        "--set",
+        "rationale=no offence",
+        "--set",
+        "advice=moderate",
+    )
     assert advice.exit_code == 0
-    assert cli("transition", "WK-2026-000001", "close", "--as", "cat", "--set", "actions=hidden,replied",
-               "--set", "note=done").exit_code == 0
+    assert (
+        cli(
+            "transition",
+            "WK-2026-000001",
+            "close",
+            "--as",
+            "cat",
+            "--set",
+            "actions=hidden,replied",
+            "--set",
+            "note=done",
+        ).exit_code
+        == 0
+    )
     shown = cli("cases", "show", "WK-2026-000001", "--as", "ann")
     assert "[closed]" in shown.output and "<b>nasty</b>" in shown.output and '"religion"' in shown.output
     history = cli("cases", "history", "WK-2026-000001").output
@@ -50,15 +118,18 @@ def test_a_case_is_worked_end_to_end_from_the_command_line(cli):
     assert cli("audit", "verify").exit_code == 0
 
 
-@pytest.mark.parametrize("args,code,message", [
-    (["transition", "WK-2026-000001", "refer", "--as", "ann"], 6, "possible there: start_review"),
-    (["transition", "WK-2026-000001", "start_review", "--as", "ben"], 5, "needs the role channel_admin"),
-    (["transition", "WK-2026-000009", "start_review", "--as", "ann"], 4, "no case"),
-    (["transition", "WK-2026-000001", "start_review", "--as", "nobody"], 4, "no user"),
-    (["transition", "WK-2026-000001", "start_review", "--as", "ann", "--version", "7"], 7, "changed since"),
-    (["transition", "WK-2026-000001", "start_review", "--as", "ann", "--set", "oops"], 2, "key=value"),
-    (["cases", "show", "NOPE"], 4, "no case"),
-])
+@pytest.mark.parametrize(
+    "args,code,message",
+    [
+        (["transition", "WK-2026-000001", "refer", "--as", "ann"], 6, "possible there: start_review"),
+        (["transition", "WK-2026-000001", "start_review", "--as", "ben"], 5, "needs the role channel_admin"),
+        (["transition", "WK-2026-000009", "start_review", "--as", "ann"], 4, "no case"),
+        (["transition", "WK-2026-000001", "start_review", "--as", "nobody"], 4, "no user"),
+        (["transition", "WK-2026-000001", "start_review", "--as", "ann", "--version", "7"], 7, "changed since"),
+        (["transition", "WK-2026-000001", "start_review", "--as", "ann", "--set", "oops"], 2, "key=value"),
+        (["cases", "show", "NOPE"], 4, "no case"),
+    ],
+)
 def test_errors_have_clear_messages_and_exit_codes(cli, args, code, message):
     add_users(cli)
     cli(*FLAG)
@@ -105,7 +176,14 @@ def test_the_workflow_diagram_is_mermaid_from_the_declaration(cli):
 
 
 def test_every_command_has_help(cli):
-    for args in (["--help"], ["cases", "--help"], ["transition", "--help"], ["users", "add", "--help"],
-                 ["audit", "verify", "--help"], ["flag", "--help"], ["init", "--help"]):
+    for args in (
+        ["--help"],
+        ["cases", "--help"],
+        ["transition", "--help"],
+        ["users", "add", "--help"],
+        ["audit", "verify", "--help"],
+        ["flag", "--help"],
+        ["init", "--help"],
+    ):
         result = cli(*args)
         assert result.exit_code == 0 and "Usage:" in result.output

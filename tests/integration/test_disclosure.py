@@ -1,18 +1,21 @@
 """DPA 2018 s.62: every consultation and disclosure of a case is logged, and auditors can list them."""
+
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from casework import disclosure, exports, queries
-from casework.cli import main
+from casework.audit import disclosure, exports
+from casework.cases import queries
+from casework.entrypoints.cli import main
 from casework.errors import PermissionDenied, ValidationError
-from casework.models import CaseEvent
+from casework.storage.tables import CaseEvent
 
 
 def events(cw, action):
     with cw.reader() as uow:
-        return list(uow.session.execute(select(CaseEvent).where(CaseEvent.action == action)
-                                        .order_by(CaseEvent.seq)).scalars())
+        return list(
+            uow.session.execute(select(CaseEvent).where(CaseEvent.action == action).order_by(CaseEvent.seq)).scalars()
+        )
 
 
 def view(cw, actor, ref, via):
@@ -43,9 +46,10 @@ def test_the_cli_case_view_is_logged(cw, make):
     assert viewed.actor == "wa.admin" and viewed.data["via"] == "cli"
 
 
-@pytest.mark.parametrize("recipient,purpose,field", [("", "court bundle", "recipient"),
-                                                     ("CPS", "  ", "purpose"),
-                                                     ("CPS\nBcc: x", "court bundle", "recipient")])
+@pytest.mark.parametrize(
+    "recipient,purpose,field",
+    [("", "court bundle", "recipient"), ("CPS", "  ", "purpose"), ("CPS\nBcc: x", "court bundle", "recipient")],
+)
 def test_an_export_needs_a_recipient_and_a_purpose(cw, make, recipient, purpose, field):
     ref = make.case()
     with pytest.raises(ValidationError) as refused:
@@ -59,8 +63,14 @@ def test_an_export_is_logged_with_its_recipient_and_purpose(cw, make):
     exports.export_case(cw, auditor, ref, "csv", "Crown Prosecution Service", "charging decision")
     [exported] = events(cw, "exported")
     assert exported.actor == auditor.username
-    assert exported.data == {"scope": "case", "reference": ref, "format": "csv", "cases": 1,
-                             "recipient": "Crown Prosecution Service", "purpose": "charging decision"}
+    assert exported.data == {
+        "scope": "case",
+        "reference": ref,
+        "format": "csv",
+        "cases": 1,
+        "recipient": "Crown Prosecution Service",
+        "purpose": "charging decision",
+    }
 
 
 def test_only_auditors_export_or_read_the_logs(cw, make):
@@ -90,8 +100,10 @@ def test_auditors_list_disclosures_per_user(cw, make):
     view(cw, admin, ref, "web")
     view(cw, admin, ref, "cli")
     exports.export_case(cw, auditor, ref, "json", "Professional Standards", "misconduct review")
-    assert [(d.action, d.via) for d in disclosure.by_user(cw, auditor, admin.username)] == [("viewed", "cli"),
-                                                                                            ("viewed", "web")]
+    assert [(d.action, d.via) for d in disclosure.by_user(cw, auditor, admin.username)] == [
+        ("viewed", "cli"),
+        ("viewed", "web"),
+    ]
     [mine] = disclosure.by_user(cw, auditor, auditor.username)
     assert (mine.action, mine.recipient, mine.reference) == ("exported", "Professional Standards", ref)
 

@@ -1,18 +1,19 @@
 """Nothing lost, nothing sent twice: a dispatcher killed mid-batch, two dispatchers at once, the CLI view."""
+
 import os
 import subprocess
 import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from casework import intake
-from casework.actions import apply_trigger
-from casework.cli import main
+from casework.cases.actions import apply_trigger
+from casework.entrypoints.cli import main
+from casework.intake import flags as intake
 from notifications.dispatch import CRASH_AFTER_SEND, dispatch_pending
 from tests.factories import REFER
 from tests.notify_support import rows
@@ -31,20 +32,29 @@ def refer_cases(cw, make, staff, count: int) -> None:
 
 
 def smtp_env(server) -> dict:
-    return {"CASEWORK_SMTP_HOST": "127.0.0.1", "CASEWORK_SMTP_PORT": str(server.port),
-            "CASEWORK_SMTP_FROM": "casework <casework@police.example>", "CASEWORK_SMTP_TIMEOUT": "5"}
+    return {
+        "CASEWORK_SMTP_HOST": "127.0.0.1",
+        "CASEWORK_SMTP_PORT": str(server.port),
+        "CASEWORK_SMTP_FROM": "casework <casework@police.example>",
+        "CASEWORK_SMTP_TIMEOUT": "5",
+    }
 
 
-def test_a_dispatcher_killed_after_sending_resends_the_same_message_and_loses_none(cw, make, staff, smtp_server,
-                                                                                    database_url, clock):
-    clock.set(datetime.now(timezone.utc).replace(microsecond=0))  # the child process runs on the real clock
+def test_a_dispatcher_killed_after_sending_resends_the_same_message_and_loses_none(
+    cw, make, staff, smtp_server, database_url, clock
+):
+    clock.set(datetime.now(UTC).replace(microsecond=0))  # the child process runs on the real clock
     refer_cases(cw, make, staff, 1)
-    child = subprocess.run([CASEWORK, "--db", database_url, "notifications", "dispatch"],
-                           env={**os.environ, **smtp_env(smtp_server), CRASH_AFTER_SEND: "1"},
-                           capture_output=True, text=True, timeout=60)
+    child = subprocess.run(
+        [CASEWORK, "--db", database_url, "notifications", "dispatch"],
+        env={**os.environ, **smtp_env(smtp_server), CRASH_AFTER_SEND: "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert child.returncode == 70, child.stderr
     assert len(smtp_server.messages) == 1  # sent, then killed before it could mark it
-    (first_rcpts, first), = smtp_server.messages
+    ((first_rcpts, first),) = smtp_server.messages
     claimed = rows(cw, channel="email")
     assert all(r.status == "pending" and r.attempts == 1 for r in claimed)
     lease_end = max(r.next_attempt_at for r in claimed)
@@ -55,7 +65,8 @@ def test_a_dispatcher_killed_after_sending_resends_the_same_message_and_loses_no
     again = [m for rcpts, m in smtp_server.messages[1:] if rcpts == first_rcpts]
     assert [m["Message-ID"] for m in again] == [first["Message-ID"]]
     assert Counter(r for rcpts, _ in smtp_server.messages for r in rcpts) == Counter(
-        ["ben@police.example", "cat@police.example", first_rcpts[0]])  # one re-send, nobody missed
+        ["ben@police.example", "cat@police.example", first_rcpts[0]]
+    )  # one re-send, nobody missed
 
 
 def test_two_dispatchers_at_once_send_each_notification_exactly_once(cw, make, staff, smtp_server):
@@ -75,8 +86,10 @@ def test_two_dispatchers_at_once_send_each_notification_exactly_once(cw, make, s
     assert all(r.status == "sent" and r.attempts == 1 for r in rows(cw))
 
 
-def test_dead_letters_are_listed_and_retried_from_the_command_line(cw, make, staff, smtp_port_down, clock, database_url):
-    clock.set(datetime.now(timezone.utc).replace(microsecond=0))
+def test_dead_letters_are_listed_and_retried_from_the_command_line(
+    cw, make, staff, smtp_port_down, clock, database_url
+):
+    clock.set(datetime.now(UTC).replace(microsecond=0))
     refer_cases(cw, make, staff, 1)
     runner = CliRunner()
     env = {**smtp_env(smtp_port_down), "CASEWORK_NOTIFY_MAX_ATTEMPTS": "1"}
@@ -104,8 +117,18 @@ def test_webhooks_and_preferences_are_configured_from_the_command_line(cw, staff
     def cli(*args, input=None):
         return runner.invoke(main, ["--db", database_url, *args], input=input, catch_exceptions=False)
 
-    added = cli("webhooks", "add", "--force", "warwickshire", "--team", "comms", "--url", "https://hooks.example/c",
-                "--secret-stdin", input="a-secret-that-is-long-enough\n")
+    added = cli(
+        "webhooks",
+        "add",
+        "--force",
+        "warwickshire",
+        "--team",
+        "comms",
+        "--url",
+        "https://hooks.example/c",
+        "--secret-stdin",
+        input="a-secret-that-is-long-enough\n",
+    )
     assert added.exit_code == 0 and "webhook 1: warwickshire/comms" in added.output
     generated = cli("webhooks", "add", "--force", "west_mercia", "--team", "supervisor", "--url", "https://h.example/s")
     assert "signing secret (shown once)" in generated.output
@@ -113,12 +136,15 @@ def test_webhooks_and_preferences_are_configured_from_the_command_line(cw, staff
     assert "https://hooks.example/c" in listed and "a-secret" not in listed
     bad = cli("webhooks", "add", "--force", "kent", "--team", "comms", "--url", "ftp://x")
     assert bad.exit_code == 3 and "force" in bad.output and "url" in bad.output
-    assert "quiet 22:00-07:00" in cli("notifications", "prefer", "ann", "sla_warning", "--no-email",
-                                      "--quiet", "22:00-07:00").output
+    assert (
+        "quiet 22:00-07:00"
+        in cli("notifications", "prefer", "ann", "sla_warning", "--no-email", "--quiet", "22:00-07:00").output
+    )
 
 
 @pytest.mark.parametrize("value", ["nope", "0"])
 def test_bad_delivery_settings_are_refused_clearly(cw, database_url, value):
-    result = CliRunner().invoke(main, ["--db", database_url, "notifications", "dispatch"],
-                                env={"CASEWORK_NOTIFY_MAX_ATTEMPTS": value})
+    result = CliRunner().invoke(
+        main, ["--db", database_url, "notifications", "dispatch"], env={"CASEWORK_NOTIFY_MAX_ATTEMPTS": value}
+    )
     assert result.exit_code == 3 and "CASEWORK_NOTIFY_MAX_ATTEMPTS" in result.output

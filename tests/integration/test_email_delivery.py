@@ -1,16 +1,19 @@
 """E-mail reaches a real SMTP server: recipients, subject, both parts escaped right, a stable Message-ID."""
+
 import random
 
 import pytest
 from aiosmtpd.smtp import AuthResult
 from sqlalchemy import select, update
 
-from casework import audit, intake
-from casework.actions import apply_trigger
-from casework.models import Case, CaseEvent, Comment
-from casework.notify_service import outbox_rows, retry
-from casework.outbox import KINDS
-from casework.runtime import CaseChanged
+from casework.access.actors import Actor
+from casework.audit import verify as audit
+from casework.cases.actions import apply_trigger
+from casework.events import CaseChanged
+from casework.intake import flags as intake
+from casework.notify.inbox import outbox_rows, retry
+from casework.notify.outbox import KINDS
+from casework.storage.tables import Case, CaseEvent, Comment
 from notifications.dispatch import backoff, dispatch_pending
 from tests.factories import ADVICE, CLOSE, REFER
 from tests.notify_support import rows
@@ -30,8 +33,9 @@ def referral(cw, make, staff):
 
 def events(cw, action):
     with cw.reader() as uow:
-        return list(uow.session.execute(select(CaseEvent).where(CaseEvent.action == action)
-                                        .order_by(CaseEvent.seq)).scalars())
+        return list(
+            uow.session.execute(select(CaseEvent).where(CaseEvent.action == action).order_by(CaseEvent.seq)).scalars()
+        )
 
 
 def test_each_recipient_gets_a_multipart_email_with_the_hostile_text_escaped_in_html(cw, referral, smtp_server):
@@ -50,7 +54,10 @@ def test_each_recipient_gets_a_multipart_email_with_the_hostile_text_escaped_in_
     assert HOSTILE in text and "Author: <b>troll</b>" in text
     assert "<script>" not in html and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &#34;you&#34; lot" in html
     assert "&lt;b&gt;troll&lt;/b&gt;" in html
-    assert f"https://casework.example/cases/{referral}" in text and f'href="https://casework.example/cases/{referral}"' in html
+    assert (
+        f"https://casework.example/cases/{referral}" in text
+        and f'href="https://casework.example/cases/{referral}"' in html
+    )
     assert f"Ann referred {referral} to the Crime Bureau" in text and "Category: hate_crime" in text
 
 
@@ -58,7 +65,11 @@ def test_every_delivery_is_an_audit_event_and_the_chain_still_verifies(cw, refer
     dispatch_pending(cw, settings=smtp_server.settings())
     sent = events(cw, "notification_sent")
     assert sorted((e.data["channel"], e.data["to"]) for e in sent) == [
-        ("email", "ben"), ("email", "cat"), ("inbox", "ben"), ("inbox", "cat")]
+        ("email", "ben"),
+        ("email", "cat"),
+        ("inbox", "ben"),
+        ("inbox", "cat"),
+    ]
     assert all(e.actor == "system:notifications" and e.case_id == 1 for e in sent)
     assert all(HOSTILE not in str(e.data) for e in sent)
     with cw.reader() as uow:
@@ -133,19 +144,34 @@ def test_a_refused_recipient_is_a_dead_letter_at_once_and_a_retry_sends_it(cw, r
 
 
 def test_every_kind_of_notification_renders_in_both_parts(cw, make, staff, smtp_server):
-    ann, ben, cat, sue = (staff.add(n, r) for n, r in (("ann", "channel_admin"), ("ben", "crime_bureau"),
-                                                        ("cat", "comms"), ("sue", "supervisor")))
+    ann, ben, cat, sue = (
+        staff.add(n, r)
+        for n, r in (("ann", "channel_admin"), ("ben", "crime_bureau"), ("cat", "comms"), ("sue", "supervisor"))
+    )
     ref = intake.flag_comment(cw, ann, make.flag_payload()).case.reference
-    for who, trigger, inputs in [(ann, "start_review", {}), (ann, "refer", REFER),
-                                 (ben, "request_information", {"question": "<i>which</i> post?"}),
-                                 (ann, "refer", {**REFER, "threat_to_life": "yes"}), (ben, "give_advice", ADVICE),
-                                 (cat, "close", CLOSE), (sue, "reopen", {"reason": "new evidence"})]:
+    for who, trigger, inputs in [
+        (ann, "start_review", {}),
+        (ann, "refer", REFER),
+        (ben, "request_information", {"question": "<i>which</i> post?"}),
+        (ann, "refer", {**REFER, "threat_to_life": "yes"}),
+        (ben, "give_advice", ADVICE),
+        (cat, "close", CLOSE),
+        (sue, "reopen", {"reason": "new evidence"}),
+    ]:
         apply_trigger(cw, who, ref, trigger, inputs)
     with cw.uow() as uow:
         case = uow.session.execute(select(Case)).scalar_one()
         for kind in ("sla_warning", "sla_breach"):
-            cw.publish(uow, CaseChanged(kind, case, cw.system_actor("sla"), cw.now(),
-                                        inputs={"clock": "end_to_end", "due_at": "2026-07-01T12:00:00+00:00"}))
+            cw.publish(
+                uow,
+                CaseChanged(
+                    kind,
+                    case,
+                    Actor.system("sla", cw.settings.forces),
+                    cw.now(),
+                    inputs={"clock": "end_to_end", "due_at": "2026-07-01T12:00:00+00:00"},
+                ),
+            )
         uow.commit()
     report = dispatch_pending(cw, settings=smtp_server.settings())
     assert report.failed == report.dead == 0 and report.sent == len(smtp_server.messages)
@@ -154,7 +180,6 @@ def test_every_kind_of_notification_renders_in_both_parts(cw, make, staff, smtp_
     assert f"BREACH {ref}: End to end target missed" in subjects
     bodies = "".join(m.get_body(("plain",)).get_content() for _, m in smtp_server.messages)
     assert "it was due at 01 Jul 2026 13:00 BST" in bodies and "Question: <i>which</i> post?" in bodies
-
 
 
 def test_smtp_login_uses_the_configured_credentials(cw, referral, smtp_port_down):

@@ -1,4 +1,5 @@
 """Exports round-trip: the JSON parses back to the very events stored, the CSV has every event."""
+
 import csv
 import io
 import json
@@ -7,11 +8,13 @@ from datetime import date, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from casework import audit, exports, queries
-from casework.cli import main
+from casework.audit import exports
+from casework.cases import queries
+from casework.entrypoints.cli import main
 from casework.errors import PermissionDenied, ValidationError
+from casework.storage import chain
 
-WHY = dict(recipient="Crown Prosecution Service", purpose="charging decision")
+WHY = {"recipient": "Crown Prosecution Service", "purpose": "charging decision"}
 
 
 def stored(cw, make, ref):
@@ -40,10 +43,22 @@ def test_an_exported_history_verifies_on_its_own(cw, make):
     for item in case["events"]:
         at = datetime.fromisoformat(item["at"].replace("Z", "+00:00"))
         assert at == events[item["seq"]].at and item["data"] == events[item["seq"]].data
-        assert audit.digest(item["data"]) == item["data_digest"]
-        assert audit.event_hash(item["prev_hash"], item["seq"], events[item["seq"]].case_id, at, item["actor"],
-                                item["role"], item["action"], item["from_state"], item["to_state"],
-                                item["data_digest"]) == item["hash"]
+        assert chain.digest(item["data"]) == item["data_digest"]
+        assert (
+            chain.event_hash(
+                item["prev_hash"],
+                item["seq"],
+                events[item["seq"]].case_id,
+                at,
+                item["actor"],
+                item["role"],
+                item["action"],
+                item["from_state"],
+                item["to_state"],
+                item["data_digest"],
+            )
+            == item["hash"]
+        )
 
 
 def test_a_case_export_in_csv_has_every_event(cw, make):
@@ -84,8 +99,10 @@ def test_a_large_period_streams_in_batches(cw, make, monkeypatch):
     assert len(rows) == sum(len(stored(cw, make, r)) for r in refs)
 
 
-@pytest.mark.parametrize("first,last,fmt,error", [(date(2026, 11, 2), date(2026, 11, 1), "json", "to"),
-                                                   (date(2026, 11, 1), date(2026, 11, 2), "xml", "format")])
+@pytest.mark.parametrize(
+    "first,last,fmt,error",
+    [(date(2026, 11, 2), date(2026, 11, 1), "json", "to"), (date(2026, 11, 1), date(2026, 11, 2), "xml", "format")],
+)
 def test_a_bad_period_or_format_is_refused(cw, make, first, last, fmt, error):
     with pytest.raises(ValidationError) as refused:
         exports.export_period(cw, make.staff("auditor"), "warwickshire", first, last, fmt, **WHY)
@@ -94,27 +111,81 @@ def test_a_bad_period_or_format_is_refused(cw, make, first, last, fmt, error):
 
 def test_an_auditor_cannot_export_another_forces_period(cw, make):
     with pytest.raises(PermissionDenied):
-        exports.export_period(cw, make.staff("auditor"), "west_mercia", date(2026, 11, 1), date(2026, 11, 30),
-                              "json", **WHY)
+        exports.export_period(
+            cw, make.staff("auditor"), "west_mercia", date(2026, 11, 1), date(2026, 11, 30), "json", **WHY
+        )
 
 
 def test_the_cli_exports_to_a_file_and_logs_the_disclosure(cw, make, tmp_path):
     ref = make.case("closed")
     make.staff("auditor")
     out = tmp_path / "case.json"
-    result = CliRunner().invoke(main, ["--db", cw.settings.database_url, "audit", "export", "--case", ref,
-                                       "--format", "json", "--recipient", "CPS", "--purpose", "court bundle",
-                                       "--out", str(out), "--as", "wa.auditor"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "--db",
+            cw.settings.database_url,
+            "audit",
+            "export",
+            "--case",
+            ref,
+            "--format",
+            "json",
+            "--recipient",
+            "CPS",
+            "--purpose",
+            "court bundle",
+            "--out",
+            str(out),
+            "--as",
+            "wa.auditor",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_bytes())["cases"][0]["events"] == stored(cw, make, ref)
-    period = CliRunner().invoke(main, ["--db", cw.settings.database_url, "audit", "export", "--force", "warwickshire",
-                                       "--from", "2026-11-25", "--to", "2026-11-25", "--format", "csv",
-                                       "--recipient", "ICO", "--purpose", "audit", "--as", "wa.auditor"])
+    period = CliRunner().invoke(
+        main,
+        [
+            "--db",
+            cw.settings.database_url,
+            "audit",
+            "export",
+            "--force",
+            "warwickshire",
+            "--from",
+            "2026-11-25",
+            "--to",
+            "2026-11-25",
+            "--format",
+            "csv",
+            "--recipient",
+            "ICO",
+            "--purpose",
+            "audit",
+            "--as",
+            "wa.auditor",
+        ],
+    )
     assert period.exit_code == 0 and period.output.startswith("reference,force,seq")
 
 
 def test_the_cli_needs_a_case_or_a_whole_period(cw, make):
     make.staff("auditor")
-    result = CliRunner().invoke(main, ["--db", cw.settings.database_url, "audit", "export", "--force", "warwickshire",
-                                       "--recipient", "ICO", "--purpose", "audit", "--as", "wa.auditor"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "--db",
+            cw.settings.database_url,
+            "audit",
+            "export",
+            "--force",
+            "warwickshire",
+            "--recipient",
+            "ICO",
+            "--purpose",
+            "audit",
+            "--as",
+            "wa.auditor",
+        ],
+    )
     assert result.exit_code == 2 and "--case REF" in result.output

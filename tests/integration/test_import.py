@@ -1,4 +1,5 @@
 """Bulk import: good lines become cases, bad lines are reported by number, a re-run creates nothing twice."""
+
 from __future__ import annotations
 
 import json
@@ -7,27 +8,40 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from casework import importer
-from casework.channels import load_channels
-from casework.cli import main
-from casework.detector import configured_detector
-from casework.models import Case, CaseEvent, Comment
+from casework.entrypoints.cli import main
+from casework.intake import importer
+from casework.intake.channels import load_channels
+from casework.intake.detector import configured_detector
+from casework.storage.tables import Case, CaseEvent, Comment
 from tests.e2e.api_helpers import DATA, SAMPLES
 
 THREAT = "I know where you live"
 
 
 def good(n: int, **overrides) -> dict:
-    line = {"force": "warwickshire", "platform": "facebook", "channel": "Force page", "external_id": f"c-{n}",
-            "permalink": f"https://facebook.com/c-{n}", "text": f"comment {n} <b>hostile</b>", "reason": "race"}
+    line = {
+        "force": "warwickshire",
+        "platform": "facebook",
+        "channel": "Force page",
+        "external_id": f"c-{n}",
+        "permalink": f"https://facebook.com/c-{n}",
+        "text": f"comment {n} <b>hostile</b>",
+        "reason": "race",
+    }
     return {**line, **overrides}
 
 
 def run(cw, make, path, fmt, force="warwickshire"):
     errors = []
-    report = importer.import_file(cw, path, fmt, make.staff("admin", force), detector=configured_detector(),
-                                  channels=load_channels(DATA / "channels.toml", cw.settings.forces),
-                                  on_error=lambda n, reason: errors.append((n, reason)))
+    report = importer.import_file(
+        cw,
+        path,
+        fmt,
+        make.staff("admin", force),
+        detector=configured_detector(),
+        channels=load_channels(DATA / "channels.toml", cw.settings.forces),
+        on_error=lambda n, reason: errors.append((n, reason)),
+    )
     return report, errors
 
 
@@ -41,8 +55,15 @@ def count(cw, model=Case, **where) -> int:
 
 def test_a_mixed_file_imports_the_good_lines_and_reports_each_bad_one(cw, make, tmp_path):
     path = tmp_path / "flags.jsonl"
-    lines = [json.dumps(good(1)), "{not json", json.dumps(good(2, permalink="ftp://x")), "",
-             json.dumps(good(3, force="west_mercia")), json.dumps([1]), json.dumps(good(4))]
+    lines = [
+        json.dumps(good(1)),
+        "{not json",
+        json.dumps(good(2, permalink="ftp://x")),
+        "",
+        json.dumps(good(3, force="west_mercia")),
+        json.dumps([1]),
+        json.dumps(good(4)),
+    ]
     path.write_text("\n".join(lines) + "\n")
     report, errors = run(cw, make, path, "jsonl")
     assert (report.created, report.failed) == (2, 4)
@@ -104,9 +125,12 @@ def test_platform_lines_go_through_the_detector(cw, make, tmp_path, clock):
         item["snippet"]["topLevelComment"]["id"] = f"yt-{n}"
         item["snippet"]["topLevelComment"]["snippet"]["textOriginal"] = text
         return json.dumps(item)
+
     path = tmp_path / "youtube.jsonl"
-    path.write_text("\n".join([thread(1, THREAT), thread(2, "Great work, thank you"), '{"kind": "nope"}',
-                               thread(3, "r3tard")]) + "\n")
+    path.write_text(
+        "\n".join([thread(1, THREAT), thread(2, "Great work, thank you"), '{"kind": "nope"}', thread(3, "r3tard")])
+        + "\n"
+    )
     report, errors = run(cw, make, path, "youtube")
     assert (report.created, report.not_flagged, report.failed) == (0, 0, 4)  # wk.admin does not act for west_mercia
     report, errors = run(cw, make, path, "youtube", force="west_mercia")
@@ -139,9 +163,11 @@ def test_the_importer_reads_a_line_at_a_time(cw, make, tmp_path):
 
 def test_a_broken_csv_quote_is_reported_and_the_next_record_still_imports(cw, make, tmp_path):
     path = tmp_path / "flags.csv"
-    path.write_text("force,platform,channel,external_id,permalink,text,reason\n"
-                    'warwickshire,x,@W,q-1,https://x.com/a/status/1,"bad "quote" here,race\n'
-                    "warwickshire,x,@W,q-2,https://x.com/a/status/2,fine,race\n")
+    path.write_text(
+        "force,platform,channel,external_id,permalink,text,reason\n"
+        'warwickshire,x,@W,q-1,https://x.com/a/status/1,"bad "quote" here,race\n'
+        "warwickshire,x,@W,q-2,https://x.com/a/status/2,fine,race\n"
+    )
     report, errors = run(cw, make, path, "csv")
     assert [n for n, _ in errors] == [2] and "not valid CSV" in errors[0][1]
     assert report.created == 1

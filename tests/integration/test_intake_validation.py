@@ -1,10 +1,11 @@
 """Bad input at intake: a clear error per field, and nothing written but the refusal event."""
+
 import pytest
 from sqlalchemy import func, select
 
-from casework import intake
 from casework.errors import ValidationError
-from casework.models import Case, CaseEvent
+from casework.intake import flags as intake
+from casework.storage.tables import Case, CaseEvent
 
 
 def counts(cw):
@@ -14,23 +15,26 @@ def counts(cw):
         return cases, last
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("text", "", "required"),
-    ("text", "   \n ", "required"),
-    ("text", "x" * 100_000, "longer than 20000"),
-    ("text", "bad \udcff bytes", "not valid UTF-8"),
-    ("text", "nul \x00 here", "NUL"),
-    ("permalink", "javascript:alert(1)", "http(s) URL"),
-    ("permalink", "https://", "http(s) URL"),
-    ("permalink", "not a url", "http(s) URL"),
-    ("platform", "myspace", "one of"),
-    ("force", "met", "unknown force"),
-    ("external_id", "has space", "spaces"),
-    ("posted_at", "yesterday", "ISO 8601"),
-    ("posted_at", "2026-11-25T09:00:00", "time zone"),
-    ("posted_at", "2027-01-01T00:00:00Z", "future"),
-    ("text", 42, "must be text"),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("text", "", "required"),
+        ("text", "   \n ", "required"),
+        ("text", "x" * 100_000, "longer than 20000"),
+        ("text", "bad \udcff bytes", "not valid UTF-8"),
+        ("text", "nul \x00 here", "NUL"),
+        ("permalink", "javascript:alert(1)", "http(s) URL"),
+        ("permalink", "https://", "http(s) URL"),
+        ("permalink", "not a url", "http(s) URL"),
+        ("platform", "myspace", "one of"),
+        ("force", "met", "unknown force"),
+        ("external_id", "has space", "spaces"),
+        ("posted_at", "yesterday", "ISO 8601"),
+        ("posted_at", "2026-11-25T09:00:00", "time zone"),
+        ("posted_at", "2027-01-01T00:00:00Z", "future"),
+        ("text", 42, "must be text"),
+    ],
+)
 def test_each_bad_field_is_refused_with_a_clear_message(cw, make, field, value, message):
     with pytest.raises(ValidationError) as raised:
         intake.flag_comment(cw, make.staff("admin"), make.flag_payload(**{field: value}))
@@ -56,12 +60,14 @@ def test_all_problems_are_reported_together(cw, make):
 def test_hostile_text_is_stored_exactly_as_given(cw, make):
     text = "<script>alert('x')</script> ' OR 1=1; -- \u202e émoji 🚓"
     result = intake.flag_comment(cw, make.staff("admin"), make.flag_payload(text=text))
-    from casework import queries
+    from casework.cases import queries
+
     assert queries.get_case(cw, make.staff("admin"), result.case.reference).comment.text == text
 
 
 def test_a_user_without_the_flagging_role_cannot_flag(cw, make):
     from casework.errors import PermissionDenied
+
     with pytest.raises(PermissionDenied, match="channel_admin"):
         intake.flag_comment(cw, make.staff("auditor"), make.flag_payload())
     assert counts(cw)[0] == 0

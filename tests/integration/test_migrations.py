@@ -1,4 +1,5 @@
 """The Alembic migrations create exactly the schema the models declare, on both databases."""
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel

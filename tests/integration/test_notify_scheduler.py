@@ -1,11 +1,12 @@
 """The scheduler's dispatch job delivers the outbox in real time, as `casework worker` and `serve` run it."""
-from casework import intake
-from casework import scheduler as sched
-from casework.actions import apply_trigger
-from casework.runtime import bootstrap
+
+from casework.bootstrap import bootstrap
+from casework.cases.actions import apply_trigger
+from casework.entrypoints import scheduler as sched
+from casework.intake import flags as intake
 from tests.factories import REFER
-from tests.integration.test_scheduler import wait_for
 from tests.notify_support import rows
+from tests.polling import wait_for
 
 
 def test_the_dispatch_job_runs_on_its_interval_and_delivers_the_outbox(cw, make, staff, smtp_server, monkeypatch):

@@ -1,17 +1,20 @@
 """Who is told of what: outbox rows written in the same transaction as the change (SPEC §5)."""
-from datetime import datetime, time, timedelta, timezone
+
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from casework import intake
-from casework.actions import apply_trigger
+from casework.access.actors import Actor
+from casework.cases.actions import apply_trigger
 from casework.errors import PermissionDenied, ValidationError
-from casework.models import Case
-from casework.notify_models import NotificationPreference
-from casework.notify_service import add_webhook, set_preference
-from casework.outbox import quiet_until
-from casework.runtime import CaseChanged
+from casework.events import CaseChanged
+from casework.intake import flags as intake
+from casework.notify.endpoints import add_webhook
+from casework.notify.outbox import quiet_until
+from casework.notify.preferences import set_preference
+from casework.notify.tables import NotificationPreference
+from casework.storage.tables import Case
 from tests.factories import ADVICE, CLOSE, REFER
 from tests.notify_support import recipients, rows
 
@@ -19,16 +22,25 @@ from tests.notify_support import recipients, rows
 @pytest.fixture
 def team(staff):
     """A Warwickshire team, a colleague in West Mercia, and one comms officer without e-mail."""
-    return {name: staff.add(name, *roles, force=force, email=email) for name, roles, force, email in [
-        ("ann", ["channel_admin"], "warwickshire", True), ("amy", ["channel_admin"], "warwickshire", True),
-        ("ben", ["crime_bureau"], "warwickshire", True), ("bob", ["crime_bureau"], "warwickshire", True),
-        ("cat", ["comms"], "warwickshire", True), ("dee", ["comms"], "warwickshire", False),
-        ("sue", ["supervisor"], "warwickshire", True), ("wes", ["crime_bureau", "comms", "supervisor"], "west_mercia", True),
-    ]}
+    return {
+        name: staff.add(name, *roles, force=force, email=email)
+        for name, roles, force, email in [
+            ("ann", ["channel_admin"], "warwickshire", True),
+            ("amy", ["channel_admin"], "warwickshire", True),
+            ("ben", ["crime_bureau"], "warwickshire", True),
+            ("bob", ["crime_bureau"], "warwickshire", True),
+            ("cat", ["comms"], "warwickshire", True),
+            ("dee", ["comms"], "warwickshire", False),
+            ("sue", ["supervisor"], "warwickshire", True),
+            ("wes", ["crime_bureau", "comms", "supervisor"], "west_mercia", True),
+        ]
+    }
 
 
 def flagged(cw, make, team) -> str:
-    return intake.flag_comment(cw, team["ann"], make.flag_payload(text="<script>alert(1)</script> hostile")).case.reference
+    return intake.flag_comment(
+        cw, team["ann"], make.flag_payload(text="<script>alert(1)</script> hostile")
+    ).case.reference
 
 
 def referred(cw, make, team, threat_to_life="no") -> str:
@@ -43,7 +55,7 @@ def publish(cw, kind, ref, **inputs):
     cases = Case.__table__
     with cw.uow() as uow:
         case = uow.session.execute(select(cases).where(cases.c.reference == ref)).one()
-        cw.publish(uow, CaseChanged(kind, case, cw.system_actor("sla"), cw.now(), inputs=inputs))
+        cw.publish(uow, CaseChanged(kind, case, Actor.system("sla", cw.settings.forces), cw.now(), inputs=inputs))
         uow.commit()
 
 
@@ -77,8 +89,13 @@ def test_a_refused_transition_leaves_no_notification_behind(cw, make, team):
 def test_a_threat_to_life_referral_escalates_at_once_to_the_bureau_and_supervisors(cw, make, team):
     set_preference(cw, "sue", "threat_to_life", email=False, inbox=False)
     referred(cw, make, team, threat_to_life="yes")
-    assert recipients(cw, "inbox") == {"ben": "threat_to_life", "bob": "threat_to_life", "sue": "threat_to_life",
-                                       "cat": "referral", "dee": "referral"}
+    assert recipients(cw, "inbox") == {
+        "ben": "threat_to_life",
+        "bob": "threat_to_life",
+        "sue": "threat_to_life",
+        "cat": "referral",
+        "dee": "referral",
+    }
     assert recipients(cw, "email")["sue"] == "threat_to_life"  # preferences cannot switch escalations off
     assert len(rows(cw, kind="threat_to_life", channel="inbox")) == 3  # the clocks' `escalated` adds none
     assert rows(cw, kind="threat_to_life")[0].subject.startswith("URGENT WK-2026-000001")
@@ -143,8 +160,10 @@ def test_a_user_may_choose_the_inbox_only_for_a_kind(cw, make, team):
         assert (pref.email, pref.inbox, pref.quiet_start) == (False, True, None)
 
 
-@pytest.mark.parametrize("kind,quiet,field", [("nonsense", None, "kind"), ("sla_warning", "22-07", "quiet"),
-                                              ("sla_warning", "25:00-07:00", "quiet")])
+@pytest.mark.parametrize(
+    "kind,quiet,field",
+    [("nonsense", None, "kind"), ("sla_warning", "22-07", "quiet"), ("sla_warning", "25:00-07:00", "quiet")],
+)
 def test_bad_preferences_are_refused(cw, team, kind, quiet, field):
     with pytest.raises(ValidationError) as error:
         set_preference(cw, "ann", kind, quiet=quiet)
@@ -159,10 +178,15 @@ def test_team_webhooks_get_one_row_per_endpoint_of_the_force(cw, make, team):
     assert [(r.endpoint_id, r.kind) for r in rows(cw, channel="webhook")] == [(bureau.id, "referral")]
 
 
-@pytest.mark.parametrize("force,team_name,url,field", [
-    ("kent", "comms", "https://x.example/", "force"), ("warwickshire", "auditor", "https://x.example/", "team"),
-    ("warwickshire", "comms", "ftp://x.example/", "url"), ("warwickshire", "comms", "https:///nohost", "url"),
-])
+@pytest.mark.parametrize(
+    "force,team_name,url,field",
+    [
+        ("kent", "comms", "https://x.example/", "force"),
+        ("warwickshire", "auditor", "https://x.example/", "team"),
+        ("warwickshire", "comms", "ftp://x.example/", "url"),
+        ("warwickshire", "comms", "https:///nohost", "url"),
+    ],
+)
 def test_bad_webhook_endpoints_are_refused(cw, force, team_name, url, field):
     with pytest.raises(ValidationError) as error:
         add_webhook(cw, force, team_name, url)
@@ -171,8 +195,8 @@ def test_bad_webhook_endpoints_are_refused(cw, force, team_name, url, field):
 
 def test_quiet_hours_apply_in_uk_time_across_summer_time():
     pref = NotificationPreference(user_id=1, kind="sla_warning", quiet_start=time(22), quiet_end=time(7))
-    summer = datetime(2026, 7, 1, 21, 30, tzinfo=timezone.utc)  # 22:30 BST
-    assert quiet_until(summer, pref) == datetime(2026, 7, 2, 6, 0, tzinfo=timezone.utc)
+    summer = datetime(2026, 7, 1, 21, 30, tzinfo=UTC)  # 22:30 BST
+    assert quiet_until(summer, pref) == datetime(2026, 7, 2, 6, 0, tzinfo=UTC)
     assert quiet_until(summer.replace(hour=20), pref) is None  # 21:00 BST
-    early = datetime(2026, 12, 1, 5, 0, tzinfo=timezone.utc)  # 05:00 GMT
-    assert quiet_until(early, pref) == datetime(2026, 12, 1, 7, 0, tzinfo=timezone.utc)
+    early = datetime(2026, 12, 1, 5, 0, tzinfo=UTC)  # 05:00 GMT
+    assert quiet_until(early, pref) == datetime(2026, 12, 1, 7, 0, tzinfo=UTC)

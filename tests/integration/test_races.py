@@ -1,16 +1,18 @@
 """Concurrent actions: exactly one of 16 conflicting actions wins; the chain never forks."""
+
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
-from casework import actions, audit, intake
+from casework.audit import verify as audit
+from casework.cases import actions
 from casework.errors import ConcurrentUpdate
-from casework.models import Case, CaseEvent
+from casework.intake import flags as intake
+from casework.storage.tables import Case, CaseEvent
 from tests.factories import REFER
 
-CONFLICTING = [("dismiss", {"reason_code": "spam", "note": "spam"}), ("refer", REFER),
-               ("moderate", {"note": "abuse"})]
+CONFLICTING = [("dismiss", {"reason_code": "spam", "note": "spam"}), ("refer", REFER), ("moderate", {"note": "abuse"})]
 
 
 def run_together(count, action):
@@ -22,6 +24,7 @@ def run_together(count, action):
             return action(i)
         except ConcurrentUpdate as exc:
             return exc
+
     with ThreadPoolExecutor(count) as pool:
         return list(pool.map(one, range(count)))
 
@@ -42,8 +45,9 @@ def test_sixteen_conflicting_actions_on_one_case_one_wins(cw, make):
     with cw.reader() as uow:
         case = uow.session.execute(select(Case).where(Case.reference == ref)).scalar_one()
         assert case.version == 3 and case.state == winners[0].dest
-        kinds = uow.session.execute(select(CaseEvent.action, func.count()).where(CaseEvent.case_id == case.id)
-                                    .group_by(CaseEvent.action)).all()
+        kinds = uow.session.execute(
+            select(CaseEvent.action, func.count()).where(CaseEvent.case_id == case.id).group_by(CaseEvent.action)
+        ).all()
         assert dict(kinds) == {"flagged": 1, "transition": 2, "refused": 15}
         assert audit.verify(uow.session).ok
 

@@ -1,4 +1,5 @@
 """Retention: review dates at closure, legal holds, redaction of personal data that the chain survives."""
+
 import json
 from datetime import date, timedelta
 
@@ -6,13 +7,15 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from casework import actions, audit, exports, retention
-from casework.audit_tables import CaseRetention
-from casework.cli import main
+from casework.audit import exports, retention
+from casework.audit import verify as audit
+from casework.audit.tables import CaseRetention
+from casework.bootstrap import bootstrap
+from casework.cases import actions
 from casework.config import ForceConfig, Settings
+from casework.entrypoints.cli import main
 from casework.errors import PermissionDenied, ValidationError
-from casework.models import Case, CaseEvent, Comment
-from casework.runtime import bootstrap
+from casework.storage.tables import Case, CaseEvent, Comment
 from tests.factories import Factory
 
 TEXT = "you lot are vermin, I know where you live"
@@ -44,8 +47,9 @@ def test_closure_sets_the_review_date_from_the_outcome(cw, make):
 
 
 def test_a_force_sets_its_own_periods(database_url, clock):
-    forces = {"warwickshire": ForceConfig("warwickshire", "Warwickshire Police", "WK",
-                                          extra={"retention": {"dismissed": 3}})}
+    forces = {
+        "warwickshire": ForceConfig("warwickshire", "Warwickshire Police", "WK", extra={"retention": {"dismissed": 3}})
+    }
     cw = bootstrap(Settings(database_url=database_url, forces=forces), clock=clock)
     try:
         assert rows(cw, dismissed(Factory(cw)))[2].review_date == date(2029, 11, 25)
@@ -137,8 +141,9 @@ def test_redacted_text_never_appears_in_exports_or_the_cli(cw, make, clock):
         body = b"".join(exports.export_case(cw, auditor, ref, fmt, "CPS", "court bundle").chunks()).decode()
         assert TEXT not in body and "author_one" not in body and "Jo Bloggs" not in body
     exported = json.loads(b"".join(exports.export_case(cw, auditor, ref, "json", "CPS", "bundle").chunks()))
-    assert exported["cases"][0]["comment"] == {k: "[redacted]" for k in ("text", "author_handle", "author_name",
-                                                                         "author_id")}
+    assert exported["cases"][0]["comment"] == dict.fromkeys(
+        ("text", "author_handle", "author_name", "author_id"), "[redacted]"
+    )
     shown = CliRunner().invoke(main, ["--db", url, "cases", "show", ref, "--as", "wa.admin"])
     assert shown.exit_code == 0 and "[redacted]" in shown.output
     assert TEXT not in shown.output and "author_one" not in shown.output and "Jo Bloggs" not in shown.output
@@ -148,8 +153,9 @@ def test_the_cli_runs_retention_and_sets_holds(cw, make):
     ref = make.case("closed")
     make.staff("supervisor")
     runner, url = CliRunner(), cw.settings.database_url
-    held = runner.invoke(main, ["--db", url, "retention", "hold", ref, "--reason", "litigation", "--as", "wa.supervisor"])
+    held = runner.invoke(
+        main, ["--db", url, "retention", "hold", ref, "--reason", "litigation", "--as", "wa.supervisor"]
+    )
     assert held.exit_code == 0 and "legal hold set" in held.output
     ran = runner.invoke(main, ["--db", url, "retention", "run"])
     assert ran.exit_code == 0 and "redacted 0 case(s)" in ran.output
-

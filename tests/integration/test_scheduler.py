@@ -1,28 +1,18 @@
 """The real APScheduler, in real time: the sweep job records breaches; errors and misses are logged."""
+
 import logging
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from casework import scheduler as sched
+from casework.bootstrap import bootstrap
+from casework.entrypoints import scheduler as sched
 from casework.errors import ValidationError
-from casework.runtime import bootstrap
 from tests.integration.sla_helpers import sla_events
+from tests.polling import wait_for
 
-UTC = timezone.utc
 FAST = {"CASEWORK_SLA_SWEEP_SECONDS": "0.2"}
-
-
-def wait_for(condition, timeout=15.0, every=0.05):
-    """Poll until `condition()` is truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(every)
-    pytest.fail(f"condition not met within {timeout} s")
 
 
 def explode(cw):
@@ -64,11 +54,17 @@ def test_a_bad_sweep_interval_is_refused_with_its_variable_named(live):
 
 
 def test_job_errors_and_missed_runs_are_logged(live, caplog):
-    jobs = [sched.Job("boom", f"{__name__}:explode", every=0.1),
-            sched.Job("late", f"{__name__}:explode", trigger="date",
-                      trigger_args={"run_date": datetime.now(UTC) - timedelta(hours=2)})]
+    jobs = [
+        sched.Job("boom", f"{__name__}:explode", every=0.1),
+        sched.Job(
+            "late",
+            f"{__name__}:explode",
+            trigger="date",
+            trigger_args={"run_date": datetime.now(UTC) - timedelta(hours=2)},
+        ),
+    ]
     scheduler = sched.build_scheduler(live, blocking=False, jobs=jobs)
-    with caplog.at_level(logging.WARNING, logger="casework.scheduler"):
+    with caplog.at_level(logging.WARNING, logger="casework.entrypoints.scheduler"):
         scheduler.start()
         try:
             wait_for(lambda: any("boom failed" in r.getMessage() for r in caplog.records))
@@ -97,8 +93,7 @@ def test_other_modules_register_their_jobs_once(live, monkeypatch):
     with pytest.raises(ValueError):
         sched.add_job(sched.Job("exports.nightly", f"{__name__}:explode"))
     ids = [j.id for j in sched.build_scheduler(live, blocking=False, env=FAST).get_jobs()]
-    assert ids == ["sla.sweep", "notifications.dispatch", "retention.run", "audit.verify",
-                   "exports.nightly"]
+    assert ids == ["sla.sweep", "notifications.dispatch", "retention.run", "audit.verify", "exports.nightly"]
 
 
 def test_every_registered_job_names_a_function_that_exists():

@@ -1,9 +1,10 @@
 """`casework sla sweep` and `casework sla status` on both databases."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
 
-from casework.cli import main
+from casework.entrypoints.cli import main
 
 
 def run(cw, *args):
@@ -11,7 +12,7 @@ def run(cw, *args):
 
 
 def test_sweep_prints_what_it_recorded_and_a_second_sweep_nothing(cw, make, clock):
-    clock.set(datetime.now(timezone.utc) - timedelta(hours=2))  # the CLI runs on the system clock
+    clock.set(datetime.now(UTC) - timedelta(hours=2))  # the CLI runs on the system clock
     ref = make.case()
     first = run(cw, "sla", "sweep")
     assert first.exit_code == 0, first.output
@@ -22,9 +23,9 @@ def test_sweep_prints_what_it_recorded_and_a_second_sweep_nothing(cw, make, cloc
 
 
 def test_status_shows_running_clocks_due_soonest_and_breaches_in_london_time(cw, make, clock):
-    clock.set(datetime.now(timezone.utc) - timedelta(hours=2))
+    clock.set(datetime.now(UTC) - timedelta(hours=2))
     overdue = make.case()
-    clock.set(datetime.now(timezone.utc))
+    clock.set(datetime.now(UTC))
     make.case(force="west_mercia")
     run(cw, "sla", "sweep")
     out = run(cw, "sla", "status", "--force", "warwickshire").output

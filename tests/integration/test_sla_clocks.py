@@ -1,12 +1,13 @@
 """SLA clocks start and stop with the workflow, in the same transaction, on SQLite and PostgreSQL."""
+
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
-from casework import actions
+from casework.bootstrap import bootstrap
+from casework.cases import actions
 from casework.config import DEFAULT_FORCES, Settings
-from casework.runtime import bootstrap
 from casework.sla.sweep import sweep
 from tests.factories import ADVICE, CLOSE, REFER, Factory
 from tests.integration.sla_helpers import Published, clocks, running, sla_events
@@ -59,10 +60,13 @@ def test_close_stops_comms_action_and_end_to_end(cw, make, clock):
     assert {runs[-1].status(clock.now()) for runs in clocks(cw, ref).values()} == {"met"}
 
 
-@pytest.mark.parametrize("trigger, inputs, still_running", [
-    ("dismiss", {"reason_code": "spam", "note": "spam"}, set()),
-    ("moderate", {"note": "abusive, no crime"}, {"comms_action", "end_to_end"}),
-])
+@pytest.mark.parametrize(
+    "trigger, inputs, still_running",
+    [
+        ("dismiss", {"reason_code": "spam", "note": "spam"}, set()),
+        ("moderate", {"note": "abusive, no crime"}, {"comms_action", "end_to_end"}),
+    ],
+)
 def test_dismiss_and_moderate_also_end_the_crime_recording_decision(cw, make, trigger, inputs, still_running):
     ref = make.case("admin_review")
     act(cw, make, "admin", ref, trigger, inputs)
@@ -130,7 +134,9 @@ def test_a_clock_stopped_after_its_deadline_records_its_warning_and_breach_at_th
     act(cw, make, "admin", ref, "start_review")
     events = sla_events(cw, ref)
     assert [(e.action, e.at, e.data["noticed"]) for e in events] == [
-        ("sla_warning", due - timedelta(minutes=15), "stop"), ("sla_breach", due, "stop")]
+        ("sla_warning", due - timedelta(minutes=15), "stop"),
+        ("sla_breach", due, "stop"),
+    ]
     assert clocks(cw, ref)["review_started"][0].status(clock.now()) == "breached"
     assert all(m.clock != "review_started" for m in sweep(cw).marks)  # recorded once, at the stop
 

@@ -1,13 +1,15 @@
 """The sweep records each warning and breach exactly once, at the time it really happened."""
+
 import threading
 from datetime import timedelta
 
 from sqlalchemy import select, text
 
-from casework import actions, audit
-from casework.models import Case
+from casework.audit import verify as audit
+from casework.cases import actions
 from casework.sla import queries
 from casework.sla.sweep import SWEEP_LOCK, sweep
+from casework.storage.tables import Case
 from tests.integration.sla_helpers import POSTGRES_ONLY, Published, clocks, sla_events
 
 
@@ -23,18 +25,24 @@ def test_a_warning_at_75_percent_then_a_breach_each_recorded_once_by_the_system(
     start = clock.now()
     clock.advance(minutes=50)
     assert [(m.kind, m.clock, m.at) for m in sweep(cw).marks] == [
-        ("sla_warning", "review_started", start + timedelta(minutes=45))]
+        ("sla_warning", "review_started", start + timedelta(minutes=45))
+    ]
     assert sweep(cw).marks == []
     clock.advance(minutes=15)
     assert [(m.kind, m.at) for m in sweep(cw).marks] == [("sla_breach", start + timedelta(hours=1))]
     events = sla_events(cw, ref)
     assert [(e.action, e.actor, e.role, e.at) for e in events] == [
         ("sla_warning", "system:sla", "system", start + timedelta(minutes=45)),
-        ("sla_breach", "system:sla", "system", start + timedelta(hours=1))]
+        ("sla_breach", "system:sla", "system", start + timedelta(hours=1)),
+    ]
     assert events[1].data["recorded_at"] == clock.now().isoformat()
     [warning, breach] = published.kinds("sla_warning", "sla_breach")
-    assert warning.inputs == {"clock": "review_started", "due_at": (start + timedelta(hours=1)).isoformat(),
-                              "breached": False, "noticed": "sweep"}
+    assert warning.inputs == {
+        "clock": "review_started",
+        "due_at": (start + timedelta(hours=1)).isoformat(),
+        "breached": False,
+        "noticed": "sweep",
+    }
     assert (breach.kind, breach.inputs["breached"], breach.actor.username) == ("sla_breach", True, "system:sla")
     assert clocks(cw, ref)["review_started"][0].status(clock.now()) == "overdue"
 
@@ -48,10 +56,20 @@ def test_catch_up_after_a_two_day_outage_records_each_at_its_true_time_once(cw, 
     clock.advance(days=2)  # the scheduler was down
     result = sweep(cw, batch=2)  # small batches: catching up commits as it goes
     assert sweep(cw).marks == []
-    expected = sorted((v.warn_at, "sla_warning", ref, name) for ref in refs for name, runs in due[ref].items()
-                      for v in runs if v.stopped_at is None and v.warn_at <= clock.now())
-    expected += [(v.due_at, "sla_breach", ref, name) for ref in refs for name, runs in due[ref].items()
-                 for v in runs if v.stopped_at is None and v.due_at <= clock.now()]
+    expected = sorted(
+        (v.warn_at, "sla_warning", ref, name)
+        for ref in refs
+        for name, runs in due[ref].items()
+        for v in runs
+        if v.stopped_at is None and v.warn_at <= clock.now()
+    )
+    expected += [
+        (v.due_at, "sla_breach", ref, name)
+        for ref in refs
+        for name, runs in due[ref].items()
+        for v in runs
+        if v.stopped_at is None and v.due_at <= clock.now()
+    ]
     recorded = [(e.at, e.action, ref, e.data["clock"]) for ref in refs for e in sla_events(cw, ref)]
     assert sorted(recorded) == sorted(expected)
     assert len(result.marks) == len(expected) == 6  # each case: crime-recording warning and breach
@@ -72,10 +90,9 @@ def test_sweeping_twice_records_nothing_twice(cw, make, clock):
 def test_a_sweep_skips_while_another_process_holds_the_sweep_lock(cw, make, clock):
     make.case()
     clock.advance(hours=2)
-    with cw.engine.connect() as other:
-        with other.begin():
-            assert other.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": SWEEP_LOCK}).scalar_one()
-            held = sweep(cw)
+    with cw.engine.connect() as other, other.begin():
+        assert other.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": SWEEP_LOCK}).scalar_one()
+        held = sweep(cw)
     assert held.skipped and held.marks == []
     assert len(sweep(cw).marks) == 2  # the lock went with the other transaction
 
@@ -126,7 +143,10 @@ def test_queue_helpers_give_each_case_its_soonest_running_deadline_in_words(cw, 
     view = queries.next_due(cw, [clocks(cw, ref)["review_started"][0].case_id])
     [(case_id, soonest)] = view.items()
     assert (soonest.name, soonest.status(clock.now()), soonest.words(clock.now())) == (
-        "review_started", "warning", "due in 10 min")
+        "review_started",
+        "warning",
+        "due in 10 min",
+    )
     clock.advance(hours=1, minutes=25)
     assert soonest.words(clock.now()) == "overdue by 1 h 15 min"
     assert [v.reference for v in queries.open_clocks(cw, {"warwickshire"}, 1)] == [ref]

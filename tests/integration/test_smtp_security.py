@@ -1,8 +1,9 @@
 """E-mail over STARTTLS and implicit TLS to a real aiosmtpd server with a certificate made here; refused logins."""
+
 import ipaddress
 import ssl
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiosmtpd.smtp import AuthResult
@@ -11,9 +12,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from casework import intake
-from casework.actions import apply_trigger
+from casework.cases.actions import apply_trigger
 from casework.errors import ValidationError
+from casework.intake import flags as intake
 from notifications.config import NotifySettings
 from notifications.dispatch import dispatch_pending
 from tests.factories import REFER
@@ -24,22 +25,40 @@ def make_certificate(folder, *names: str) -> tuple:
     """A self-signed certificate for `names` (DNS names or IP addresses): (cert file, key file)."""
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "casework test SMTP")])
-    now = datetime.now(timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([_general_name(n) for n in names]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, content_commitment=False,
-                                         key_encipherment=False, data_encipherment=False, key_agreement=False,
-                                         crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .sign(key, hashes.SHA256()))
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([_general_name(n) for n in names]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
     cert_file, key_file = folder / "cert.pem", folder / "key.pem"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_file, key_file
 
 
@@ -104,8 +123,9 @@ def referral(cw, make, staff):
 def test_starttls_delivers_over_an_encrypted_connection_and_logs_in_inside_it(cw, referral, servers, certificate):
     logins = Logins()
     server = servers(tls_context=server_context(certificate), require_starttls=True, authenticator=logins)
-    settings = server.settings(smtp_security="starttls", smtp_ca_file=str(certificate[0]),
-                               smtp_user="casework", smtp_password="right-password")
+    settings = server.settings(
+        smtp_security="starttls", smtp_ca_file=str(certificate[0]), smtp_user="casework", smtp_password="right-password"
+    )
     report = dispatch_pending(cw, settings=settings)
     assert (report.sent, report.failed) == (2, 0)
     assert sorted(r for rcpts, _ in server.messages for r in rcpts) == ["ben@police.example", "cat@police.example"]
@@ -120,10 +140,14 @@ def test_implicit_tls_delivers(cw, referral, servers, certificate):
 
 
 @pytest.mark.parametrize("security", ["starttls", "tls"])
-def test_a_certificate_the_client_does_not_trust_is_refused_and_nothing_is_sent(cw, referral, servers,
-                                                                                 certificate, security):
-    options = {"tls_context": server_context(certificate)} if security == "starttls" else {
-        "ssl_context": server_context(certificate)}
+def test_a_certificate_the_client_does_not_trust_is_refused_and_nothing_is_sent(
+    cw, referral, servers, certificate, security
+):
+    options = (
+        {"tls_context": server_context(certificate)}
+        if security == "starttls"
+        else {"ssl_context": server_context(certificate)}
+    )
     server = servers(**options)
     report = dispatch_pending(cw, settings=server.settings(smtp_security=security))  # system CAs only
     assert (report.sent, report.failed) == (0, 2) and server.messages == []
@@ -157,8 +181,9 @@ def test_a_wrong_password_fails_fast_with_a_clear_error_and_is_retried_later(cw,
 def test_a_wrong_password_over_starttls_fails_the_same_way(cw, referral, servers, certificate):
     logins = Logins()
     server = servers(tls_context=server_context(certificate), require_starttls=True, authenticator=logins)
-    settings = server.settings(smtp_security="starttls", smtp_ca_file=str(certificate[0]),
-                               smtp_user="casework", smtp_password="wrong-password")
+    settings = server.settings(
+        smtp_security="starttls", smtp_ca_file=str(certificate[0]), smtp_user="casework", smtp_password="wrong-password"
+    )
     assert dispatch_pending(cw, settings=settings).failed == 2
     assert len(logins.sessions) == 1 and set(logins.attempts) == {(b"casework", b"wrong-password", True)}
     assert "refused: 535" in rows(cw, channel="email")[0].last_error

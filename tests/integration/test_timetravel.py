@@ -1,16 +1,27 @@
 """Time travel: the case rebuilt from its events matches the stored case after every step of a long history."""
+
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from casework import actions, intake, retention, timetravel
+from casework.audit import retention, timetravel
+from casework.cases import actions
 from casework.errors import PermissionDenied
-from casework.models import Case
+from casework.intake import flags as intake
+from casework.storage.tables import Case
 from tests.factories import ADVICE, CLOSE, REFER
 
-FIELDS = ("state", "assignee_id", "outcome", "threat_to_life", "referred_by_id", "advised_by_id", "closed_at",
-          "stage_inputs")
+FIELDS = (
+    "state",
+    "assignee_id",
+    "outcome",
+    "threat_to_life",
+    "referred_by_id",
+    "advised_by_id",
+    "closed_at",
+    "stage_inputs",
+)
 
 
 def live(cw, ref):
@@ -107,10 +118,22 @@ def test_sla_events_mark_their_run_and_give_office_hours_deadlines(cw, make, clo
     clock.advance(days=3)
     with cw.uow() as uow:  # as the SLA engine records a breach, at its true time
         case_id = uow.session.execute(select(Case.id).where(Case.reference == ref)).scalar_one()
-        uow.record("sla_breach", at=due, actor="system:sla", role="system", case=case_id,
-                   data={"clock": "comms_action", "run": 1, "due_at": due.isoformat()})
-        uow.record("sla_breach", at=due, actor="system:sla", role="system", case=case_id,
-                   data={"clock": "review_decision", "run": 7, "due_at": due.isoformat()})
+        uow.record(
+            "sla_breach",
+            at=due,
+            actor="system:sla",
+            role="system",
+            case=case_id,
+            data={"clock": "comms_action", "run": 1, "due_at": due.isoformat()},
+        )
+        uow.record(
+            "sla_breach",
+            at=due,
+            actor="system:sla",
+            role="system",
+            case=case_id,
+            data={"clock": "review_decision", "run": 7, "due_at": due.isoformat()},
+        )
         uow.commit()
     clocks = timetravel.case_as_at(cw, make.staff("auditor"), ref, clock.now()).replay.clocks
     assert clocks["comms_action"].due_at == due and clocks["comms_action"].breached_at == due

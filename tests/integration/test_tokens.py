@@ -1,11 +1,12 @@
 """API tokens from the command line: printed once, stored hashed, listed without secrets, revocable."""
+
 from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
 
-from casework import tokens
-from casework.cli import main
+from casework.access import tokens
+from casework.entrypoints.cli import main
 from casework.errors import AuthenticationFailed, NotFound, ValidationError
 
 

@@ -1,13 +1,14 @@
 """Webhooks reach a real local HTTP server, signed with the endpoint's secret and carrying a delivery id."""
+
 import hashlib
 import hmac
 import json
 
 import pytest
 
-from casework import intake
-from casework.actions import apply_trigger
-from casework.notify_service import add_webhook
+from casework.cases.actions import apply_trigger
+from casework.intake import flags as intake
+from casework.notify.endpoints import add_webhook
 from notifications.dispatch import dispatch_pending
 from tests.factories import REFER
 from tests.notify_support import free_port, rows
@@ -28,7 +29,7 @@ def test_a_webhook_is_a_signed_json_post_with_a_delivery_id(cw, referral, webhoo
     referral()
     report = dispatch_pending(cw, settings=smtp_server.settings())
     assert report.sent == 1
-    (headers, body), = webhook_receiver.requests
+    ((headers, body),) = webhook_receiver.requests
     expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(headers["X-Casework-Signature"], expected)
     (row,) = rows(cw, channel="webhook")
@@ -41,7 +42,9 @@ def test_a_webhook_is_a_signed_json_post_with_a_delivery_id(cw, referral, webhoo
     assert "nasty" not in body.decode()  # the comment stays in casework
 
 
-def test_a_server_error_is_retried_and_a_client_error_is_a_dead_letter(cw, referral, webhook_receiver, smtp_server, clock):
+def test_a_server_error_is_retried_and_a_client_error_is_a_dead_letter(
+    cw, referral, webhook_receiver, smtp_server, clock
+):
     add_webhook(cw, "warwickshire", "comms", webhook_receiver.url, SECRET)
     referral()
     webhook_receiver.status = 503

@@ -1,13 +1,15 @@
 """`casework webhooks disable|enable ID`: a disabled endpoint receives nothing new; both are audit events."""
+
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from casework import audit, intake
-from casework.actions import apply_trigger
-from casework.cli import main
-from casework.models import CaseEvent
-from casework.notify_service import add_webhook, list_webhooks
+from casework.audit import verify as audit
+from casework.cases.actions import apply_trigger
+from casework.entrypoints.cli import main
+from casework.intake import flags as intake
+from casework.notify.endpoints import add_webhook, list_webhooks
+from casework.storage.tables import CaseEvent
 from notifications.dispatch import dispatch_pending
 from tests.factories import REFER
 from tests.notify_support import rows
@@ -31,17 +33,22 @@ def refer(cw, make, staff):
         apply_trigger(cw, ann, ref, "start_review")
         apply_trigger(cw, ann, ref, "refer", REFER)
         return ref
+
     return refer_one
 
 
 def events(cw, *actions):
     with cw.reader() as uow:
-        return list(uow.session.execute(select(CaseEvent).where(CaseEvent.action.in_(actions))
-                                        .order_by(CaseEvent.seq)).scalars())
+        return list(
+            uow.session.execute(
+                select(CaseEvent).where(CaseEvent.action.in_(actions)).order_by(CaseEvent.seq)
+            ).scalars()
+        )
 
 
 def test_a_disabled_endpoint_receives_nothing_new_and_an_enabled_one_receives_again(
-        cw, cli, refer, webhook_receiver, smtp_server):
+    cw, cli, refer, webhook_receiver, smtp_server
+):
     endpoint = add_webhook(cw, "warwickshire", "comms", webhook_receiver.url, SECRET)
     queued = refer()
     out = cli("webhooks", "disable", str(endpoint.id))
@@ -69,8 +76,12 @@ def test_switching_is_recorded_in_the_audit_chain_once_per_change(cw, cli):
     recorded = events(cw, "webhook_added", "webhook_disabled", "webhook_enabled")
     assert [e.action for e in recorded] == ["webhook_added", "webhook_disabled", "webhook_enabled"]
     assert all(e.actor == "system:cli" and e.case_id is None for e in recorded)
-    assert recorded[1].data == {"endpoint": endpoint.id, "force": "warwickshire", "team": "comms",
-                                "host": "hooks.example"}
+    assert recorded[1].data == {
+        "endpoint": endpoint.id,
+        "force": "warwickshire",
+        "team": "comms",
+        "host": "hooks.example",
+    }
     assert SECRET not in str([e.data for e in recorded])
     assert [e.active for e in list_webhooks(cw)] == [True]
     with cw.reader() as uow:

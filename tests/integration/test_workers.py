@@ -1,17 +1,18 @@
 """Two `casework worker` processes on PostgreSQL: one sweeps at a time, the other takes over when it dies."""
+
 import os
 import re
 import signal
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
-from casework.models import CaseEvent
+from casework.storage.tables import CaseEvent
 from tests.integration.sla_helpers import POSTGRES_ONLY
-from tests.integration.test_scheduler import wait_for
+from tests.polling import wait_for
 
 CASEWORK = str(Path(sys.executable).parent / "casework")
 
@@ -33,7 +34,7 @@ def sla_marks(cw) -> tuple[int, int]:
 @POSTGRES_ONLY
 def test_two_workers_record_each_warning_and_breach_once_and_one_takes_over(cw, make, clock, tmp_path):
     url = cw.engine.url.render_as_string(hide_password=False)
-    clock.set(datetime.now(timezone.utc) - timedelta(hours=3))
+    clock.set(datetime.now(UTC) - timedelta(hours=3))
     for _ in range(10):
         make.case()  # review started: warning and breach each due
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
@@ -53,6 +54,11 @@ def test_two_workers_record_each_warning_and_breach_once_and_one_takes_over(cw, 
                 worker.kill()
                 worker.wait()
     said = [log.read_text() for log in logs]
-    swept = [tuple(map(int, m)) for text in said for m in re.findall(r"SLA sweep: (\d+) warnings, (\d+) breaches", text)]
-    assert tuple(map(sum, zip(*swept))) == (20, 20)  # the workers' own accounts add up: nothing done twice
+    swept = [
+        tuple(map(int, m)) for text in said for m in re.findall(r"SLA sweep: (\d+) warnings, (\d+) breaches", text)
+    ]
+    assert tuple(map(sum, zip(*swept, strict=False))) == (
+        20,
+        20,
+    )  # the workers' own accounts add up: nothing done twice
     assert "worker stopped" in said[1]

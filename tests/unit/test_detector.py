@@ -1,10 +1,11 @@
 """The detector: each category and strand, obfuscation, no false positives on ordinary replies, clear rule errors."""
+
 from __future__ import annotations
 
 import pytest
 
-from casework.detector import DEFAULT_RULES, load_rules, parse_rules
 from casework.errors import ValidationError
+from casework.intake.detector import DEFAULT_RULES, load_rules, parse_rules
 
 DETECTOR = load_rules(DEFAULT_RULES)
 
@@ -26,10 +27,25 @@ HOSTILE = [
 ]
 
 OBFUSCATED = [
-    "i w1ll k1ll y0u", "I W I L L K I L L Y O U", "i will k.i.l.l you", "i wiiiill kiiiiill youuuu",
-    "g0 b4ck 2 your own c0untry".replace(" 2 ", " to "), "r3t4rd", "r-e-t-a-r-d", "RETAAAARD", "p00fters",
-    "tr@nnies", "muzz1es", "kys", "K.Y.S", "I kn0w wh3re y0u l1ve", "you're d3ad m3at", "youre a dead man", "k\u200bill yourself",
-    "sp4st1cs", "ｒｅｔａｒｄ",
+    "i w1ll k1ll y0u",
+    "I W I L L K I L L Y O U",
+    "i will k.i.l.l you",
+    "i wiiiill kiiiiill youuuu",
+    "g0 b4ck 2 your own c0untry".replace(" 2 ", " to "),
+    "r3t4rd",
+    "r-e-t-a-r-d",
+    "RETAAAARD",
+    "p00fters",
+    "tr@nnies",
+    "muzz1es",
+    "kys",
+    "K.Y.S",
+    "I kn0w wh3re y0u l1ve",
+    "you're d3ad m3at",
+    "youre a dead man",
+    "k\u200bill yourself",
+    "sp4st1cs",
+    "ｒｅｔａｒｄ",
 ]
 
 BENIGN = [
@@ -122,8 +138,13 @@ def test_a_match_names_its_rule_in_the_reason_and_detected_by():
 
 def test_every_strand_and_both_categories_have_a_default_rule():
     kinds = {(r.category, r.strand) for r in DETECTOR.rules}
-    assert {s for c, s in kinds if c == "hate_crime"} == {"race", "religion", "sexual_orientation", "disability",
-                                                          "transgender_identity"}
+    assert {s for c, s in kinds if c == "hate_crime"} == {
+        "race",
+        "religion",
+        "sexual_orientation",
+        "disability",
+        "transgender_identity",
+    }
     assert ("malicious_communication", None) in kinds
 
 
@@ -131,17 +152,29 @@ def test_scan_lists_every_rule_that_matches():
     assert {m.rule for m in DETECTOR.scan("retard, I will kill you")} == {"disability_slurs", "threat_to_kill"}
 
 
-@pytest.mark.parametrize("rule, problem", [
-    ({"category": "hate_crime", "strand": "race", "patterns": ["(unclosed"]}, "rules.bad.patterns[0]: invalid regular expression"),
-    ({"category": "hate_crime", "strand": "height", "terms": ["x"]}, "rules.bad.strand: a hate_crime rule needs a strand"),
-    ({"category": "hate_crime", "terms": ["x"]}, "rules.bad.strand"),
-    ({"category": "malicious_communication", "strand": "race", "terms": ["x"]}, "only hate_crime rules have a strand"),
-    ({"category": "hate_crime", "strand": "race", "terms": []}, "rules.bad: needs at least one of terms"),
-    ({"category": "hate_crime", "strand": "race", "terms": [""]}, "rules.bad.terms[0]: must be non-empty text"),
-    ({"category": "hate_crime", "strand": "race", "terms": ["two words"]}, "put it in phrases"),
-    ({"category": "spam", "terms": ["x"]}, "rules.bad.category"),
-    ({"category": "hate_crime", "strand": "race", "terms": ["x"], "colour": "red"}, "unknown key(s) colour"),
-])
+@pytest.mark.parametrize(
+    "rule, problem",
+    [
+        (
+            {"category": "hate_crime", "strand": "race", "patterns": ["(unclosed"]},
+            "rules.bad.patterns[0]: invalid regular expression",
+        ),
+        (
+            {"category": "hate_crime", "strand": "height", "terms": ["x"]},
+            "rules.bad.strand: a hate_crime rule needs a strand",
+        ),
+        ({"category": "hate_crime", "terms": ["x"]}, "rules.bad.strand"),
+        (
+            {"category": "malicious_communication", "strand": "race", "terms": ["x"]},
+            "only hate_crime rules have a strand",
+        ),
+        ({"category": "hate_crime", "strand": "race", "terms": []}, "rules.bad: needs at least one of terms"),
+        ({"category": "hate_crime", "strand": "race", "terms": [""]}, "rules.bad.terms[0]: must be non-empty text"),
+        ({"category": "hate_crime", "strand": "race", "terms": ["two words"]}, "put it in phrases"),
+        ({"category": "spam", "terms": ["x"]}, "rules.bad.category"),
+        ({"category": "hate_crime", "strand": "race", "terms": ["x"], "colour": "red"}, "unknown key(s) colour"),
+    ],
+)
 def test_an_invalid_rule_is_refused_naming_the_rule_and_field(rule, problem):
     with pytest.raises(ValidationError) as caught:
         parse_rules({"rules": {"bad": rule}}, "my-rules.toml")

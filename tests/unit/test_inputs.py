@@ -1,4 +1,5 @@
 """Required inputs of each trigger: missing, invalid and conditional values, with clear messages."""
+
 from dataclasses import dataclass
 
 import pytest
@@ -46,17 +47,20 @@ def test_each_required_input_missing_is_named(trigger, field):
     assert "required" in errors[field] or "at least one" in errors[field]
 
 
-@pytest.mark.parametrize("trigger,field,bad", [
-    ("dismiss", "reason_code", "boring"),
-    ("refer", "category", ["hate_crime", "rudeness"]),
-    ("refer", "strands", ["age"]),
-    ("refer", "offences", ["theft_act_1968"]),
-    ("refer", "threat_to_life", "maybe"),
-    ("give_advice", "outcome", "arrest"),
-    ("close", "actions", ["shredded"]),
-    ("moderate", "note", "x" * 5001),
-    ("moderate", "note", "nul\x00byte"),
-])
+@pytest.mark.parametrize(
+    "trigger,field,bad",
+    [
+        ("dismiss", "reason_code", "boring"),
+        ("refer", "category", ["hate_crime", "rudeness"]),
+        ("refer", "strands", ["age"]),
+        ("refer", "offences", ["theft_act_1968"]),
+        ("refer", "threat_to_life", "maybe"),
+        ("give_advice", "outcome", "arrest"),
+        ("close", "actions", ["shredded"]),
+        ("moderate", "note", "x" * 5001),
+        ("moderate", "note", "nul\x00byte"),
+    ],
+)
 def test_invalid_values_are_refused_with_the_field_named(trigger, field, bad):
     _, errors = clean(trigger, {**VALID[trigger], field: bad})
     assert field in errors
@@ -67,10 +71,15 @@ def test_unknown_inputs_are_refused():
     assert "severity" in errors
 
 
-@pytest.mark.parametrize("outcome,needed", [
-    ("crime_recorded", {"crime_reference"}), ("nchi_recorded", {"incident_reference", "personal_data_threshold_met"}),
-    ("no_crime", {"rationale"}), ("referred_elsewhere", {"referred_to"}),
-])
+@pytest.mark.parametrize(
+    "outcome,needed",
+    [
+        ("crime_recorded", {"crime_reference"}),
+        ("nchi_recorded", {"incident_reference", "personal_data_threshold_met"}),
+        ("no_crime", {"rationale"}),
+        ("referred_elsewhere", {"referred_to"}),
+    ],
+)
 def test_each_advice_outcome_requires_its_own_fields(outcome, needed):
     _, errors = clean("give_advice", {"outcome": outcome, "advice": "a"})
     assert set(errors) == needed
@@ -82,8 +91,9 @@ def test_a_crime_reference_must_look_like_one():
 
 
 def test_strands_are_needed_only_for_hate_crime():
-    values, errors = clean("refer", {"category": "malicious_communication", "threat_to_life": "yes", "note": "n",
-                                     "strands": ["race"]})
+    values, errors = clean(
+        "refer", {"category": "malicious_communication", "threat_to_life": "yes", "note": "n", "strands": ["race"]}
+    )
     assert errors == {} and "strands" not in values and values["threat_to_life"] is True
 
 
@@ -95,7 +105,11 @@ def test_close_offers_only_what_the_platform_supports():
 
 
 def test_a_force_can_switch_the_nchi_outcome_off():
-    inputs = {"outcome": "nchi_recorded", "incident_reference": "INC-1", "personal_data_threshold_met": "no",
-              "advice": "a"}
+    inputs = {
+        "outcome": "nchi_recorded",
+        "incident_reference": "INC-1",
+        "personal_data_threshold_met": "no",
+        "advice": "a",
+    }
     assert clean("give_advice", inputs, nchi=True)[1] == {}
     assert "outcome" in clean("give_advice", inputs, nchi=False)[1]

@@ -1,14 +1,15 @@
 """Normalisers and channel configuration: the samples read correctly, malformed input is named precisely."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from casework import platforms
-from casework.channels import load_channels
 from casework.config import DEFAULT_FORCES
 from casework.errors import ValidationError
+from casework.intake import platforms
+from casework.intake.channels import load_channels
 from tests.e2e.api_helpers import DATA, SAMPLES
 
 
@@ -58,17 +59,32 @@ def test_a_youtube_thread_links_to_the_comment_and_includes_replies():
     assert items[0].permalink == "https://www.youtube.com/watch?v=dQwExample1&lc=UgzExampleCommentId"
 
 
-@pytest.mark.parametrize("platform, payload, where", [
-    ("facebook", [], "(top level): expected an object"),
-    ("facebook", {"object": "page", "entry": {}}, "entry: expected a list"),
-    ("instagram", {"object": "instagram", "entry": [{"id": "1", "changes": [
-        {"field": "comments", "value": {"text": "hi"}}]}]}, "entry[0].changes[0].value.id: required"),
-    ("x", {"data": {"id": "1", "text": "hi"}}, "data.in_reply_to_user_id: required"),
-    ("x", {"data": [{"id": 5, "text": ["no"], "in_reply_to_user_id": "1"}]}, "data[0].text: expected text"),
-    ("youtube", {"kind": "youtube#video"}, "kind: expected youtube#commentThread"),
-    ("youtube", {"kind": "youtube#commentThread", "snippet": {"channelId": "c", "topLevelComment": {
-        "id": "x", "snippet": "oops"}}}, "snippet.topLevelComment.snippet: expected an object"),
-])
+@pytest.mark.parametrize(
+    "platform, payload, where",
+    [
+        ("facebook", [], "(top level): expected an object"),
+        ("facebook", {"object": "page", "entry": {}}, "entry: expected a list"),
+        (
+            "instagram",
+            {
+                "object": "instagram",
+                "entry": [{"id": "1", "changes": [{"field": "comments", "value": {"text": "hi"}}]}],
+            },
+            "entry[0].changes[0].value.id: required",
+        ),
+        ("x", {"data": {"id": "1", "text": "hi"}}, "data.in_reply_to_user_id: required"),
+        ("x", {"data": [{"id": 5, "text": ["no"], "in_reply_to_user_id": "1"}]}, "data[0].text: expected text"),
+        ("youtube", {"kind": "youtube#video"}, "kind: expected youtube#commentThread"),
+        (
+            "youtube",
+            {
+                "kind": "youtube#commentThread",
+                "snippet": {"channelId": "c", "topLevelComment": {"id": "x", "snippet": "oops"}},
+            },
+            "snippet.topLevelComment.snippet: expected an object",
+        ),
+    ],
+)
 def test_malformed_payloads_name_the_place_and_the_problem(platform, payload, where):
     with pytest.raises(ValidationError) as caught:
         platforms.normalise(platform, payload)
@@ -82,14 +98,17 @@ def test_the_channels_file_maps_accounts_to_forces():
         channels.resolve("x", "42")
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("[[channel]]\nplatform='myspace'\naccount_id='1'\nforce='warwickshire'\nname='n'", "channel[0].platform"),
-    ("[[channel]]\nplatform='x'\naccount_id='1'\nforce='kent'\nname='n'", "channel[0].force"),
-    ("[[channel]]\nplatform='x'\nforce='warwickshire'\nname='n'", "channel[0].account_id"),
-    ("[[channel]]\nplatform='x'\naccount_id='1'\nforce='warwickshire'\nname='n'\n" * 2, "listed twice"),
-    ("title='none'", "at least one [[channel]]"),
-    ("[[channel]\n", "channels.toml"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("[[channel]]\nplatform='myspace'\naccount_id='1'\nforce='warwickshire'\nname='n'", "channel[0].platform"),
+        ("[[channel]]\nplatform='x'\naccount_id='1'\nforce='kent'\nname='n'", "channel[0].force"),
+        ("[[channel]]\nplatform='x'\nforce='warwickshire'\nname='n'", "channel[0].account_id"),
+        ("[[channel]]\nplatform='x'\naccount_id='1'\nforce='warwickshire'\nname='n'\n" * 2, "listed twice"),
+        ("title='none'", "at least one [[channel]]"),
+        ("[[channel]\n", "channels.toml"),
+    ],
+)
 def test_a_bad_channels_file_is_refused_clearly(tmp_path, text, problem):
     path = tmp_path / "channels.toml"
     path.write_text(text)

@@ -1,13 +1,14 @@
 """Office-hours and round-the-clock calendars: weekends, bank holidays and both summer-time changes."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from casework.clock import LONDON
 from casework.sla.calendars import OfficeHours, RoundTheClock, calendar_duration, is_working_day
 
-UTC = timezone.utc
 OFFICE = OfficeHours()
 TWO_WORKING_DAYS = timedelta(hours=20)
 
@@ -16,27 +17,30 @@ def local(*args) -> datetime:
     return datetime(*args, tzinfo=LONDON)
 
 
-@pytest.mark.parametrize("start, due", [
-    # within the week: Wednesday 10:00 -> Friday 10:00
-    (local(2026, 11, 25, 10), local(2026, 11, 27, 10)),
-    # before opening counts from 08:00; after closing from the next working morning
-    (local(2026, 11, 25, 6), local(2026, 11, 26, 18)),
-    (local(2026, 11, 25, 19), local(2026, 11, 27, 18)),
-    # over a weekend: Friday 15:00 -> Tuesday 15:00
-    (local(2026, 11, 27, 15), local(2026, 12, 1, 15)),
-    # Saturday counts from Monday 08:00
-    (local(2026, 11, 28, 12), local(2026, 12, 1, 18)),
-    # Christmas 2026: Fri 25 and Boxing Day observed Mon 28 are bank holidays
-    (local(2026, 12, 24, 15), local(2026, 12, 30, 15)),
-    # Easter 2027: Good Friday 26 March, Easter Monday 29 March, and summer time starts on the 28th
-    (local(2027, 3, 25, 12), local(2027, 3, 31, 12)),
-    # summer time starts Sunday 29 March 2026: Friday 16:00 GMT -> Tuesday 16:00 BST
-    (local(2026, 3, 27, 16), local(2026, 3, 31, 16)),
-    # summer time ends Sunday 25 October 2026: Friday 17:00 BST -> Tuesday 17:00 GMT
-    (local(2026, 10, 23, 17), local(2026, 10, 27, 17)),
-    # and Sunday 31 October 2027
-    (local(2027, 10, 29, 9), local(2027, 11, 2, 9)),
-])
+@pytest.mark.parametrize(
+    "start, due",
+    [
+        # within the week: Wednesday 10:00 -> Friday 10:00
+        (local(2026, 11, 25, 10), local(2026, 11, 27, 10)),
+        # before opening counts from 08:00; after closing from the next working morning
+        (local(2026, 11, 25, 6), local(2026, 11, 26, 18)),
+        (local(2026, 11, 25, 19), local(2026, 11, 27, 18)),
+        # over a weekend: Friday 15:00 -> Tuesday 15:00
+        (local(2026, 11, 27, 15), local(2026, 12, 1, 15)),
+        # Saturday counts from Monday 08:00
+        (local(2026, 11, 28, 12), local(2026, 12, 1, 18)),
+        # Christmas 2026: Fri 25 and Boxing Day observed Mon 28 are bank holidays
+        (local(2026, 12, 24, 15), local(2026, 12, 30, 15)),
+        # Easter 2027: Good Friday 26 March, Easter Monday 29 March, and summer time starts on the 28th
+        (local(2027, 3, 25, 12), local(2027, 3, 31, 12)),
+        # summer time starts Sunday 29 March 2026: Friday 16:00 GMT -> Tuesday 16:00 BST
+        (local(2026, 3, 27, 16), local(2026, 3, 31, 16)),
+        # summer time ends Sunday 25 October 2026: Friday 17:00 BST -> Tuesday 17:00 GMT
+        (local(2026, 10, 23, 17), local(2026, 10, 27, 17)),
+        # and Sunday 31 October 2027
+        (local(2027, 10, 29, 9), local(2027, 11, 2, 9)),
+    ],
+)
 def test_two_working_days_skip_nights_weekends_and_bank_holidays(start, due):
     assert OFFICE.add(start, TWO_WORKING_DAYS) == due
     assert OFFICE.elapsed(start, due) == TWO_WORKING_DAYS
@@ -77,8 +81,10 @@ def test_declared_days_on_office_hours_are_working_days_of_ten_hours():
 
 
 @settings(max_examples=200, deadline=None)
-@given(start=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 1), timezones=st.just(UTC)),
-       minutes=st.integers(min_value=0, max_value=60 * 80))
+@given(
+    start=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 1), timezones=st.just(UTC)),
+    minutes=st.integers(min_value=0, max_value=60 * 80),
+)
 def test_office_time_added_is_office_time_elapsed(start, minutes):
     duration = timedelta(minutes=minutes)
     due = OFFICE.add(start, duration)

@@ -1,17 +1,20 @@
 """Per-force SLA targets: declared defaults, TOML overrides, and clear errors for bad configuration."""
+
 from datetime import timedelta
 
 import pytest
 
+from casework.bootstrap import bootstrap
 from casework.config import ForceConfig, Settings, load_forces
 from casework.errors import ValidationError
-from casework.runtime import bootstrap
 from casework.sla.policy import Policy
 from workflows import A017
 
 
 def settings_with(sla) -> Settings:
-    return Settings(forces={"warwickshire": ForceConfig("warwickshire", "Warwickshire Police", "WK", extra={"sla": sla})})
+    return Settings(
+        forces={"warwickshire": ForceConfig("warwickshire", "Warwickshire Police", "WK", extra={"sla": sla})}
+    )
 
 
 def test_defaults_come_from_the_declaration():
@@ -47,20 +50,41 @@ prefix = "WM"
     assert policy.target("west_mercia", "comms_action").duration == timedelta(hours=20)
 
 
-@pytest.mark.parametrize("sla, field, words", [
-    ({"comms": {"target_hours": 4}}, "forces.warwickshire.sla.comms", "unknown clock"),
-    ({"comms_action": {"target_hours": 0}}, "forces.warwickshire.sla.comms_action.target_hours", "above 0"),
-    ({"comms_action": {"target_hours": "16"}}, "forces.warwickshire.sla.comms_action.target_hours", "number of hours"),
-    ({"comms_action": {"target_hours": True}}, "forces.warwickshire.sla.comms_action.target_hours", "number of hours"),
-    ({"comms_action": {"calendar": "weekdays"}}, "forces.warwickshire.sla.comms_action.calendar", "24x7, office_hours"),
-    ({"comms_action": {"target": 4}}, "forces.warwickshire.sla.comms_action.target", "unknown setting"),
-    ({"comms_action": 4}, "forces.warwickshire.sla.comms_action", "must be a table"),
-    ({"end_to_end": {"threat_to_life_target_hours": 1}},
-     "forces.warwickshire.sla.end_to_end.threat_to_life_target_hours", "no threat-to-life target"),
-    ({"crime_recording_decision": {"threat_to_life_target_hours": 48}},
-     "forces.warwickshire.sla.crime_recording_decision.threat_to_life_target_hours", "not be longer"),
-    ("fast", "forces.warwickshire.sla", "table of clocks"),
-])
+@pytest.mark.parametrize(
+    "sla, field, words",
+    [
+        ({"comms": {"target_hours": 4}}, "forces.warwickshire.sla.comms", "unknown clock"),
+        ({"comms_action": {"target_hours": 0}}, "forces.warwickshire.sla.comms_action.target_hours", "above 0"),
+        (
+            {"comms_action": {"target_hours": "16"}},
+            "forces.warwickshire.sla.comms_action.target_hours",
+            "number of hours",
+        ),
+        (
+            {"comms_action": {"target_hours": True}},
+            "forces.warwickshire.sla.comms_action.target_hours",
+            "number of hours",
+        ),
+        (
+            {"comms_action": {"calendar": "weekdays"}},
+            "forces.warwickshire.sla.comms_action.calendar",
+            "24x7, office_hours",
+        ),
+        ({"comms_action": {"target": 4}}, "forces.warwickshire.sla.comms_action.target", "unknown setting"),
+        ({"comms_action": 4}, "forces.warwickshire.sla.comms_action", "must be a table"),
+        (
+            {"end_to_end": {"threat_to_life_target_hours": 1}},
+            "forces.warwickshire.sla.end_to_end.threat_to_life_target_hours",
+            "no threat-to-life target",
+        ),
+        (
+            {"crime_recording_decision": {"threat_to_life_target_hours": 48}},
+            "forces.warwickshire.sla.crime_recording_decision.threat_to_life_target_hours",
+            "not be longer",
+        ),
+        ("fast", "forces.warwickshire.sla", "table of clocks"),
+    ],
+)
 def test_bad_sla_configuration_is_refused_at_start_up_naming_the_setting(sla, field, words):
     with pytest.raises(ValidationError) as refused:
         bootstrap(settings_with(sla), engine=object())

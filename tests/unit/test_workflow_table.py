@@ -1,5 +1,7 @@
 """The A017 workflow table of SPEC §3: every trigger × state × role, allowed or refused with a reason."""
+
 from dataclasses import dataclass
+from datetime import UTC
 
 import pytest
 
@@ -20,8 +22,14 @@ ALLOWED = {
     ("reopen", "closed"): {"supervisor"},
 }
 DESTINATIONS = {
-    "start_review": "admin_review", "dismiss": "closed", "refer": "crime_bureau_advice", "moderate": "comms_action",
-    "request_information": "admin_review", "give_advice": "comms_action", "close": "closed", "reopen": "admin_review",
+    "start_review": "admin_review",
+    "dismiss": "closed",
+    "refer": "crime_bureau_advice",
+    "moderate": "comms_action",
+    "request_information": "admin_review",
+    "give_advice": "comms_action",
+    "close": "closed",
+    "reopen": "admin_review",
 }
 
 
@@ -90,13 +98,16 @@ def test_available_lists_what_a_multi_role_user_may_do_now():
     available = engine.available(ctx("admin_review", {"channel_admin", "comms"}))
     assert [t.trigger for t in available] == ["dismiss", "refer", "moderate"]
     assert engine.available(ctx("crime_bureau_advice", {"crime_bureau"}, actor_id=99)) == [
-        A017.transition("request_information")]
+        A017.transition("request_information")
+    ]
 
 
 def test_the_shared_machine_keeps_nothing_per_case():
     case = FakeCase("detected")
+    from datetime import datetime
+
     from workflows.effects import Action
-    from datetime import datetime, timezone
-    engine.fire(Action(case, "start_review", 5, {}, datetime.now(timezone.utc)), ctx("detected", {"channel_admin"}))
+
+    engine.fire(Action(case, "start_review", 5, {}, datetime.now(UTC)), ctx("detected", {"channel_admin"}))
     assert case.state == "admin_review" and case.assignee_id == 5
     assert engine.machine.models == []

@@ -1,13 +1,14 @@
 """The JSON API under /api/v1: bearer tokens per user, problem+json errors, the same services as the UI."""
+
 from __future__ import annotations
 
 import orjson
 from flask import Blueprint, g, request
 from werkzeug.exceptions import UnsupportedMediaType
 
-from casework.actors import Actor
+from casework.access.actors import Actor
+from casework.access.tokens import actor_for_token
 from casework.errors import AuthenticationFailed, ValidationError
-from casework.tokens import actor_for_token
 from web.errors import problem
 from web.extensions import casework, csrf
 

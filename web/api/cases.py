@@ -1,13 +1,16 @@
 """Case endpoints: flag, list, read, act, history, and verifying the audit chain."""
+
 from __future__ import annotations
 
 from flask import jsonify, request, url_for
 
-from casework import actions, audit, disclosure, intake, queries
+from casework.access.users import get_user
+from casework.audit import disclosure
+from casework.audit import verify as audit
+from casework.cases import actions, queries
 from casework.errors import PermissionDenied, TransitionNotAllowed, UserNotFound, ValidationError
-from casework.users import get_user
-from web.api import actor, bp, json_body
-from web.api import serialize
+from casework.intake import flags as intake
+from web.api import actor, bp, json_body, serialize
 from web.api.schemas import trigger_description
 from web.errors import problem
 from web.extensions import casework
@@ -32,9 +35,13 @@ def list_cases():
     cw = casework()
     args = request.args
     flt = queries.CaseFilter(
-        states=tuple(args.getlist("state")), forces=tuple(args.getlist("force")),
-        assignee_id=_assignee_id(args.get("assignee")), unassigned=args.get("assignee") == "none",
-        page=_int_arg("page", 1), per_page=_int_arg("per_page", 50))
+        states=tuple(args.getlist("state")),
+        forces=tuple(args.getlist("force")),
+        assignee_id=_assignee_id(args.get("assignee")),
+        unassigned=args.get("assignee") == "none",
+        page=_int_arg("page", 1),
+        per_page=_int_arg("per_page", 50),
+    )
     page = queries.list_cases(cw, actor(), flt)
     assignees = queries.users_by_id(cw, (c.assignee_id for c, _ in page.rows))
     return jsonify(serialize.case_page(page, assignees, lambda n: _page_link(n, page.per_page)))
@@ -86,7 +93,7 @@ def get_case(reference: str):
 def post_transition(reference: str):
     """Fire a trigger: `trigger`, `inputs`, and the `version` the caller saw (409 if it moved on)."""
     body = json_body()
-    errors = {k: "unknown field; send trigger, inputs and version" for k in sorted(set(body) - TRANSITION_FIELDS)}
+    errors = dict.fromkeys(sorted(set(body) - TRANSITION_FIELDS), "unknown field; send trigger, inputs and version")
     trigger, inputs, version = body.get("trigger"), body.get("inputs", {}), body.get("version")
     if not isinstance(trigger, str) or not trigger:
         errors["trigger"] = "required: the trigger's name"
@@ -104,9 +111,16 @@ def post_transition(reference: str):
         outcome = actions.apply_trigger(casework(), actor(), reference, trigger, inputs, version)
     except TransitionNotAllowed as exc:
         return problem(422, exc.title, exc.message, errors={"trigger": exc.message}, **exc.details)
-    return jsonify({"reference": outcome.case.reference, "trigger": outcome.trigger, "from_state": outcome.source,
-                    "state": outcome.dest, "version": outcome.case.version,
-                    "case": _summary(outcome.case)})
+    return jsonify(
+        {
+            "reference": outcome.case.reference,
+            "trigger": outcome.trigger,
+            "from_state": outcome.source,
+            "state": outcome.dest,
+            "version": outcome.case.version,
+            "case": _summary(outcome.case),
+        }
+    )
 
 
 @bp.get("/cases/<reference>/history")
@@ -124,6 +138,14 @@ def verify_audit():
         raise PermissionDenied("verifying the audit chain needs the role auditor or supervisor")
     with casework().reader() as uow:
         result = audit.verify(uow.session)
-    return jsonify({"ok": result.ok, "count": result.count, "head_hash": result.head_hash,
-                    "first_bad_seq": result.first_bad_seq, "first_bad_id": result.first_bad_id,
-                    "problem": result.problem, "message": result.describe()})
+    return jsonify(
+        {
+            "ok": result.ok,
+            "count": result.count,
+            "head_hash": result.head_hash,
+            "first_bad_seq": result.first_bad_seq,
+            "first_bad_id": result.first_bad_id,
+            "problem": result.problem,
+            "message": result.describe(),
+        }
+    )

@@ -1,10 +1,12 @@
 """JSON Schemas of trigger inputs, derived from the workflow declaration (never restated by hand)."""
+
 from __future__ import annotations
 
 from workflows.spec import GuardContext, Input, TransitionSpec
 
 REFERENCE_PATTERN = "^[A-Za-z0-9][A-Za-z0-9/_.-]{1,39}$"
-# Python's idea of white space (str.isspace), spelled out: ECMA regexes, which schema tools use, differ on \x1c-\x1f and \x85.
+# Python's idea of white space (str.isspace), spelled out: ECMA regexes, which schema tools use,
+# differ on \x1c-\x1f and \x85.
 SPACE = "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
 NOT_BLANK = f"[^{SPACE}]"
 
@@ -36,8 +38,13 @@ def _property(item: Input, ctx: GuardContext | None) -> dict:
     choices = list(item.allowed_choices(ctx))
     if item.kind == "choice":
         return {**described, "type": "string", "enum": choices}
-    return {**described, "type": "array", "items": {"type": "string", "enum": choices}, "uniqueItems": True,
-            "minItems": 1}
+    return {
+        **described,
+        "type": "array",
+        "items": {"type": "string", "enum": choices},
+        "uniqueItems": True,
+        "minItems": 1,
+    }
 
 
 def _condition(spec: TransitionSpec, item: Input) -> dict:
@@ -46,10 +53,16 @@ def _condition(spec: TransitionSpec, item: Input) -> dict:
     values = sorted(when.values)
     multi = spec.input(when.field).kind == "multichoice"
     match = {"contains": {"enum": values}} if multi else {"enum": values}
-    return {"if": {"properties": {when.field: match}, "required": [when.field]},
-            "then": {"required": [item.name]}}
+    return {"if": {"properties": {when.field: match}, "required": [when.field]}, "then": {"required": [item.name]}}
 
 
 def trigger_description(spec: TransitionSpec, ctx: GuardContext | None = None) -> dict:
-    return {"trigger": spec.trigger, "label": spec.label, "description": spec.description, "from": spec.source,
-            "to": spec.dest, "roles": sorted(spec.roles), "inputs": input_schema(spec, ctx)}
+    return {
+        "trigger": spec.trigger,
+        "label": spec.label,
+        "description": spec.description,
+        "from": spec.source,
+        "to": spec.dest,
+        "roles": sorted(spec.roles),
+        "inputs": input_schema(spec, ctx),
+    }

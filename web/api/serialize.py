@@ -1,12 +1,13 @@
 """The JSON shapes of the API: cases, evidence, events. JSON is data; escaping is the client's job."""
+
 from __future__ import annotations
 
 from datetime import datetime
 
 from flask import url_for
 
-from casework.models import Case, CaseEvent, Comment, User
-from casework.queries import CaseDetail, CasePage
+from casework.cases.queries import CaseDetail, CasePage
+from casework.storage.tables import Case, CaseEvent, Comment, User
 
 
 def iso(value: datetime | None) -> str | None:
@@ -88,5 +89,14 @@ def case_page(page: CasePage, assignees: dict[int, User], link) -> dict:
 
 
 def event(e: CaseEvent) -> dict:
-    return {"seq": e.seq, "at": iso(e.at), "actor": e.actor, "role": e.role, "action": e.action,
-            "from_state": e.from_state, "to_state": e.to_state, "data": e.data, "hash": e.hash}
+    return {
+        "seq": e.seq,
+        "at": iso(e.at),
+        "actor": e.actor,
+        "role": e.role,
+        "action": e.action,
+        "from_state": e.from_state,
+        "to_state": e.to_state,
+        "data": e.data,
+        "hash": e.hash,
+    }

@@ -1,4 +1,5 @@
 """Platform webhooks: signed deliveries in, comments through the detector, nothing stored when refused."""
+
 from __future__ import annotations
 
 import hashlib
@@ -10,9 +11,9 @@ import orjson
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import UnsupportedMediaType
 
-from casework import ingest, platforms
-from casework.channels import Channels, configured_channels
-from casework.detector import configured_detector
+from casework.intake import ingest, platforms
+from casework.intake.channels import Channels, configured_channels
+from casework.intake.detector import configured_detector
 from web.api import MalformedJSON
 from web.errors import problem
 from web.extensions import casework, csrf
@@ -39,8 +40,11 @@ def facebook_subscribe():
     """The subscription check: echo `hub.challenge` when the verify token is ours."""
     expected = _setting("CASEWORK_FACEBOOK_VERIFY_TOKEN")
     given = request.args.get("hub.verify_token", "")
-    if (expected and request.args.get("hub.mode") == "subscribe"
-            and hmac.compare_digest(given.encode(), expected.encode())):
+    if (
+        expected
+        and request.args.get("hub.mode") == "subscribe"
+        and hmac.compare_digest(given.encode(), expected.encode())
+    ):
         return request.args.get("hub.challenge", ""), 200, {"Content-Type": "text/plain; charset=utf-8"}
     return problem(403, "Subscription refused", "hub.mode must be subscribe and hub.verify_token must match")
 
@@ -107,7 +111,11 @@ def _receive(platform: str, raw: bytes):
     cw = casework()
     batch = ingest.route(platforms.normalise(platform, payload), _channels())
     ingest.check(cw, batch)
-    tally = ingest.ingest(cw, batch, configured_detector({"CASEWORK_DETECTOR_RULES": _setting("CASEWORK_DETECTOR_RULES") or ""}), source=f"webhook:{platform}")
+    tally = ingest.ingest(
+        cw,
+        batch,
+        configured_detector({"CASEWORK_DETECTOR_RULES": _setting("CASEWORK_DETECTOR_RULES") or ""}),
+        source=f"webhook:{platform}",
+    )
     log.info("%s webhook: %s", platform, tally.as_dict())
     return jsonify({"platform": platform, "received": tally.as_dict()})
-

@@ -1,11 +1,12 @@
 """The event log for auditors and supervisors, filtered by case, user, action and date."""
+
 from __future__ import annotations
 
 from datetime import date
 
 from flask import Blueprint, render_template, request
 
-from casework.audit_log import LogFilter, event_actions, search_events
+from casework.audit.log import LogFilter, event_actions, search_events
 from casework.errors import ValidationError
 from web.authz import OVERSEERS, current_actor, requires_roles
 from web.extensions import casework
@@ -28,13 +29,20 @@ def _day(name: str, errors: dict) -> date | None:
 @requires_roles(*OVERSEERS)
 def index():
     args, errors = request.args, {}
-    flt = LogFilter(reference=args.get("reference", ""), user=args.get("user", ""), action=args.get("action", ""),
-                    since=_day("since", errors), until=_day("until", errors), page=args.get("page", 1, type=int))
+    flt = LogFilter(
+        reference=args.get("reference", ""),
+        user=args.get("user", ""),
+        action=args.get("action", ""),
+        since=_day("since", errors),
+        until=_day("until", errors),
+        page=args.get("page", 1, type=int),
+    )
     page = None
     if not errors:
         try:
             page = search_events(casework(), current_actor(), flt)
         except ValidationError as exc:
             errors = exc.errors
-    return render_template("audit.html", page=page, flt=flt, errors=errors, args=args,
-                           actions=event_actions(casework())), 422 if errors else 200
+    return render_template(
+        "audit.html", page=page, flt=flt, errors=errors, args=args, actions=event_actions(casework())
+    ), 422 if errors else 200

@@ -1,4 +1,5 @@
 """Auditor pages: a case as at any moment, printable history, disclosure logs, exports, chain integrity."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -6,7 +7,9 @@ from datetime import date, datetime
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from casework import chain_checks, checkpoints, disclosure, exports, queries, retention, timetravel
+from casework.audit import checkpoints, disclosure, exports, retention, timetravel
+from casework.audit import checks as chain_checks
+from casework.cases import queries
 from casework.clock import LONDON, UTC, london
 from casework.errors import ValidationError
 from web.authz import requires_roles
@@ -36,9 +39,15 @@ def case(reference: str):
     disclosure.log_view(cw, actor, detail.case, "web")
     held = retention.status(cw, detail.case.id)
     logged = disclosure.for_case(cw, actor, reference) if current_user.has_role("auditor") else None
-    return render_template("auditing/case.html", past=past, detail=detail, held=held, logged=logged,
-                           comment=retention.shown_comment(detail.comment, held),
-                           as_at_value=london(as_at).strftime("%Y-%m-%dT%H:%M:%S"))
+    return render_template(
+        "auditing/case.html",
+        past=past,
+        detail=detail,
+        held=held,
+        logged=logged,
+        comment=retention.shown_comment(detail.comment, held),
+        as_at_value=london(as_at).strftime("%Y-%m-%dT%H:%M:%S"),
+    )
 
 
 @bp.get("/cases/<reference>/print")
@@ -84,8 +93,11 @@ def export():
         made = _export(form)
     except ValidationError as exc:
         return render_template("auditing/exports.html", form=form, errors=exc.errors), 422
-    return Response(made.chunks(), mimetype=made.media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{made.filename}"'})
+    return Response(
+        made.chunks(),
+        mimetype=made.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{made.filename}"'},
+    )
 
 
 def _export(form) -> exports.Export:

@@ -1,4 +1,5 @@
 """Signing in and out."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -7,9 +8,9 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from casework.actors import Actor
+from casework.access.actors import Actor
+from casework.access.signin import TooManyAttempts, sign_in
 from casework.errors import AuthenticationFailed
-from casework.signin import TooManyAttempts, sign_in
 from web.authz import public
 from web.extensions import WebUser, casework
 

@@ -1,4 +1,5 @@
 """One case: its evidence, outcome fields, the steps the user may take now, and its full timeline."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -6,9 +7,10 @@ from dataclasses import dataclass, field
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from casework import actions, disclosure, queries
+from casework.audit import disclosure
+from casework.cases import actions, queries
+from casework.cases.options import assign_option, transition_options
 from casework.errors import CaseNotFound, ConcurrentUpdate, PermissionDenied, TransitionNotAllowed, ValidationError
-from casework.options import assign_option, transition_options
 from casework.sla.queries import case_clocks
 from web.authz import STAFF, WORKERS, current_actor, requires_roles
 from web.extensions import casework
@@ -32,10 +34,17 @@ def _page(ref: str, status: int = 200, feedback: Feedback | None = None, detail:
     cw, actor = casework(), current_actor()
     detail = detail or queries.get_case(cw, actor, ref, with_events=True)
     return render_template(
-        "case.html", d=detail, case=detail.case, events=detail.events,
-        options=transition_options(cw, actor, detail.case), assign=assign_option(cw, actor, detail.case),
-        clocks=case_clocks(cw, detail.case.id), feedback=feedback or Feedback(), can_write=bool(actor.roles & set(WORKERS)),
-        linked_refs={c.reference for c in detail.linked}), status
+        "case.html",
+        d=detail,
+        case=detail.case,
+        events=detail.events,
+        options=transition_options(cw, actor, detail.case),
+        assign=assign_option(cw, actor, detail.case),
+        clocks=case_clocks(cw, detail.case.id),
+        feedback=feedback or Feedback(),
+        can_write=bool(actor.roles & set(WORKERS)),
+        linked_refs={c.reference for c in detail.linked},
+    ), status
 
 
 def _version() -> int:
@@ -53,8 +62,10 @@ def _refused(ref: str, form: str, exc: Exception):
         feedback.alert = "Some fields need attention; nothing was changed."
     elif isinstance(exc, ConcurrentUpdate):
         feedback.conflict = True
-        feedback.alert = ("Someone else changed this case since you opened it, so nothing was changed. "
-                          "The page now shows the case as it is; check it, then try again.")
+        feedback.alert = (
+            "Someone else changed this case since you opened it, so nothing was changed. "
+            "The page now shows the case as it is; check it, then try again."
+        )
     else:
         feedback.alert = f"Refused: {exc.message}."
     return _page(ref, exc.http_status, feedback)
@@ -77,8 +88,9 @@ def transition(ref: str, trigger: str):
     if spec is None:
         abort(404, description=f"the workflow has no step {trigger!r}")
     try:
-        outcome = actions.apply_trigger(cw, current_actor(), ref, trigger, read_inputs(spec, request.form),
-                                        expected_version=_version())
+        outcome = actions.apply_trigger(
+            cw, current_actor(), ref, trigger, read_inputs(spec, request.form), expected_version=_version()
+        )
     except (ValidationError, ConcurrentUpdate, TransitionNotAllowed, PermissionDenied) as exc:
         return _refused(ref, f"transition:{trigger}", exc)
     flash(f"{spec.label}: the case is now at “{cw.workflow.state(outcome.dest).label}”.", "info")

@@ -1,10 +1,11 @@
 """The dashboard: open work by state and force, its age, and how cases ended, as SVG charts."""
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template
 
+from casework.cases.stats import dashboard
 from casework.sla.queries import compliance
-from casework.stats import dashboard
 from web.authz import STAFF, current_actor, requires_roles
 from web.charts import bar_chart
 from web.extensions import casework
@@ -19,11 +20,19 @@ def index():
     cw = casework()
     data = dashboard(cw, current_actor())
     names = [cw.settings.forces[f].name for f in data.forces]
-    by_state = bar_chart("Cases by state and force",
-                         [(s.label, [data.by_state_force.get((s.name, f), 0) for f in data.forces])
-                          for s in cw.workflow.states], names)
+    by_state = bar_chart(
+        "Cases by state and force",
+        [(s.label, [data.by_state_force.get((s.name, f), 0) for f in data.forces]) for s in cw.workflow.states],
+        names,
+    )
     ages = bar_chart("Open cases by time since detection", [(lbl, [n]) for lbl, n in data.open_ages])
-    outcomes = bar_chart("Closed cases by outcome",
-                         [(label(o), [n]) for o, n in sorted(data.outcomes.items(), key=lambda kv: -kv[1])])
-    return render_template("dashboard.html", data=data, charts=[by_state, ages, outcomes], force_names=names,
-                           compliance=compliance(cw, data.forces, cw.now()))
+    outcomes = bar_chart(
+        "Closed cases by outcome", [(label(o), [n]) for o, n in sorted(data.outcomes.items(), key=lambda kv: -kv[1])]
+    )
+    return render_template(
+        "dashboard.html",
+        data=data,
+        charts=[by_state, ages, outcomes],
+        force_names=names,
+        compliance=compliance(cw, data.forces, cw.now()),
+    )

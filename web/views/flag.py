@@ -1,4 +1,5 @@
 """Flagging a comment by hand: a channel admin pastes it and its link."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,15 +8,26 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from casework.clock import LONDON
 from casework.errors import ValidationError
-from casework.intake import flag_comment
+from casework.intake.flags import flag_comment
 from web.authz import current_actor, requires_roles
 from web.extensions import casework
 from workflows.a017 import PLATFORMS
 
 bp = Blueprint("flag", __name__)
 
-FIELDS = ("force", "platform", "channel", "external_id", "permalink", "text", "reason", "author_handle",
-          "author_name", "author_id", "posted_at")
+FIELDS = (
+    "force",
+    "platform",
+    "channel",
+    "external_id",
+    "permalink",
+    "text",
+    "reason",
+    "author_handle",
+    "author_name",
+    "author_id",
+    "posted_at",
+)
 
 
 def _posted_at(value: str) -> str:
@@ -40,10 +52,14 @@ def index():
             errors = exc.errors
         else:
             ref = result.case.reference
-            flash(f"Case {ref} opened." if result.created else
-                  f"This comment was already flagged: your flag was added to the existing case {ref}.",
-                  "info" if result.created else "warning")
+            flash(
+                f"Case {ref} opened."
+                if result.created
+                else f"This comment was already flagged: your flag was added to the existing case {ref}.",
+                "info" if result.created else "warning",
+            )
             return redirect(url_for("cases.show", ref=ref))
     forces = {code: f for code, f in casework().settings.forces.items() if current_actor().in_force(code)}
-    return render_template("flag.html", values=values, errors=errors, forces=forces,
-                           platforms=PLATFORMS), 422 if errors else 200
+    return render_template(
+        "flag.html", values=values, errors=errors, forces=forces, platforms=PLATFORMS
+    ), 422 if errors else 200

@@ -1,4 +1,5 @@
 """The in-app inbox (`/inbox`) with the unread count in every page header, and supervisors' dead letters."""
+
 from __future__ import annotations
 
 import logging
@@ -7,9 +8,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from casework import notify_service
+from casework.cases.queries import users_by_id
 from casework.errors import ValidationError
-from casework.queries import users_by_id
+from casework.notify import inbox as notify_inbox
+from casework.notify import preferences as notify_preferences
 from web.authz import STAFF, requires_roles
 from web.extensions import casework
 
@@ -23,7 +25,7 @@ def unread():
     if not current_user.is_authenticated:
         return {"unread_count": 0}
     try:
-        return {"unread_count": notify_service.unread_count(casework(), current_user.actor)}
+        return {"unread_count": notify_inbox.unread_count(casework(), current_user.actor)}
     except SQLAlchemyError:
         log.exception("could not count unread notifications")
         return {"unread_count": 0}
@@ -32,21 +34,21 @@ def unread():
 @bp.get("/inbox")
 @requires_roles(*STAFF)
 def index():
-    items = notify_service.inbox(casework(), current_user.actor)
+    items = notify_inbox.inbox(casework(), current_user.actor)
     return render_template("inbox.html", items=items)
 
 
 @bp.post("/inbox/<int:notification_id>/read")
 @requires_roles(*STAFF)
 def mark_read(notification_id: int):
-    notify_service.mark_read(casework(), current_user.actor, notification_id)
+    notify_inbox.mark_read(casework(), current_user.actor, notification_id)
     return redirect(url_for("inbox.index"))
 
 
 @bp.post("/inbox/read")
 @requires_roles(*STAFF)
 def mark_all_read():
-    count = notify_service.mark_read(casework(), current_user.actor)
+    count = notify_inbox.mark_read(casework(), current_user.actor)
     flash(f"{count} notification{'s' if count != 1 else ''} marked read.", "info")
     return redirect(url_for("inbox.index"))
 
@@ -56,13 +58,13 @@ def mark_all_read():
 def preferences():
     """Each user chooses, for themselves only, how each kind of news reaches them."""
     cw, actor, errors = casework(), current_user.actor, {}
-    prefs = notify_service.preferences(cw, actor)
+    prefs = notify_preferences.preferences(cw, actor)
     values = _form_values(prefs)
     if request.method == "POST":
         values = {name: request.form.get(name, "") for name in values}
         choices = {p.kind: {field: values[f"{p.kind}-{field}"] for field in FIELDS} for p in prefs}
         try:
-            notify_service.save_preferences(cw, actor, choices)
+            notify_preferences.save_preferences(cw, actor, choices)
         except ValidationError as exc:
             errors = exc.errors
         else:
@@ -90,7 +92,7 @@ def _form_values(prefs) -> dict[str, str]:
 @requires_roles("supervisor")
 def failed():
     """Notifications that could not be delivered, for the supervisors of their forces."""
-    rows = notify_service.dead_letters(casework(), current_user.actor)
+    rows = notify_inbox.dead_letters(casework(), current_user.actor)
     names = users_by_id(casework(), (n.recipient_id for n in rows))
     return render_template("dead_letters.html", rows=rows, names=names)
 
@@ -98,6 +100,6 @@ def failed():
 @bp.post("/inbox/failed/<int:notification_id>/retry")
 @requires_roles("supervisor")
 def retry(notification_id: int):
-    notify_service.retry_as(casework(), current_user.actor, notification_id)
+    notify_inbox.retry_as(casework(), current_user.actor, notification_id)
     flash(f"Notification {notification_id} will be sent again.", "info")
     return redirect(url_for("inbox.failed"))

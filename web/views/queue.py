@@ -1,9 +1,10 @@
 """The team queue: the cases waiting on the signed-in user's roles."""
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from casework.queue import QueueFilter, team_queue
+from casework.cases.queue import QueueFilter, team_queue
 from web.authz import STAFF, current_actor, requires_roles
 from web.extensions import casework
 
@@ -14,7 +15,11 @@ bp = Blueprint("queue", __name__)
 @requires_roles(*STAFF)
 def index():
     args = request.args
-    flt = QueueFilter(state=args.get("state", ""), force=args.get("force", ""), assignee=args.get("assignee", ""),
-                      page=args.get("page", 1, type=int))
+    flt = QueueFilter(
+        state=args.get("state", ""),
+        force=args.get("force", ""),
+        assignee=args.get("assignee", ""),
+        page=args.get("page", 1, type=int),
+    )
     page = team_queue(casework(), current_actor(), flt)
     return render_template("queue.html", page=page, flt=flt, forces=casework().settings.forces)

@@ -1,4 +1,5 @@
 """The workflow page: the state diagram and the table of transitions, drawn from the declaration."""
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template
@@ -15,5 +16,4 @@ bp = Blueprint("workflow", __name__)
 @requires_roles(*STAFF)
 def index():
     workflow = casework().workflow
-    return render_template("workflow.html", workflow=workflow, diagram=layout(workflow),
-                           condition_text=condition_text)
+    return render_template("workflow.html", workflow=workflow, diagram=layout(workflow), condition_text=condition_text)

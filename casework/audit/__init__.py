@@ -1,0 +1,1 @@
+"""Audit: verifying the chain, the event log, checkpoints, disclosure, exports, time travel, retention."""

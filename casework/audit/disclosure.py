@@ -1,0 +1,172 @@
+"""Consultation and disclosure logs (DPA 2018 s.62): who viewed or exported which case, when, and to whom."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import or_, select
+from sqlmodel import col
+
+from casework.access.actors import Actor
+from casework.cases.queries import case_in_force
+from casework.errors import PermissionDenied, ValidationError
+from casework.storage.tables import Case, CaseEvent
+
+if TYPE_CHECKING:
+    from casework.runtime import Casework
+    from casework.storage.uow import UnitOfWork
+
+VIA = ("web", "api", "cli")
+ACTIONS = ("viewed", "exported")
+AUDIT_ROLES = frozenset({"auditor"})
+MAX_LISTED = 1000
+
+
+def require_auditor(actor: Actor, doing: str) -> None:
+    """Audit reading and exports are for auditors only (SPEC §1); checked here, not only in views."""
+    if not actor.roles & AUDIT_ROLES:
+        raise PermissionDenied(f"{doing} needs the role auditor")
+
+
+def log_view(cw: Casework, actor: Actor, case: Case, via: str) -> None:
+    """Record that `actor` consulted `case`, the case the read just returned (no second look-up)."""
+    if via not in VIA:
+        raise ValidationError({"via": f"one of {', '.join(VIA)}"})
+    with cw.uow() as uow:
+        uow.record(
+            "viewed",
+            at=cw.now(),
+            actor=actor.username,
+            role=actor.role_label,
+            case=case.id,
+            from_state=case.state,
+            to_state=case.state,
+            data={"reference": case.reference, "via": via},
+        )
+        uow.commit()
+
+
+def check_recipient(recipient: str | None, purpose: str | None) -> tuple[str, str]:
+    """An export names who receives it and why; both are required and kept in the log."""
+    errors, clean = {}, []
+    for name, value, limit in (("recipient", recipient, 200), ("purpose", purpose, 2000)):
+        value = (value or "").strip()
+        if len(value) < 3 or len(value) > limit or any(ord(c) < 32 and c not in "\t" for c in value):
+            errors[name] = f"required: 3-{limit} characters on one line"
+        clean.append(value)
+    if errors:
+        raise ValidationError(errors)
+    return clean[0], clean[1]
+
+
+def record_export(
+    uow: UnitOfWork,
+    cw: Casework,
+    actor: Actor,
+    *,
+    case: tuple[int, str] | None,
+    scope: dict[str, Any],
+    fmt: str,
+    recipient: str,
+    purpose: str,
+    cases: int,
+) -> None:
+    """The disclosure event of an export; the caller commits it before any byte leaves."""
+    case_id, state = case or (None, None)
+    uow.record(
+        "exported",
+        at=cw.now(),
+        actor=actor.username,
+        role=actor.role_label,
+        case=case_id,
+        from_state=state,
+        to_state=state,
+        data={**scope, "format": fmt, "recipient": recipient, "purpose": purpose, "cases": cases},
+    )
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    seq: int
+    at: datetime
+    actor: str
+    role: str | None
+    action: str
+    reference: str | None
+    via: str | None
+    what: str
+    recipient: str | None
+    purpose: str | None
+    format: str | None
+
+    @classmethod
+    def of(cls, event: CaseEvent, reference: str | None) -> Disclosure:
+        data = event.data or {}
+        if data.get("scope") == "period":
+            what = f"{data.get('force')} cases detected {data.get('from')} to {data.get('to')}"
+        else:
+            what = reference or data.get("reference") or "-"
+        return cls(
+            event.seq,
+            event.at,
+            event.actor,
+            event.role,
+            event.action,
+            reference,
+            data.get("via"),
+            what,
+            data.get("recipient"),
+            data.get("purpose"),
+            data.get("format"),
+        )
+
+
+def for_case(cw: Casework, actor: Actor, reference: str) -> list[Disclosure]:
+    """Every view and export of one case, including period exports that covered it; newest first."""
+    require_auditor(actor, "reading the disclosure log")
+    with cw.reader() as uow:
+        case = case_in_force(uow.session, actor, reference)
+        own = uow.session.execute(
+            select(CaseEvent).where(col(CaseEvent.case_id) == case.id, col(CaseEvent.action).in_(ACTIONS))
+        ).scalars()
+        periods = uow.session.execute(
+            select(CaseEvent).where(col(CaseEvent.case_id).is_(None), col(CaseEvent.action) == "exported")
+        ).scalars()
+        found = [Disclosure.of(e, reference) for e in own]
+        found += [Disclosure.of(e, None) for e in periods if _covers(e.data, case)]
+    return sorted(found, key=lambda d: d.seq, reverse=True)[:MAX_LISTED]
+
+
+def by_user(cw: Casework, actor: Actor, username: str) -> list[Disclosure]:
+    """Every view and export by one user, on cases of the forces the auditor audits; newest first."""
+    require_auditor(actor, "reading the disclosure log")
+    username = (username or "").strip().lower()
+    with cw.reader() as uow:
+        rows = uow.session.execute(
+            select(CaseEvent, col(Case.reference), col(Case.force))
+            .outerjoin(Case, col(Case.id) == col(CaseEvent.case_id))
+            .where(
+                col(CaseEvent.actor) == username,
+                col(CaseEvent.action).in_(ACTIONS),
+                or_(col(Case.force).in_(sorted(actor.forces)), col(CaseEvent.case_id).is_(None)),
+            )
+            .order_by(col(CaseEvent.seq).desc())
+            .limit(MAX_LISTED)
+        ).all()
+    return [
+        Disclosure.of(event, reference)
+        for event, reference, force in rows
+        if force is not None or (event.data or {}).get("force") in actor.forces
+    ]
+
+
+def _covers(data: dict[str, Any], case: Case) -> bool:
+    if data.get("scope") != "period" or data.get("force") != case.force:
+        return False
+    try:
+        start, end = datetime.fromisoformat(data["starts"]), datetime.fromisoformat(data["ends"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return start <= case.detected_at < end

@@ -1,0 +1,237 @@
+"""Retention (SPEC §6, MoPI): review dates set at closure, legal holds, and redaction of personal data."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+from sqlmodel import col
+
+from casework.access.actors import Actor
+from casework.audit.tables import CaseRetention
+from casework.cases.queries import case_in_force
+from casework.clock import london
+from casework.config import ForceConfig
+from casework.errors import PermissionDenied, ValidationError
+from casework.storage.tables import Case, Comment, table_of
+
+if TYPE_CHECKING:
+    from casework.events import CaseChanged
+    from casework.runtime import Casework
+    from casework.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+REDACTED = "[redacted]"
+# Years to keep a closed case's personal data, by outcome; a force overrides with extra["retention"].
+DEFAULT_YEARS = {
+    "dismissed": 1,
+    "moderated": 1,
+    "no_crime": 2,
+    "referred_elsewhere": 2,
+    "nchi_recorded": 6,
+    "crime_recorded": 6,
+}
+FALLBACK_YEARS = 6  # an outcome without a rule is kept for the MoPI minimum
+AUTHOR_FIELDS = ("author_id", "author_handle", "author_name")
+PERSONAL_FIELDS = ("text", *AUTHOR_FIELDS)
+HOLD_ROLES = frozenset({"supervisor"})
+SYSTEM = "system:retention"
+_cases = table_of(Case)
+
+
+def retention_years(force: ForceConfig) -> dict[str, int]:
+    """The force's rules: the defaults overlaid with `extra["retention"]`, checked."""
+    custom = force.extra.get("retention", {})
+    if not isinstance(custom, dict):
+        raise ValidationError({"retention": f"{force.code}: a table of outcome = years"})
+    for outcome, years in custom.items():
+        if (
+            outcome not in DEFAULT_YEARS
+            or not isinstance(years, int)
+            or isinstance(years, bool)
+            or not 0 < years <= 100
+        ):
+            raise ValidationError(
+                {
+                    "retention": f"{force.code}.{outcome}: an outcome of {', '.join(DEFAULT_YEARS)} "
+                    f"with a whole number of years (1-100)"
+                }
+            )
+    return {**DEFAULT_YEARS, **custom}
+
+
+def review_date(closed_on: date, years: int) -> date:
+    try:
+        return closed_on.replace(year=closed_on.year + years)
+    except ValueError:  # 29 February
+        return closed_on.replace(year=closed_on.year + years, day=28)
+
+
+def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
+    """Set the review date at closure, clear it on reopen, redact the author at once for NCHI below threshold."""
+    if change.kind != "transitioned":
+        return
+    case = change.case
+    if change.dest == "closed":
+        row = _row(uow, case.id)
+        years = retention_years(cw.settings.force(case.force)).get(case.outcome or "", FALLBACK_YEARS)
+        row.outcome, row.review_date = case.outcome, review_date(london(change.at).date(), years)
+    elif change.trigger == "reopen":
+        kept = uow.session.get(CaseRetention, case.id)
+        if kept is not None and kept.review_date is not None:
+            kept.review_date = None
+    if (
+        change.trigger == "give_advice"
+        and change.inputs.get("outcome") == "nchi_recorded"
+        and change.inputs.get("personal_data_threshold_met") is False
+    ):
+        _redact(
+            uow,
+            case,
+            _row(uow, case.id),
+            change.at,
+            SYSTEM,
+            fields=AUTHOR_FIELDS,
+            reason="nchi_personal_data_threshold_not_met",
+        )
+
+
+def shown_comment(comment: Comment, row: CaseRetention | None) -> dict[str, Any]:
+    """The captured comment's personal fields as anyone may see them: "[redacted]" once redacted."""
+    text_gone = comment.redacted_at is not None
+    author_gone = text_gone or (row is not None and row.author_redacted_at is not None)
+    return {
+        "text": REDACTED if text_gone else comment.text,
+        **{name: REDACTED if author_gone else getattr(comment, name) for name in AUTHOR_FIELDS},
+    }
+
+
+def status(cw: Casework, case_id: int) -> CaseRetention | None:
+    with cw.reader() as uow:
+        return uow.session.get(CaseRetention, case_id)
+
+
+def set_legal_hold(cw: Casework, actor: Actor, reference: str, hold: bool, reason: str) -> CaseRetention:
+    """A supervisor puts a case on legal hold (its personal data is kept) or lifts the hold; recorded."""
+    if not actor.roles & HOLD_ROLES:
+        raise PermissionDenied("a legal hold is set or lifted by a supervisor")
+    reason = (reason or "").strip()
+    if not 3 <= len(reason) <= 2000 or "\x00" in reason:
+        raise ValidationError({"reason": "a reason of 3-2000 characters is required"})
+    with cw.uow() as uow:
+        case = case_in_force(uow.session, actor, reference)
+        assert case.id is not None  # a stored case
+        row = _row(uow, case.id, lock=True)
+        if row.legal_hold == hold:
+            raise ValidationError({"hold": f"case {reference} is {'already' if hold else 'not'} on legal hold"})
+        if hold and row.redacted_at is not None:
+            raise ValidationError({"hold": f"the personal data of {reference} was redacted already"})
+        row.legal_hold, row.hold_reason = hold, reason if hold else None
+        uow.record(
+            "legal_hold_set" if hold else "legal_hold_lifted",
+            at=cw.now(),
+            actor=actor.username,
+            role="supervisor",
+            case=case,
+            from_state=case.state,
+            to_state=case.state,
+            data={"reason": reason},
+        )
+        uow.commit()
+        return row
+
+
+@dataclass
+class RetentionRun:
+    redacted: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
+
+
+def run_retention(cw: Casework) -> RetentionRun:
+    """Redact the personal data of closed cases past their review date and not on hold (daily job)."""
+    for force in cw.settings.forces.values():
+        retention_years(force)
+    today = london(cw.now()).date()
+    with cw.reader() as uow:
+        due = (
+            uow.session.execute(
+                select(col(CaseRetention.case_id))
+                .where(col(CaseRetention.review_date) <= today, col(CaseRetention.redacted_at).is_(None))
+                .order_by(col(CaseRetention.case_id))
+            )
+            .scalars()
+            .all()
+        )
+    report = RetentionRun()
+    for case_id in due:
+        with cw.uow() as uow:
+            row = _row(uow, case_id, lock=True)
+            if row.redacted_at is not None or row.review_date is None or row.review_date > today:
+                continue  # changed meanwhile (reopened, or another run)
+            case = uow.session.get(Case, case_id)
+            assert case is not None  # the retention row's foreign key
+            if row.legal_hold:
+                report.held.append(case.reference)
+                continue
+            _redact(
+                uow,
+                case,
+                row,
+                cw.now(),
+                SYSTEM,
+                fields=PERSONAL_FIELDS,
+                reason="retention_review_passed",
+                review_date=row.review_date.isoformat(),
+            )
+            uow.commit()
+            report.redacted.append(case.reference)
+    log.info("retention run: %d redacted, %d on hold", len(report.redacted), len(report.held))
+    return report
+
+
+def _row(uow: UnitOfWork, case_id: int, lock: bool = False) -> CaseRetention:
+    query = select(CaseRetention).where(col(CaseRetention.case_id) == case_id)
+    row = uow.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+    if row is None:
+        row = CaseRetention(case_id=case_id)
+        uow.session.add(row)
+    return row
+
+
+def _redact(
+    uow: UnitOfWork,
+    case: Case,
+    row: CaseRetention,
+    at: datetime,
+    actor: str,
+    *,
+    fields: tuple[str, ...],
+    reason: str,
+    **detail: Any,
+) -> None:
+    """Blank the personal fields of the captured comment; the evidence digest stays as fixed at intake."""
+    comment = uow.session.get(Comment, case.id)
+    assert comment is not None  # every case keeps its captured comment
+    for name in fields:
+        setattr(comment, name, None)
+    comment.captured = {k: (None if k in fields else v) for k, v in (comment.captured or {}).items()}
+    # Core, not the ORM: during an action the case is a plain record already saved; the version stays,
+    # since no workflow field changes.
+    uow.session.execute(update(_cases).where(_cases.c.id == case.id).values(author_key=None))
+    row.author_redacted_at = row.author_redacted_at or at
+    if "text" in fields:
+        comment.redacted_at = row.redacted_at = at
+    uow.record(
+        "redacted",
+        at=at,
+        actor=actor,
+        role="system",
+        case=case,
+        from_state=case.state,
+        to_state=case.state,
+        data={"fields": list(fields), "reason": reason, "evidence_digest": case.evidence_digest, **detail},
+    )

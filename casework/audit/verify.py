@@ -1,0 +1,156 @@
+"""Verifying the hash chain: walk every event from the first, and name the first one that does not verify."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Row, select
+from sqlalchemy.orm import Session
+
+from casework.audit import scan as audit_scan
+from casework.storage.chain import GENESIS, digest, event_hash
+from casework.storage.tables import CaseEvent, ChainHead, table_of
+
+_events = table_of(CaseEvent)
+_head = table_of(ChainHead)
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    count: int
+    head_hash: str
+    first_bad_seq: int | None = None
+    first_bad_id: int | None = None
+    problem: str | None = None
+
+    def describe(self) -> str:
+        if self.ok:
+            return f"audit chain intact: {self.count} events, head {self.head_hash}"
+        return f"audit chain broken at event seq {self.first_bad_seq} (id {self.first_bad_id}): {self.problem}"
+
+
+_VERIFY_COLUMNS = (
+    _events.c.id,
+    _events.c.seq,
+    _events.c.case_id,
+    _events.c.at,
+    _events.c.actor,
+    _events.c.role,
+    _events.c.action,
+    _events.c.from_state,
+    _events.c.to_state,
+    _events.c.data,
+    _events.c.data_digest,
+    _events.c.prev_hash,
+    _events.c.hash,
+)
+
+
+def verify(session: Session, batch: int = 20_000) -> Verification:
+    """Walk the chain in order; name the first event whose sequence, link, data or hash is wrong.
+
+    Events are checked on raw column values (`audit_scan`); the first that fails that quick check is
+    examined through the typed columns, which names the problem, or clears a false alarm (say, a time
+    stored in another text format), after which the walk goes on over typed rows.
+    """
+    head_seq, head_hash = session.execute(select(_head.c.seq, _head.c.hash).where(_head.c.id == 1)).one()
+    prev, expected_seq, head_seen = GENESIS, 1, head_seq == 0
+    if session.get_bind().dialect.name not in audit_scan.SUPPORTED:
+        return _verify_typed(session, head_seq, head_hash, batch, (expected_seq, prev, head_seen))
+    sha, dumps, loads, sort = hashlib.sha256, orjson.dumps, orjson.loads, orjson.OPT_SORT_KEYS
+    suspect = None
+    rows = audit_scan.raw_rows(session, expected_seq, batch)
+    try:
+        for seq, case_id, stamp, actor, role, action, from_state, to_state, data, data_digest, this in rows:
+            try:
+                fine = (
+                    seq == expected_seq
+                    and sha(dumps(loads(data), option=sort)).hexdigest() == data_digest
+                    and sha(
+                        prev.encode()
+                        + b"\n"
+                        + dumps([seq, case_id, stamp, actor, role, action, from_state, to_state, data_digest])
+                    ).hexdigest()
+                    == this
+                )
+            except orjson.JSONDecodeError:
+                fine = False
+            if not fine:
+                suspect = seq
+                break
+            if seq == head_seq:
+                head_seen = this == head_hash
+            prev, expected_seq = this, seq + 1
+    finally:
+        rows.close()
+    if suspect is None:
+        return _against_head(expected_seq - 1, prev, head_seq, head_hash, head_seen)
+    return _verify_typed(session, head_seq, head_hash, batch, (expected_seq, prev, head_seen))
+
+
+def _verify_typed(
+    session: Session, head_seq: int, head_hash: str, batch: int, start: tuple[int, str, bool]
+) -> Verification:
+    """The plain walk over typed rows from `start` (expected seq, previous hash, head seen)."""
+    expected_seq, prev, head_seen = start
+    result = session.execute(
+        select(*_VERIFY_COLUMNS)
+        .where(_events.c.seq >= expected_seq)
+        .order_by(_events.c.seq)
+        .execution_options(yield_per=batch)
+    )
+    try:
+        for row in result:
+            if problem := _problem(row, prev, expected_seq):
+                return Verification(False, expected_seq - 1, prev, row.seq, row.id, problem)
+            if row.seq == head_seq:
+                head_seen = row.hash == head_hash
+            prev, expected_seq = row.hash, row.seq + 1
+    finally:
+        result.close()  # a server-side cursor on PostgreSQL must not outlive an early return
+    return _against_head(expected_seq - 1, prev, head_seq, head_hash, head_seen)
+
+
+def _against_head(count: int, last_hash: str, head_seq: int, head_hash: str, head_seen: bool) -> Verification:
+    """The head was read first, so events appended meanwhile are fine; fewer events than it records are not."""
+    if count < head_seq or not head_seen:
+        return Verification(
+            False,
+            count,
+            last_hash,
+            min(count, head_seq) + 1,
+            None,
+            f"the chain head records {head_seq} events ending {head_hash[:12]}…; "
+            f"the log has {count} ending {last_hash[:12]}… (events were cut off)",
+        )
+    return Verification(True, count, last_hash)
+
+
+def _problem(row: Row[*tuple[Any, ...]], prev: str, expected_seq: int) -> str | None:
+    if row.seq != expected_seq:
+        return f"expected seq {expected_seq}: {'events missing' if row.seq > expected_seq else 'out of order'}"
+    if row.prev_hash != prev:
+        return "does not link to the previous event (an event was removed, inserted or reordered)"
+    if digest(row.data) != row.data_digest:
+        return "its data does not match its digest (data was changed)"
+    if (
+        event_hash(
+            prev,
+            row.seq,
+            row.case_id,
+            row.at,
+            row.actor,
+            row.role,
+            row.action,
+            row.from_state,
+            row.to_state,
+            row.data_digest,
+        )
+        != row.hash
+    ):
+        return "its hash does not match its content (the event was changed)"
+    return None

@@ -1,0 +1,29 @@
+"""The composition root: the one place that wires the core's reactions (clocks, retention, outbox)."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+
+from casework.audit import retention
+from casework.clock import Clock, SystemClock
+from casework.config import Settings
+from casework.notify import outbox
+from casework.runtime import Casework
+from casework.sla.clocks import ClockKeeper
+from casework.storage.db import make_engine
+from workflows import A017
+from workflows.engine import WorkflowEngine
+
+
+def bootstrap(
+    settings: Settings | None = None, *, clock: Clock | None = None, engine: Engine | None = None
+) -> Casework:
+    """Wire the core once per process (or per test)."""
+    settings = settings or Settings.from_env()
+    return Casework(
+        settings=settings,
+        engine=engine or make_engine(settings.database_url),
+        clock=clock or SystemClock(),
+        flow=WorkflowEngine(A017),
+        handlers=[ClockKeeper(settings, A017).on_case_changed, retention.on_case_changed, outbox.on_case_changed],
+    )

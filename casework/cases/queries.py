@@ -1,0 +1,154 @@
+"""Reading cases: one case with its evidence and context, lists for queues, and histories."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from casework.access.actors import Actor
+from casework.errors import CaseNotFound, PermissionDenied, ValidationError
+from casework.storage.tables import Case, CaseEvent, CaseLink, Comment, User
+
+if TYPE_CHECKING:
+    from casework.runtime import Casework
+
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    case: Case
+    comment: Comment
+    assignee: User | None
+    author_cases: list[Case]
+    linked: list[Case]
+    events: list[CaseEvent] | None = None  # the timeline, when asked for
+
+
+@dataclass(frozen=True)
+class CaseHistory:
+    case: Case
+    events: list[CaseEvent]
+
+
+def case_in_force(session: Session, actor: Actor, reference: str) -> Case:
+    """The case with this reference, if the actor acts for (or audits) its force."""
+    case = session.execute(select(Case).where(col(Case.reference) == reference)).scalar_one_or_none()
+    if case is None:
+        raise CaseNotFound(f"no case {reference!r}")
+    if not actor.in_force(case.force):
+        raise PermissionDenied(
+            f"case {reference} belongs to {case.force}; you act for {', '.join(sorted(actor.forces)) or 'no force'}"
+        )
+    return case
+
+
+def get_case(cw: Casework, actor: Actor, reference: str, with_events: bool = False) -> CaseDetail:
+    """A case as its page shows it (with its timeline if asked); only for someone who acts for its force."""
+    with cw.reader() as uow:
+        s = uow.session
+        case = case_in_force(s, actor, reference)
+        assert case.id is not None  # a stored case has an id
+        comment = s.get(Comment, case.id)
+        assert comment is not None  # every case is stored with its comment
+        assignee = s.get(User, case.assignee_id) if case.assignee_id else None
+        author_cases: list[Case] = []
+        if case.author_key:
+            author_cases = list(
+                s.execute(
+                    select(Case)
+                    .where(
+                        col(Case.force) == case.force,
+                        col(Case.author_key) == case.author_key,
+                        col(Case.id) != case.id,
+                    )
+                    .order_by(col(Case.detected_at).desc())
+                    .limit(50)
+                ).scalars()
+            )
+        link_ids = s.execute(
+            select(col(CaseLink.case_id), col(CaseLink.other_case_id)).where(
+                or_(col(CaseLink.case_id) == case.id, col(CaseLink.other_case_id) == case.id)
+            )
+        ).all()
+        other_ids = {a if b == case.id else b for a, b in link_ids}
+        linked = list(s.execute(select(Case).where(col(Case.id).in_(other_ids))).scalars()) if other_ids else []
+        events = _events(s, case.id) if with_events else None
+        return CaseDetail(case, comment, assignee, author_cases, linked, events)
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    states: tuple[str, ...] = ()
+    forces: tuple[str, ...] = ()
+    assignee_id: int | None = None
+    unassigned: bool = False
+    page: int = 1
+    per_page: int = 50
+
+
+@dataclass(frozen=True)
+class CasePage:
+    rows: list[tuple[Case, Comment]]
+    total: int
+    page: int
+    per_page: int
+
+
+def list_cases(cw: Casework, actor: Actor, flt: CaseFilter) -> CasePage:
+    """Cases of the actor's forces, filtered, oldest detected first (the default due order)."""
+    if flt.page < 1 or not 1 <= flt.per_page <= MAX_PAGE:
+        raise ValidationError({"page": f"page from 1, per_page 1-{MAX_PAGE}"})
+    bad_states = set(flt.states) - {s.name for s in cw.workflow.states}
+    if bad_states:
+        raise ValidationError({"state": f"unknown state {', '.join(sorted(bad_states))}"})
+    forces = set(flt.forces) & actor.forces if flt.forces else actor.forces
+    where: list[ColumnElement[bool]] = [col(Case.force).in_(sorted(forces))]
+    if flt.states:
+        where.append(col(Case.state).in_(flt.states))
+    if flt.assignee_id is not None:
+        where.append(col(Case.assignee_id) == flt.assignee_id)
+    if flt.unassigned:
+        where.append(col(Case.assignee_id).is_(None))
+    with cw.reader() as uow:
+        s = uow.session
+        total = s.execute(select(func.count()).select_from(Case).where(*where)).scalar_one()
+        rows = s.execute(
+            select(Case, Comment)
+            .join(Comment, col(Comment.case_id) == col(Case.id))
+            .where(*where)
+            .order_by(col(Case.detected_at), col(Case.id))
+            .offset((flt.page - 1) * flt.per_page)
+            .limit(flt.per_page)
+        ).all()
+        return CasePage([tuple(r) for r in rows], total, flt.page, flt.per_page)
+
+
+def history(cw: Casework, actor: Actor, reference: str) -> CaseHistory:
+    """The case and every event of it, oldest first."""
+    with cw.reader() as uow:
+        case = case_in_force(uow.session, actor, reference)
+        assert case.id is not None  # a stored case has an id
+        return CaseHistory(case, _events(uow.session, case.id))
+
+
+def _events(session: Session, case_id: int) -> list[CaseEvent]:
+    return list(
+        session.execute(
+            select(CaseEvent).where(col(CaseEvent.case_id) == case_id).order_by(col(CaseEvent.seq))
+        ).scalars()
+    )
+
+
+def users_by_id(cw: Casework, ids: Iterable[int | None]) -> dict[int, User]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    with cw.reader() as uow:
+        users = uow.session.execute(select(User).where(col(User.id).in_(wanted))).scalars()
+        return {u.id: u for u in users if u.id is not None}

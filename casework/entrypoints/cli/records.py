@@ -1,0 +1,40 @@
+"""The audit log: `audit verify`."""
+
+from __future__ import annotations
+
+from typing import IO
+
+import click
+
+from casework.audit import checkpoints
+from casework.audit import verify as audit_log
+from casework.entrypoints.cli.base import runtime
+
+
+@click.group()
+def audit() -> None:
+    """The hash-chained audit log."""
+
+
+@audit.command("verify")
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.File("rb"),
+    help="Also prove a signed checkpoint: nothing before it changed, nothing after it cut off.",
+)
+@click.pass_context
+def audit_verify(ctx: click.Context, checkpoint_file: IO[bytes] | None) -> None:
+    """Check the whole chain; exit 1 naming the first event that does not verify."""
+    if checkpoint_file is not None:
+        check = checkpoints.verify_checkpoint(runtime(ctx), checkpoint_file.read(), checkpoints.checkpoint_key())
+        click.echo(check.message, err=not check.ok)
+        ctx.exit(0 if check.ok else 1)
+    with runtime(ctx).reader() as uow:
+        result = audit_log.verify(uow.session)
+    click.echo(result.describe(), err=not result.ok)
+    ctx.exit(0 if result.ok else 1)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(audit)

@@ -1,0 +1,56 @@
+"""`casework serve`: the web app on a production-capable WSGI server (waitress), on a migrated database."""
+
+from __future__ import annotations
+
+import click
+
+from casework.entrypoints.cli.base import runtime
+from casework.runtime import Casework
+from casework.storage.schema import migrate
+
+
+def _demo_logins(cw: Casework) -> list[str]:
+    """The demo accounts present in this database, with their roles, for the person starting the demo."""
+    from casework.access.users import list_users
+    from casework.entrypoints.demo import DEMO_PASSWORD, demo_usernames
+
+    present = {u.username: u for u in list_users(cw)}
+    found = [present[n] for n in demo_usernames(cw) if n in present]
+    if not found:
+        return []
+    return [f"demo logins, password {DEMO_PASSWORD!r}:"] + [
+        f"  {u.username:<12} {', '.join(u.roles)} ({', '.join(u.forces)})" for u in found
+    ]
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Worker threads.")
+@click.option("--no-scheduler", is_flag=True, help="Do not embed the scheduler (run `casework worker` instead).")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, threads: int, no_scheduler: bool) -> None:
+    """Serve the web app with the scheduler embedded; the database is created or upgraded first."""
+    import waitress
+
+    from casework.entrypoints.scheduler import start_embedded, stop_embedded
+    from web import create_app
+
+    cw = runtime(ctx)
+    migrate(cw.engine)
+    app = create_app({"CASEWORK": cw})
+    if cw.settings.secret_key.startswith("dev-only"):
+        click.echo("warning: CASEWORK_SECRET_KEY is not set; sessions use a development key", err=True)
+    for line in _demo_logins(cw):
+        click.echo(line)
+    scheduler = None if no_scheduler else start_embedded(cw)
+    click.echo(f"scheduler: {'embedded (SLA sweep, notification dispatch)' if scheduler else 'not running here'}")
+    click.echo(f"casework is serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="casework")
+    finally:
+        stop_embedded()
+
+
+def register(group: click.Group) -> None:
+    group.add_command(serve)

@@ -1,0 +1,24 @@
+"""Domain events: what happened to a case, published inside the action's transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from casework.access.actors import Actor
+
+
+@dataclass(frozen=True)
+class CaseChanged:
+    """Published inside the action's transaction so reactions (clocks, outbox) commit with it."""
+
+    kind: str  # flagged | reflagged | transitioned | assigned
+    case: Any
+    actor: Actor
+    at: datetime
+    trigger: str | None = None
+    source: str | None = None
+    dest: str | None = None
+    inputs: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,116 @@
+"""The hash chain, write side: canonical JSON, event hashes, and appending events under the chain-head lock.
+
+It lives with storage because every unit of work appends through it at commit; reading the chain
+back and naming what is wrong is the audit capability's (`casework.audit.verify`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from casework.clock import UTC
+from casework.storage.tables import CaseEvent, ChainHead, table_of
+
+GENESIS = "0" * 64
+_events = table_of(CaseEvent)
+_head = table_of(ChainHead)
+_LOCK_HEAD = select(_head.c.seq, _head.c.hash).where(_head.c.id == 1).with_for_update()
+_INSERT_EVENTS = insert(_events)
+_MOVE_HEAD = update(_head).where(_head.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+
+
+def canonical(value: Any) -> bytes:
+    """Canonical JSON: sorted keys, no spaces, UTF-8."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def digest(value: Any) -> str:
+    return hashlib.sha256(canonical(value)).hexdigest()
+
+
+def _stamp(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_hash(
+    prev_hash: str,
+    seq: int,
+    case_id: int | None,
+    at: datetime,
+    actor: str,
+    role: str | None,
+    action: str,
+    from_state: str | None,
+    to_state: str | None,
+    data_digest: str,
+) -> str:
+    """Hash of an event: it covers the previous hash and the digest of the data, not the data."""
+    content = canonical([seq, case_id, _stamp(at), actor, role, action, from_state, to_state, data_digest])
+    return hashlib.sha256(prev_hash.encode() + b"\n" + content).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    case_id: int | None
+    at: datetime
+    actor: str
+    role: str | None
+    action: str
+    from_state: str | None = None
+    to_state: str | None = None
+    data: dict[str, Any] | None = None
+
+
+def append(session: Session, new_events: Iterable[NewEvent]) -> list[dict[str, Any]]:
+    """Append events after the chain head, inside the caller's transaction."""
+    pending = list(new_events)
+    if not pending:
+        return []
+    connection = session.connection()
+    # FOR UPDATE serialises appenders on PostgreSQL; SQLite's BEGIN IMMEDIATE already has.
+    seq, prev = connection.execute(_LOCK_HEAD).one()
+    rows: list[dict[str, Any]] = []
+    for event in pending:
+        seq += 1
+        data = event.data or {}
+        data_digest = digest(data)
+        this = event_hash(
+            prev,
+            seq,
+            event.case_id,
+            event.at,
+            event.actor,
+            event.role,
+            event.action,
+            event.from_state,
+            event.to_state,
+            data_digest,
+        )
+        rows.append(
+            {
+                "seq": seq,
+                "case_id": event.case_id,
+                "at": event.at,
+                "actor": event.actor,
+                "role": event.role,
+                "action": event.action,
+                "from_state": event.from_state,
+                "to_state": event.to_state,
+                "data": data,
+                "data_digest": data_digest,
+                "prev_hash": prev,
+                "hash": this,
+            }
+        )
+        prev = this
+    connection.execute(_INSERT_EVENTS, rows)
+    connection.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev})
+    return rows

@@ -1,0 +1,77 @@
+"""A unit of work: one transaction per action; audit events are chained at commit, with the rest."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from casework.storage import chain
+
+
+class UnitOfWork:
+    """Rolls back unless `commit()` is called; events recorded here commit with the data or not at all."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._session: Session | None = None
+        self._pending: list[tuple[Any, dict[str, Any]]] = []
+        self.appended: list[dict[str, Any]] = []
+
+    @property
+    def session(self) -> Session:
+        """The open session; only inside `with uow:`."""
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open: use it in a `with` block")
+        return self._session
+
+    def __enter__(self) -> UnitOfWork:
+        self._session = Session(self.engine, expire_on_commit=False)
+        self._pending = []
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # close() rolls back what was not committed and detaches the objects without expiring them,
+        # so callers can still read what they loaded.
+        self.session.close()
+
+    def record(
+        self,
+        action: str,
+        *,
+        at: datetime,
+        actor: str,
+        role: str | None = None,
+        case: Any = None,
+        from_state: str | None = None,
+        to_state: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        """Queue an audit event; the case may not have an id yet, so it is resolved at commit."""
+        self._pending.append(
+            (
+                case,
+                {
+                    "at": at,
+                    "actor": actor,
+                    "role": role,
+                    "action": action,
+                    "from_state": from_state,
+                    "to_state": to_state,
+                    "data": data or {},
+                },
+            )
+        )
+
+    def commit(self) -> None:
+        self.session.flush()  # case rows first, so that ids exist and row locks come before the chain lock
+        events = [chain.NewEvent(case_id=getattr(case, "id", case), **fields) for case, fields in self._pending]
+        self.appended = chain.append(self.session, events)
+        self.session.commit()
+        self._pending = []
+
+    def rollback(self) -> None:
+        self.session.rollback()
+        self._pending = []
