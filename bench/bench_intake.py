@@ -6,6 +6,7 @@ import http.client
 import json
 import os
 import random
+import secrets
 import sqlite3
 import subprocess
 import sys
@@ -145,7 +146,7 @@ def _prepare(url: str) -> str:
 
 
 def _serve(url: str, port: int) -> subprocess.Popen:
-    env = {**os.environ, "CASEWORK_DATABASE_URL": url}
+    env = {**os.environ, "CASEWORK_DATABASE_URL": url, "CASEWORK_SECRET_KEY": secrets.token_urlsafe(32)}
     process = subprocess.Popen(
         [
             sys.executable,

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import random
+import secrets
 import statistics
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from flask.json.tag import TaggedJSONSerializer
 from sqlalchemy import insert
 
-from casework.access import users
+from casework.access import sessions, users
 from casework.bootstrap import bootstrap
 from casework.cases import actions
 from casework.clock import FrozenClock
@@ -166,9 +168,12 @@ def _time(client, urls: list[str]) -> tuple[float, float]:
 
 
 def _client(app, username):
+    """A client with a server-side session for `username`, without the (deliberately slow) password check."""
+    cw = app.extensions["casework"]
+    live = sessions.start(cw, users.get_user(cw, username))
+    sessions.save_data(cw, live.token, TaggedJSONSerializer().dumps({"_user_id": username, "_fresh": True}))
     client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = username
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], live.token)
     return client
 
 
@@ -183,7 +188,7 @@ def main() -> None:
             f"setup: {CASES:,} cases (with SLA clocks) bulk-inserted + {len(refs)} through the services "
             f"in {time.perf_counter() - started:.1f} s (SQLite file)"
         )
-        app = create_app({"CASEWORK": cw, "TESTING": True})
+        app = create_app({"CASEWORK": cw, "TESTING": True, "SECRET_KEY": secrets.token_urlsafe(32)})
         figures = [
             ("GET /queue (channel admin, page 1)", _client(app, "b.admin"), ["/queue"]),
             (

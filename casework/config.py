@@ -7,12 +7,18 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from casework.errors import ValidationError
 
 DEFAULT_DATABASE_URL = "sqlite:///instance/casework.db"
+SECRET_FILE = "secret_key"  # in the instance folder, written by `casework init` (casework.access.secret_key)
+DEFAULT_NOTICE = (
+    "This system is for authorised users only. Access or use without authority, or beyond it, is an "
+    "offence under the Computer Misuse Act 1990; activity is logged and may be monitored."
+)
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,12 @@ DEFAULT_FORCES = {
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     forces: dict[str, ForceConfig] = field(default_factory=lambda: dict(DEFAULT_FORCES))
-    secret_key: str = "dev-only-secret-change-me"
+    # No default: every instance signs with its own secret (env, or the instance file `casework init` writes).
+    secret_key: str | None = None
+    instance_path: Path = Path("instance")
+    session_idle: timedelta = timedelta(minutes=30)
+    session_max: timedelta = timedelta(hours=10)
+    signin_notice: str = DEFAULT_NOTICE
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -44,8 +55,16 @@ class Settings:
         settings = cls()
         if url := source.get("CASEWORK_DATABASE_URL"):
             settings = replace(settings, database_url=url)
-        if key := source.get("CASEWORK_SECRET_KEY"):
-            settings = replace(settings, secret_key=key)
+        if path := source.get("CASEWORK_INSTANCE_PATH"):
+            settings = replace(settings, instance_path=Path(path))
+        key = source.get("CASEWORK_SECRET_KEY") or _read_secret(settings.instance_path / SECRET_FILE)
+        settings = replace(settings, secret_key=key)
+        if raw := source.get("CASEWORK_SESSION_IDLE_MINUTES"):
+            settings = replace(settings, session_idle=timedelta(minutes=_number("CASEWORK_SESSION_IDLE_MINUTES", raw)))
+        if raw := source.get("CASEWORK_SESSION_MAX_HOURS"):
+            settings = replace(settings, session_max=timedelta(hours=_number("CASEWORK_SESSION_MAX_HOURS", raw)))
+        if notice := source.get("CASEWORK_SIGNIN_NOTICE"):
+            settings = replace(settings, signin_notice=notice.strip())
         if path := source.get("CASEWORK_FORCES_FILE"):
             settings = replace(settings, forces=load_forces(Path(path)))
         return replace(settings, **overrides)
@@ -57,6 +76,24 @@ class Settings:
             raise ValidationError(
                 {"force": f"unknown force {code!r}; known: {', '.join(sorted(self.forces))}"}
             ) from None
+
+
+def _read_secret(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def _number(name: str, raw: str) -> float:
+    """A positive number of minutes or hours, up to a week's worth."""
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 10_080:
+        raise ValidationError({name: f"a positive number, not {raw!r}"})
+    return value
 
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")

@@ -22,6 +22,8 @@ pytest_plugins = ["tests.notify_support"]  # SMTP, webhook-receiver and staff fi
 PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # a Wednesday, GMT
+# Tests sign with their own key; an instance gets a random one from `casework init`.
+TEST_SECRET_KEY = "tests-only-" + os.urandom(24).hex()
 
 
 def _postgres_or_skip():
@@ -39,6 +41,15 @@ def _postgres_or_skip():
             pytest.fail(f"PostgreSQL unreachable at {PG_URL}: {exc}")
         pytest.skip(f"PostgreSQL unreachable: {exc}")
     return engine
+
+
+@pytest.fixture(autouse=True)
+def instance_folder(tmp_path, monkeypatch):
+    """Each test's own instance folder, so `casework init` never writes a secret into the working tree."""
+    folder = tmp_path / "instance"
+    monkeypatch.setenv("CASEWORK_INSTANCE_PATH", str(folder))
+    monkeypatch.delenv("CASEWORK_SECRET_KEY", raising=False)
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -105,7 +116,7 @@ def clock():
 
 @pytest.fixture
 def cw(database_url, clock):
-    runtime = bootstrap(Settings(database_url=database_url), clock=clock)
+    runtime = bootstrap(Settings(database_url=database_url, secret_key=TEST_SECRET_KEY), clock=clock)
     yield runtime
     runtime.engine.dispose()
 

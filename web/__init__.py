@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 
 from flask import Flask, redirect, url_for
 from flask_login import current_user
 
 from casework.bootstrap import bootstrap
+from casework.errors import ValidationError
 from casework.runtime import Casework
 from web.authz import public, register_deny_by_default
 from web.errors import register_errorhandlers
 from web.extensions import csrf, login_manager
 from web.proxies import apply_trusted_proxies
 from web.security import register_security_headers
+from web.sessions import ServerSessionInterface
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -23,17 +24,19 @@ def create_app(config: dict | None = None) -> Flask:
     config = dict(config or {})
     cw: Casework = config.pop("CASEWORK", None) or bootstrap()
     app.config.update(
-        SECRET_KEY=cw.settings.secret_key,
+        SECRET_KEY=cw.settings.secret_key,  # signs CSRF tokens; sessions are rows (web.sessions)
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("CASEWORK_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=10),
         # A case form may stay open through a shift; the token still expires with the session.
-        WTF_CSRF_TIME_LIMIT=10 * 3600,
+        WTF_CSRF_TIME_LIMIT=int(cw.settings.session_max.total_seconds()),
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
     app.config.update(config)
+    if not app.config["SECRET_KEY"]:
+        raise ValidationError({"CASEWORK_SECRET_KEY": "no secret key: run `casework init` or set CASEWORK_SECRET_KEY"})
     app.extensions["casework"] = cw
+    app.session_interface = ServerSessionInterface()
     apply_trusted_proxies(app)
     register_extensions(app)
     register_blueprints(app)

@@ -36,9 +36,12 @@ class WebUser(UserMixin):
 
 @login_manager.user_loader
 def load_user(username: str) -> WebUser | None:
+    """The session's user, only when the server-side session belongs to that same user."""
     from casework.access.users import actor_for
+    from web.sessions import signed_in_user_id
 
     try:
-        return WebUser(actor_for(casework(), username))
+        actor = actor_for(casework(), username)
     except (UserNotFound, AuthenticationFailed):
         return None
+    return WebUser(actor) if actor.id is not None and actor.id == signed_in_user_id() else None

@@ -9,6 +9,8 @@ CSP = (
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
+HSTS = "max-age=31536000; includeSubDomains"
+
 
 def register_security_headers(app: Flask) -> None:
     @app.after_request
@@ -18,4 +20,6 @@ def register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Cache-Control", "no-store")
+        if app.config.get("SESSION_COOKIE_SECURE"):  # served over HTTPS only: browsers must not try HTTP
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response

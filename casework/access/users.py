@@ -4,25 +4,31 @@ from __future__ import annotations
 
 import re
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
 from casework.access.actors import Actor
+from casework.access.passwords import check_new_password, hash_password, verify
 from casework.errors import AuthenticationFailed, UserNotFound, ValidationError
 from casework.runtime import Casework
 from casework.storage.tables import User
 from workflows.a017 import ROLES
 
-_hasher = PasswordHasher()
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 HUMAN_ROLES = tuple(r for r in ROLES if r != "system")
-MIN_PASSWORD = 10
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+def membership_errors(cw: Casework, roles: list[str] | None, forces: list[str] | None) -> dict[str, str]:
+    """What is wrong with these roles and forces (None: not given, so not checked)."""
+    errors: dict[str, str] = {}
+    if roles is not None and (not roles or set(roles) - set(HUMAN_ROLES)):
+        bad = sorted(set(roles) - set(HUMAN_ROLES))
+        errors["roles"] = f"choose from {', '.join(HUMAN_ROLES)}" + (f"; unknown: {', '.join(bad)}" if bad else "")
+    if forces is not None and (not forces or set(forces) - set(cw.settings.forces)):
+        bad = sorted(set(forces) - set(cw.settings.forces))
+        known = ", ".join(cw.settings.forces)
+        errors["forces"] = f"choose from {known}" + (f"; unknown: {', '.join(bad)}" if bad else "")
+    return errors
 
 
 def add_user(
@@ -40,18 +46,12 @@ def add_user(
     username = (username or "").strip().lower()
     if not _USERNAME.match(username):
         errors["username"] = "2-64 characters: lower-case letters, digits, . _ -; starting with a letter or digit"
-    bad_roles = sorted(set(roles) - set(HUMAN_ROLES))
-    if not roles or bad_roles:
-        errors["roles"] = f"choose from {', '.join(HUMAN_ROLES)}" + (
-            f"; unknown: {', '.join(bad_roles)}" if bad_roles else ""
-        )
-    bad_forces = sorted(set(forces) - set(cw.settings.forces))
-    if not forces or bad_forces:
-        errors["forces"] = f"choose from {', '.join(cw.settings.forces)}" + (
-            f"; unknown: {', '.join(bad_forces)}" if bad_forces else ""
-        )
-    if password is not None and len(password) < MIN_PASSWORD:
-        errors["password"] = f"at least {MIN_PASSWORD} characters"
+    errors.update(membership_errors(cw, roles, forces))
+    if password is not None:
+        try:
+            check_new_password(password, username=username, display_name=display_name)
+        except ValidationError as exc:
+            errors.update(exc.errors)
     if email and not _EMAIL.match(email):
         errors["email"] = "not an e-mail address"
     if errors:
@@ -107,12 +107,10 @@ def actor_for(cw: Casework, username: str) -> Actor:
 
 
 def authenticate(cw: Casework, username: str, password: str) -> User:
-    """Check a password; the same message whether the user or the password is wrong."""
-    try:
-        user = get_user(cw, username)
-        if not user.active or not user.password_hash:
-            raise AuthenticationFailed("wrong username or password")
-        _hasher.verify(user.password_hash, password)
-    except (UserNotFound, VerificationError, InvalidHashError):
-        raise AuthenticationFailed("wrong username or password") from None
+    """Check a password with one argon2 verification whatever is wrong; the same message for every failure."""
+    with cw.reader() as uow:
+        user = find_user(uow.session, username)
+    stored = user.password_hash if user is not None and user.active else None
+    if not verify(stored, password) or user is None:
+        raise AuthenticationFailed("wrong username or password")
     return user

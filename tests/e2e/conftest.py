@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.e2e.session_support import sign_in_client
 from web import create_app
 
 PASSWORD = "a-long-test-password"
@@ -31,10 +32,8 @@ class Auth:
         return actor
 
     def as_actor(self, actor):
-        """Start a session for an existing user without the (deliberately slow) password check."""
-        with self.client.session_transaction() as session:
-            session["_user_id"] = actor.username
-            session["_fresh"] = True
+        """Start a server-side session for an existing user without the (deliberately slow) password check."""
+        sign_in_client(self.client, actor.username)
         return actor
 
 

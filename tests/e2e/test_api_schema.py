@@ -11,7 +11,7 @@ from casework.access import tokens
 from casework.bootstrap import bootstrap
 from casework.clock import FrozenClock
 from casework.config import Settings
-from tests.conftest import START
+from tests.conftest import START, TEST_SECRET_KEY
 from tests.e2e.api_helpers import WEBHOOK_CONFIG
 from tests.factories import Factory
 from web import create_app
@@ -19,7 +19,7 @@ from web import create_app
 
 @pytest.fixture
 def api_app(sqlite_url):
-    cw = bootstrap(Settings(database_url=sqlite_url), clock=FrozenClock(START))
+    cw = bootstrap(Settings(database_url=sqlite_url, secret_key=TEST_SECRET_KEY), clock=FrozenClock(START))
     make = Factory(cw)
     make.user("everyone", ["channel_admin", "supervisor", "auditor"], ["warwickshire", "west_mercia"])
     for state in ("detected", "admin_review", "comms_action"):

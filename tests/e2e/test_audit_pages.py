@@ -10,6 +10,7 @@ from sqlalchemy import select
 from casework.audit import checkpoints, retention
 from casework.cases import actions, queries
 from casework.storage.tables import CaseEvent
+from tests.e2e.session_support import sign_in_client
 
 HOSTILE = "<script>alert('x')</script> I know where you live"
 
@@ -24,8 +25,7 @@ def logged(cw, action):
 def sign_in(client, make, username, roles):
     """Signed in as a new user without the password round (argon2 is slow; sign-in has its own tests)."""
     actor = make.user(username, roles)
-    with client.session_transaction() as session:
-        session["_user_id"], session["_fresh"] = actor.username, True
+    sign_in_client(client, actor.username)
     return actor
 
 
@@ -50,6 +50,7 @@ def test_the_case_page_shows_the_case_as_it_stood_and_logs_the_view(client, cw, 
     before = clock.now()
     clock.advance(hours=2)
     actions.apply_trigger(cw, make.staff("admin"), ref, "dismiss", {"reason_code": "spam", "note": "spam"})
+    sign_in_client(client, auditor.username)  # the first session went idle during those two hours
     now = client.get(f"/audit/cases/{ref}").get_data(as_text=True)
     assert 'class="state">closed<' in now and "dismissed" in now
     assert HOSTILE not in now and "&lt;script&gt;alert(" in now  # escaped
@@ -146,6 +147,7 @@ def test_redacted_text_is_never_shown_on_the_audit_pages_or_in_downloads(client,
     actions.apply_trigger(cw, make.staff("admin"), ref, "dismiss", {"reason_code": "spam", "note": "spam"})
     clock.advance(days=366)
     assert retention.run_retention(cw).redacted == [ref]
+    sign_in_client(client, auditor.username)  # a year later: a new session
     pages = [
         client.get(f"/audit/cases/{ref}"),
         client.get(f"/audit/cases/{ref}/print"),

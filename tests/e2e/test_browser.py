@@ -13,7 +13,7 @@ from werkzeug.serving import make_server
 from casework.bootstrap import bootstrap
 from casework.clock import FrozenClock
 from casework.config import Settings
-from tests.conftest import IN_CI, START
+from tests.conftest import IN_CI, START, TEST_SECRET_KEY
 from tests.e2e.conftest import PASSWORD
 from tests.factories import Factory
 from web import create_app
@@ -41,7 +41,7 @@ def browser():
 @pytest.fixture
 def site(sqlite_url):
     """The app on its own SQLite runtime, served by werkzeug on a free port."""
-    cw = bootstrap(Settings(database_url=sqlite_url), clock=FrozenClock(START))
+    cw = bootstrap(Settings(database_url=sqlite_url, secret_key=TEST_SECRET_KEY), clock=FrozenClock(START))
     make = Factory(cw)
     for username, roles in (
         ("ann.admin", ["channel_admin"]),
@@ -189,3 +189,22 @@ def test_the_keyboard_reaches_the_skip_link_first_and_pages_run_without_console_
     for path in ("/queue", "/flag", "/dashboard", "/workflow"):
         page.goto(site + path)
     assert errors == []
+
+
+def test_signing_out_in_one_browser_signs_out_a_copy_of_its_cookie(browser, page, site):
+    sign_in(page, site, "cat.comms")
+    cookies = page.context.cookies()
+    assert [c["name"] for c in cookies] == ["session"] and cookies[0]["httpOnly"]
+    thief = browser.new_context()
+    try:
+        thief.add_cookies(cookies)
+        other = thief.new_page()
+        other.goto(f"{site}/queue")
+        assert other.url == f"{site}/queue"  # the copy works while the session lives
+        sign_out(page)
+        page.wait_for_url(f"{site}/login")
+        other.goto(f"{site}/queue")
+        assert other.url.startswith(f"{site}/login")
+        assert other.get_by_role("button", name="Sign in").is_visible()
+    finally:
+        thief.close()

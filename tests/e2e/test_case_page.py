@@ -3,6 +3,7 @@
 import re
 
 from casework.cases import actions, queries
+from tests.e2e.session_support import sign_in_client
 from tests.factories import REFER
 from web import create_app
 
@@ -113,8 +114,7 @@ def test_a_transition_form_without_its_csrf_token_is_refused(cw, make):
     app = create_app({"CASEWORK": cw, "TESTING": True})  # CSRF on, as in production
     client = app.test_client()
     ref = make.case("detected")
-    with client.session_transaction() as session:
-        session["_user_id"] = make.staff("admin").username
+    sign_in_client(client, make.staff("admin").username)
     url = f"/cases/{ref}/transitions/start_review"
     refused = client.post(url, data={"version": "1"})
     assert refused.status_code == 400 and b"CSRF" in refused.data

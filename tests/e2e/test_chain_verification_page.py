@@ -6,6 +6,7 @@ import pytest
 
 from casework.audit import checkpoints
 from casework.audit import checks as chain_checks
+from tests.e2e.session_support import sign_in_client
 from tests.e2e.test_audit_pages import sign_in
 from tests.integration.test_audit_tampering import raw
 from web import create_app
@@ -27,6 +28,7 @@ def test_auditors_and_supervisors_verify_from_the_page_and_the_run_is_recorded(c
     [check] = chain_checks.recent(cw)
     assert (check.by, check.via, check.ok, check.at) == ("vera", "web", True, clock.now())
     clock.advance(hours=3)
+    sign_in_client(client, "vera")  # the first session went idle
     shown = page(client)
     assert "Intact" in shown and "(3 h 0 min ago)" in shown and check.head_hash in shown
     assert f"{check.event_count} events" in shown
@@ -62,6 +64,7 @@ def test_a_verification_older_than_a_day_is_flagged_and_the_checkpoint_shows_its
     checkpoints.make_checkpoint(cw, b"k" * 40, "ann")
     assert "more than a day old" not in page(client)
     clock.advance(hours=27)
+    sign_in_client(client, "ann")  # the next day: a new session
     shown = page(client)
     assert "more than a day old" in shown and "system:audit" in shown and "1 d 3 h ago" in shown
 

@@ -14,6 +14,7 @@ from casework.notify.tables import NotificationPreference
 from casework.storage.tables import CaseEvent
 from notifications.dispatch import dispatch_pending
 from tests.e2e.conftest import PASSWORD
+from tests.e2e.session_support import sign_in_client
 from tests.factories import REFER
 from tests.notify_support import recipients
 from web import create_app
@@ -160,8 +161,7 @@ def test_bad_quiet_hours_are_shown_at_the_field_with_422_and_nothing_is_saved(
 def test_a_user_cannot_change_anyone_elses_preferences(cw, staff, auth, client):
     cat = staff.add("cat", "comms")
     client_cat = client.application.test_client()
-    with client_cat.session_transaction() as session:
-        session["_user_id"], session["_fresh"] = "cat", True
+    sign_in_client(client_cat, "cat")
     client_cat.post("/inbox/preferences", data=form(closed__email=None))
     ben = auth.as_actor(staff.add("ben", "crime_bureau"))
     page = client.get("/inbox/preferences").get_data(as_text=True)

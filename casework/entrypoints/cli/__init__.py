@@ -6,7 +6,18 @@ import sys
 
 import click
 
-from casework.entrypoints.cli import admin, auditing, cases, imports, notify, records, serve, sla, tokens
+from casework.entrypoints.cli import (
+    admin,
+    auditing,
+    cases,
+    imports,
+    lifecycle,
+    notify,
+    records,
+    serve,
+    sla,
+    tokens,
+)
 from casework.entrypoints.cli.base import CaseworkGroup
 
 
@@ -24,7 +35,7 @@ def main(ctx: click.Context, database_url: str | None) -> None:
     ctx.obj = {"database_url": database_url}
 
 
-for module in (admin, cases, records, sla, notify, tokens, imports, serve, auditing):
+for module in (admin, cases, records, sla, notify, tokens, lifecycle, imports, serve, auditing):
     module.register(main)
 
 if __name__ == "__main__":

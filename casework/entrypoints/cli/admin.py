@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -9,6 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from casework.access import users as user_service
+from casework.access.secret_key import SETTING, write_instance_secret
+from casework.config import SECRET_FILE
 from casework.entrypoints.cli.base import runtime
 from casework.storage.schema import migrate
 from workflows.diagram import mermaid
@@ -22,6 +25,10 @@ def init(ctx: click.Context, demo: bool) -> None:
     cw = runtime(ctx)
     migrate(cw.engine)
     click.echo(f"database ready: {cw.engine.url.render_as_string(hide_password=True)}")
+    if not os.environ.get(SETTING):
+        _, written = write_instance_secret(cw.settings.instance_path)
+        where = cw.settings.instance_path / SECRET_FILE
+        click.echo(f"secret key: {'written to' if written else 'kept in'} {where} (mode 0600)")
     if demo:
         from casework.entrypoints.demo import DEMO_PASSWORD, load_demo
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import click
 
+from casework.access.secret_key import check_secret_key, write_instance_secret
 from casework.entrypoints.cli.base import runtime
 from casework.runtime import Casework
 from casework.storage.schema import migrate
@@ -38,9 +41,10 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, no_scheduler: 
 
     cw = runtime(ctx)
     migrate(cw.engine)
+    if not cw.settings.secret_key:  # a new instance: as `casework init` would
+        cw.settings = replace(cw.settings, secret_key=write_instance_secret(cw.settings.instance_path)[0])
+    check_secret_key(cw.settings)
     app = create_app({"CASEWORK": cw})
-    if cw.settings.secret_key.startswith("dev-only"):
-        click.echo("warning: CASEWORK_SECRET_KEY is not set; sessions use a development key", err=True)
     for line in _demo_logins(cw):
         click.echo(line)
     scheduler = None if no_scheduler else start_embedded(cw)
