@@ -26,6 +26,7 @@ MAX_TOKEN = 100
 # Writing last_seen_at on every request would serialise readers on SQLite; a minute is precise enough.
 TOUCH_EVERY = timedelta(minutes=1)
 ACTOR = "system:sessions"
+SWEEP_BATCH = 1000
 
 
 class UserSession(SQLModel, table=True):
@@ -153,12 +154,17 @@ def sweep(cw: Casework) -> int:
     now = cw.now()
     idle_before, started_before = now - cw.settings.session_idle, now - cw.settings.session_max
     over = or_(col(UserSession.last_seen_at) <= idle_before, col(UserSession.created_at) <= started_before)
-    with cw.uow() as uow:
-        rows = list(uow.session.execute(select(UserSession).where(over).limit(1000)).scalars())
-        for reason in ("expired", "idle"):
-            _end(uow, [r.id for r in rows if r.id is not None and _why_over(cw, r, now) == reason], reason, now, ACTOR)
-        uow.commit()
-    return len(rows)
+    ended = 0
+    while True:  # in batches: short transactions, so sign-ins are not held up behind a long sweep
+        with cw.uow() as uow:
+            rows = list(uow.session.execute(select(UserSession).where(over).limit(SWEEP_BATCH)).scalars())
+            for reason in ("expired", "idle"):
+                over_ids = [r.id for r in rows if r.id is not None and _why_over(cw, r, now) == reason]
+                _end(uow, over_ids, reason, now, ACTOR)
+            uow.commit()
+        ended += len(rows)
+        if len(rows) < SWEEP_BATCH:
+            return ended
 
 
 def _role_of(actor: str) -> str | None:

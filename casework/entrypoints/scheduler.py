@@ -85,6 +85,7 @@ JOBS: list[Job] = [
     Job(
         "audit.verify", "casework.audit.checks:scheduled_verify", trigger="cron", trigger_args={"hour": 2, "minute": 30}
     ),
+    Job("sessions.sweep", "casework.access.sessions:sweep", every=300.0, every_env="CASEWORK_SESSION_SWEEP_SECONDS"),
 ]
 
 

@@ -140,3 +140,20 @@ def test_the_services_end_sessions_for_other_callers_too(cw, ann):
         lifecycle.deactivate(cw, "nobody")
     with pytest.raises(ValidationError):
         lifecycle.update_membership(cw, "ann")
+
+
+@pytest.mark.parametrize("weak", ["aaaaaaaaaa", "1234567890", "password12", "karen.ellis", " " * 10, "password1234"])
+def test_users_add_refuses_a_weak_password_and_creates_nobody(cw, cli, weak):
+    result = cli(
+        "users",
+        "add",
+        "karen.ellis",
+        "--role",
+        "comms",
+        "--force",
+        "warwickshire",
+        "--password-stdin",
+        input=weak + "\n",
+    )
+    assert result.exit_code == 3 and "password:" in result.output
+    assert users.list_users(cw) == []
