@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, Index, delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -118,6 +119,16 @@ def _lock_gates(uow: UnitOfWork, keys: list[str], now: datetime) -> None:
         uow.session.execute(statement.on_conflict_do_update(index_elements=["key"], set_={"tried_at": now}))
 
 
+def _gates(key: str, address: str | None) -> list[str]:
+    return [f"u:{key}"] + ([f"a:{address}"] if address else [])
+
+
+def _prune(uow: UnitOfWork, table: type[SQLModel], key: Mapped[Any], *where: ColumnElement[bool]) -> None:
+    """Delete old rows no other attempt holds (SKIP LOCKED), so pruning never waits on, or deadlocks with, one."""
+    unheld = select(key).where(*where).with_for_update(skip_locked=True)
+    uow.session.execute(delete(table).where(key.in_(unheld.scalar_subquery())))
+
+
 def _reserve(cw: Casework, key: str, address: str | None) -> int:
     """Count this attempt as a failure before the password is checked, under the gates' locks.
 
@@ -126,7 +137,7 @@ def _reserve(cw: Casework, key: str, address: str | None) -> int:
     """
     now = cw.now()
     with cw.uow() as uow:
-        _lock_gates(uow, [f"u:{key}"] + ([f"a:{address}"] if address else []), now)
+        _lock_gates(uow, _gates(key, address), now)
         if address is not None:
             wait = _wait(_times(uow, col(SignInFailure.address), address, now), ADDRESS_MAX_FAILURES, now)
             if wait is not None:
@@ -137,8 +148,8 @@ def _reserve(cw: Casework, key: str, address: str | None) -> int:
         stale: ColumnElement[bool] = col(SignInFailure.username) == key
         if address is not None:
             stale = or_(stale, col(SignInFailure.address) == address)
-        uow.session.execute(delete(SignInFailure).where(stale, col(SignInFailure.at) <= now - WINDOW))
-        uow.session.execute(delete(SignInGate).where(col(SignInGate.tried_at) <= now - WINDOW))
+        _prune(uow, SignInFailure, col(SignInFailure.id), stale, col(SignInFailure.at) <= now - WINDOW)
+        _prune(uow, SignInGate, col(SignInGate.key), col(SignInGate.tried_at) <= now - WINDOW)
         failure = SignInFailure(username=key, at=now, address=address)
         uow.session.add(failure)
         uow.commit()
@@ -152,6 +163,7 @@ def sign_in(cw: Casework, username: str, password: str, address: str | None = No
     _reserve(cw, key, address)
     user = authenticate(cw, username, password)
     with cw.uow() as uow:
+        _lock_gates(uow, _gates(key, address), cw.now())
         uow.session.execute(delete(SignInFailure).where(col(SignInFailure.username) == key))
-        uow.session.commit()
+        uow.commit()
     return user
