@@ -90,3 +90,12 @@ def test_serve_refuses_a_weak_key_before_it_listens(tmp_path, key):
     assert done.returncode == 3
     assert "CASEWORK_SECRET_KEY: the secret key must be at least 32 bytes long" in done.stderr
     assert "serving on" not in done.stdout
+
+
+@pytest.mark.parametrize("key,why", [("short", "at least 32 bytes"), ("", "no secret key")])
+def test_the_wsgi_app_refuses_a_weak_or_missing_key_too(tmp_path, key, why):
+    env = {**os.environ, "CASEWORK_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}", "CASEWORK_SECRET_KEY": key}
+    done = subprocess.run(
+        [sys.executable, "-c", "import web.wsgi"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0 and why in done.stderr
