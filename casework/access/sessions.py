@@ -185,7 +185,10 @@ def _end(uow: UnitOfWork, ids: list[int], reason: str, at: datetime, actor: str 
         .join(User, col(User.id) == col(UserSession.user_id))
         .where(col(UserSession.id).in_(ids))
     ).all()
-    uow.session.execute(delete(UserSession).where(col(UserSession.id).in_(ids)))
+    # Only what this transaction deleted is recorded: two requests ending one session record it once.
+    gone = delete(UserSession).where(col(UserSession.id).in_(ids)).returning(col(UserSession.id))
+    deleted = set(uow.session.execute(gone).scalars())
+    rows = [r for r in rows if r[0] in deleted]
     for session_id, username, roles in rows:
         action = "signed_out" if reason == "signed_out" else "session_ended"
         uow.record(
