@@ -51,9 +51,9 @@ def _has_non_finite(value: Any) -> bool:
     if isinstance(value, float):
         return not math.isfinite(value)
     if isinstance(value, dict):
-        return any(_has_non_finite(v) for v in value.values())
+        return any(map(_has_non_finite, value.values()))
     if isinstance(value, list | tuple):
-        return any(_has_non_finite(v) for v in value)
+        return any(map(_has_non_finite, value))
     return False
 
 
