@@ -1,4 +1,4 @@
-"""What an attacker with database access does: switch off the append-only guards on events, then edit rows."""
+"""What an attacker with database access does: switch off the append-only guards (events, evidence), then edit rows."""
 
 from sqlalchemy import text
 
@@ -6,10 +6,15 @@ from casework.audit import verify as audit
 
 
 def bypass_append_only(connection) -> None:
-    """Within `connection`'s transaction, let UPDATE and DELETE reach case_events."""
+    """Within `connection`'s transaction, let UPDATE and DELETE reach case_events and comments."""
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("DROP TRIGGER IF EXISTS case_events_no_update")
-        connection.exec_driver_sql("DROP TRIGGER IF EXISTS case_events_no_delete")
+        for trigger in (
+            "case_events_no_update",
+            "case_events_no_delete",
+            "comments_only_redacted",
+            "comments_no_delete",
+        ):
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger}")
     else:
         connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
 

@@ -67,8 +67,9 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from web import formatting, labels, transition_forms
+    from web import bidi, formatting, labels, transition_forms
 
+    app.jinja_env.finalize = bidi.isolate  # every shown value: user text cannot reorder the page around it
     app.jinja_env.filters.update(london=formatting.london_time, ago=formatting.relative, label=labels.label)
     cw = app.extensions["casework"]
     app.jinja_env.tests["matching_code"] = labels.is_code

@@ -51,6 +51,7 @@ class ChainCheck:
     head_hash: str
     first_bad_seq: int | None
     problem: str | None
+    case_reference: str | None = None
 
     def age(self, now: datetime) -> timedelta:
         return now - self.at
@@ -71,6 +72,7 @@ class ChainCheck:
             head_hash=data.get("head_hash", ""),
             first_bad_seq=data.get("first_bad_seq"),
             problem=data.get("problem"),
+            case_reference=data.get("case_reference"),
         )
 
 
@@ -79,7 +81,7 @@ def verify_and_record(cw: Casework, actor: Actor, via: str) -> audit.Verificatio
     if not actor.is_system and not actor.roles & VERIFIERS:
         raise PermissionDenied("verifying the audit chain needs the role auditor or supervisor")
     with cw.reader() as uow:
-        result = audit.verify(uow.session)
+        result = audit.verify(uow.session, workflow=cw.workflow)
     _record(cw, actor, result, via)
     return result
 
@@ -91,7 +93,7 @@ def scheduled_verify(cw: Casework) -> audit.Verification | None:
         if not _take_lock(uow.session) or _ran_since(uow.session, actor, cw.now() - RERUN_AFTER):
             log.info("audit chain verification skipped: another scheduler is running or has just run it")
             return None
-        result = audit.verify(uow.session)
+        result = audit.verify(uow.session, workflow=cw.workflow)
         _record(cw, actor, result, "scheduler")  # while the lock is held, so a late sibling sees the record
     return result
 
@@ -126,6 +128,7 @@ def _record(cw: Casework, actor: Actor, result: audit.Verification, via: str) ->
                 "head_hash": result.head_hash,
                 "first_bad_seq": result.first_bad_seq,
                 "problem": result.problem,
+                "case_reference": result.case_reference,
                 "via": via,
             },
         )

@@ -5,17 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from casework.access.actors import Actor
+from casework.cases.queries import LAST_PAGE
 from casework.clock import LONDON
 from casework.errors import PermissionDenied, ValidationError
 from casework.runtime import Casework
-from casework.storage.tables import Case, CaseEvent
+from casework.storage.tables import Case, CaseEvent, User
 
 READERS = frozenset({"auditor", "supervisor"})
 MAX_PER_PAGE = 200
+SUBJECT_KEYS = ("username", "user", "assignee")  # data keys naming the user a case-less event is about
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,8 @@ def _check(actor: Actor, flt: LogFilter) -> None:
     errors = {}
     if flt.since and flt.until and flt.since > flt.until:
         errors["until"] = "must not be before the start date"
-    if flt.page < 1 or not 1 <= flt.per_page <= MAX_PER_PAGE:
-        errors["page"] = f"page from 1, per page 1-{MAX_PER_PAGE}"
+    if not 1 <= flt.page <= LAST_PAGE or not 1 <= flt.per_page <= MAX_PER_PAGE:
+        errors["page"] = f"page 1-{LAST_PAGE}, per page 1-{MAX_PER_PAGE}"
     for name in ("reference", "user", "action"):
         if len(getattr(flt, name)) > 100:
             errors[name] = "at most 100 characters"
@@ -66,27 +69,49 @@ def _check(actor: Actor, flt: LogFilter) -> None:
         raise ValidationError(errors)
 
 
-def search_events(cw: Casework, actor: Actor, flt: LogFilter) -> LogPage:
-    """Events of the actor's forces' cases (auditors also see events about no case), newest first."""
-    _check(actor, flt)
-    scope: ColumnElement[bool] = col(Case.force).in_(sorted(actor.forces))
-    if "auditor" in actor.roles:
-        scope = or_(scope, col(CaseEvent.case_id).is_(None))
-    where = [scope]
-    if flt.reference:
-        where.append(col(Case.reference) == flt.reference.strip().upper())
-    if flt.user:
-        where.append(col(CaseEvent.actor) == flt.user.strip().lower())
-    if flt.action:
-        where.append(col(CaseEvent.action) == flt.action.strip())
-    if flt.since:
-        where.append(col(CaseEvent.at) >= _london_midnight(flt.since))
-    if flt.until:
-        where.append(col(CaseEvent.at) < _london_midnight(flt.until + timedelta(days=1)))
-    joined = (
-        select(CaseEvent, col(Case.reference)).outerjoin(Case, col(Case.id) == col(CaseEvent.case_id)).where(*where)
+def _scope(session: Session, actor: Actor) -> ColumnElement[bool]:
+    """Events about the actor's forces: their cases, and case-less events by or about their forces' users
+    (users added, tokens, refusals, preferences) or naming one of their forces; auditors also see the
+    system's own events about nobody (verifications, checkpoints)."""
+    forces = sorted(actor.forces)
+    people = [(u.id, u.username) for u in session.execute(select(User)).scalars() if set(u.forces) & actor.forces]
+    names, ids = [name for _, name in people], [id_ for id_, _ in people]
+    data = col(CaseEvent.data)
+    subjects = {key: data[key].as_string() for key in SUBJECT_KEYS}
+    user_id, force = data["user_id"].as_integer(), data["force"].as_string()
+    about_theirs = or_(
+        col(CaseEvent.actor).in_(names), *(s.in_(names) for s in subjects.values()), user_id.in_(ids), force.in_(forces)
     )
+    caseless = [about_theirs]
+    if "auditor" in actor.roles:
+        about_nobody = and_(
+            col(CaseEvent.actor).startswith("system:"),
+            *(s.is_(None) for s in subjects.values()),
+            user_id.is_(None),
+            force.is_(None),
+        )
+        caseless.append(about_nobody)
+    return or_(col(Case.force).in_(forces), and_(col(CaseEvent.case_id).is_(None), or_(*caseless)))
+
+
+def search_events(cw: Casework, actor: Actor, flt: LogFilter) -> LogPage:
+    """Events about the actor's forces (`_scope`), newest first."""
+    _check(actor, flt)
     with cw.reader() as uow:
+        where = [_scope(uow.session, actor)]
+        if flt.reference:
+            where.append(col(Case.reference) == flt.reference.strip().upper())
+        if flt.user:
+            where.append(col(CaseEvent.actor) == flt.user.strip().lower())
+        if flt.action:
+            where.append(col(CaseEvent.action) == flt.action.strip())
+        if flt.since:
+            where.append(col(CaseEvent.at) >= _london_midnight(flt.since))
+        if flt.until:
+            where.append(col(CaseEvent.at) < _london_midnight(flt.until + timedelta(days=1)))
+        joined = (
+            select(CaseEvent, col(Case.reference)).outerjoin(Case, col(Case.id) == col(CaseEvent.case_id)).where(*where)
+        )
         s = uow.session
         total = s.execute(select(func.count()).select_from(joined.subquery())).scalar_one()
         rows = s.execute(

@@ -16,6 +16,7 @@ from casework.cases.queries import case_in_force
 from casework.clock import london
 from casework.config import ForceConfig
 from casework.errors import PermissionDenied, ValidationError
+from casework.storage import chain
 from casework.storage.tables import Case, Comment, table_of
 
 if TYPE_CHECKING:
@@ -233,5 +234,11 @@ def _redact(
         case=case,
         from_state=case.state,
         to_state=case.state,
-        data={"fields": list(fields), "reason": reason, "evidence_digest": case.evidence_digest, **detail},
+        data={
+            "fields": list(fields),
+            "reason": reason,
+            "evidence_digest": case.evidence_digest,
+            "remaining_digest": chain.digest(comment.captured),  # what `audit verify` checks the comment against
+            **detail,
+        },
     )

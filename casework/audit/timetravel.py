@@ -7,6 +7,7 @@ office-hours deadline is known only once the SLA engine recorded an event carryi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -99,7 +100,8 @@ def case_as_at(cw: Casework, actor: Actor, reference: str, as_at: datetime) -> C
     return CaseAsAt(reference, as_at, replay, events, users)
 
 
-def replay_events(workflow: Workflow, replay: Replay, events: list[CaseEvent], user_ids: dict[str, int]) -> Replay:
+def replay_events(workflow: Workflow, replay: Replay, events: Sequence[Any], user_ids: dict[str, int]) -> Replay:
+    """Apply `events` (CaseEvent objects or rows with the same columns) in order."""
     for event in events:
         data = event.data or {}
         if event.action == "flagged":

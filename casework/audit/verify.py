@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, select
+from sqlalchemy import Row, Text, cast, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from casework.audit import records
 from casework.audit import scan as audit_scan
-from casework.storage.chain import GENESIS, digest, event_hash
+from casework.storage.chain import GENESIS, NotCanonical, digest, event_hash
 from casework.storage.tables import CaseEvent, ChainHead, table_of
+from workflows import A017
+from workflows.spec import Workflow
 
 _events = table_of(CaseEvent)
 _head = table_of(ChainHead)
@@ -26,12 +31,18 @@ class Verification:
     first_bad_seq: int | None = None
     first_bad_id: int | None = None
     problem: str | None = None
+    case_reference: str | None = None  # set when the chain holds but a case or comment row does not match it
 
     def describe(self) -> str:
         if self.ok:
-            return f"audit chain intact: {self.count} events, head {self.head_hash}"
+            return f"audit chain intact: {self.count} events, head {self.head_hash}; every case and comment matches it"
+        if self.case_reference:
+            return f"case {self.case_reference} does not match its audit events: {self.problem}"
         return f"audit chain broken at event seq {self.first_bad_seq} (id {self.first_bad_id}): {self.problem}"
 
+
+# What a tampered row can make the driver or the type conversions raise; verification names it instead.
+UNREADABLE = (ValueError, TypeError, ArithmeticError, SQLAlchemyError)
 
 _VERIFY_COLUMNS = (
     _events.c.id,
@@ -43,14 +54,25 @@ _VERIFY_COLUMNS = (
     _events.c.action,
     _events.c.from_state,
     _events.c.to_state,
-    _events.c.data,
+    cast(_events.c.data, Text).label("data"),  # as text: a malformed value is named, not raised
     _events.c.data_digest,
     _events.c.prev_hash,
     _events.c.hash,
 )
 
 
-def verify(session: Session, batch: int = 20_000) -> Verification:
+def verify(session: Session, batch: int = 20_000, workflow: Workflow = A017) -> Verification:
+    """The chain, then every case and comment against its events (`records`); never raises, names the first fault."""
+    result = verify_chain(session, batch)
+    if not result.ok:
+        return result
+    if found := records.first_problem(session, workflow, batch):
+        reference, problem = found
+        return Verification(False, result.count, result.head_hash, problem=problem, case_reference=reference)
+    return result
+
+
+def verify_chain(session: Session, batch: int = 20_000) -> Verification:
     """Walk the chain in order; name the first event whose sequence, link, data or hash is wrong.
 
     Events are checked on raw column values (`audit_scan`); the first that fails that quick check is
@@ -77,7 +99,7 @@ def verify(session: Session, batch: int = 20_000) -> Verification:
                     ).hexdigest()
                     == this
                 )
-            except orjson.JSONDecodeError:
+            except (ValueError, TypeError, AttributeError):  # malformed JSON or fields: the typed walk names it
                 fine = False
             if not fine:
                 suspect = seq
@@ -85,6 +107,8 @@ def verify(session: Session, batch: int = 20_000) -> Verification:
             if seq == head_seq:
                 head_seen = this == head_hash
             prev, expected_seq = this, seq + 1
+    except UNREADABLE:  # a value the driver cannot read: the typed walk names the event
+        suspect = expected_seq
     finally:
         rows.close()
     if suspect is None:
@@ -110,6 +134,10 @@ def _verify_typed(
             if row.seq == head_seq:
                 head_seen = row.hash == head_hash
             prev, expected_seq = row.hash, row.seq + 1
+    except UNREADABLE as exc:
+        reason = str(exc)[:300].encode("utf-8", "backslashreplace").decode()  # it may quote a lone surrogate
+        problem = f"the event after seq {expected_seq - 1} cannot be read ({type(exc).__name__}: {reason})"
+        return Verification(False, expected_seq - 1, prev, expected_seq, None, problem)
     finally:
         result.close()  # a server-side cursor on PostgreSQL must not outlive an early return
     return _against_head(expected_seq - 1, prev, head_seq, head_hash, head_seen)
@@ -130,12 +158,23 @@ def _against_head(count: int, last_hash: str, head_seq: int, head_hash: str, hea
     return Verification(True, count, last_hash)
 
 
+def _refuse_constant(name: str) -> Any:
+    raise NotCanonical(f"{name} is not JSON")
+
+
 def _problem(row: Row[*tuple[Any, ...]], prev: str, expected_seq: int) -> str | None:
     if row.seq != expected_seq:
         return f"expected seq {expected_seq}: {'events missing' if row.seq > expected_seq else 'out of order'}"
     if row.prev_hash != prev:
         return "does not link to the previous event (an event was removed, inserted or reordered)"
-    if digest(row.data) != row.data_digest:
+    try:
+        data = json.loads(row.data, parse_constant=_refuse_constant)
+        data_digest = digest(data)
+    except NotCanonical as exc:
+        return f"its data is not canonical JSON ({exc}): data was changed"
+    except ValueError as exc:
+        return f"its data is not JSON ({exc}): data was changed"
+    if data_digest != row.data_digest:
         return "its data does not match its digest (data was changed)"
     if (
         event_hash(

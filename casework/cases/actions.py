@@ -15,7 +15,14 @@ from casework.access.users import find_user
 from casework.cases import rows as case_rows
 from casework.cases.queries import case_in_force
 from casework.cases.refusals import record_refusal
-from casework.errors import CaseworkError, ConcurrentUpdate, PermissionDenied, TransitionNotAllowed, ValidationError
+from casework.errors import (
+    CaseNotFound,
+    CaseworkError,
+    ConcurrentUpdate,
+    PermissionDenied,
+    TransitionNotAllowed,
+    ValidationError,
+)
 from casework.events import CaseChanged
 from casework.runtime import Casework
 from casework.storage.tables import Case, CaseLink
@@ -46,11 +53,8 @@ def available_transitions(cw: Casework, actor: Actor, case: Case | case_rows.Cas
 
 
 def _check_force(actor: Actor, case: case_rows.CaseRecord) -> None:
-    if not actor.in_force(case.force):
-        raise PermissionDenied(
-            f"case {case.reference} belongs to {case.force}; you act for "
-            f"{', '.join(sorted(actor.forces)) or 'no force'}"
-        )
+    if not actor.in_force(case.force):  # answered as an unknown reference (`case_rows.load`), confirming nothing
+        raise CaseNotFound(f"no case {case.reference!r}")
 
 
 def _check_version(case: case_rows.CaseRecord, expected_version: int | None) -> None:

@@ -11,13 +11,14 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from casework.access.actors import Actor
-from casework.errors import CaseNotFound, PermissionDenied, ValidationError
+from casework.errors import CaseNotFound, ValidationError
 from casework.storage.tables import Case, CaseEvent, CaseLink, Comment, User
 
 if TYPE_CHECKING:
     from casework.runtime import Casework
 
 MAX_PAGE = 200
+LAST_PAGE = 1_000_000  # a bound for every list: a huge page number would overflow the SQL offset (a 500)
 
 
 @dataclass(frozen=True)
@@ -37,14 +38,13 @@ class CaseHistory:
 
 
 def case_in_force(session: Session, actor: Actor, reference: str) -> Case:
-    """The case with this reference, if the actor acts for (or audits) its force."""
+    """The case with this reference, if the actor acts for (or audits) its force.
+
+    Another force's case is refused exactly as an unknown reference is, so a reference confirms nothing.
+    """
     case = session.execute(select(Case).where(col(Case.reference) == reference)).scalar_one_or_none()
-    if case is None:
+    if case is None or not actor.in_force(case.force):  # another force's case is answered as unknown
         raise CaseNotFound(f"no case {reference!r}")
-    if not actor.in_force(case.force):
-        raise PermissionDenied(
-            f"case {reference} belongs to {case.force}; you act for {', '.join(sorted(actor.forces)) or 'no force'}"
-        )
     return case
 
 
@@ -102,8 +102,8 @@ class CasePage:
 
 def list_cases(cw: Casework, actor: Actor, flt: CaseFilter) -> CasePage:
     """Cases of the actor's forces, filtered, oldest detected first (the default due order)."""
-    if flt.page < 1 or not 1 <= flt.per_page <= MAX_PAGE:
-        raise ValidationError({"page": f"page from 1, per_page 1-{MAX_PAGE}"})
+    if not 1 <= flt.page <= LAST_PAGE or not 1 <= flt.per_page <= MAX_PAGE:
+        raise ValidationError({"page": f"page 1-{LAST_PAGE}, per_page 1-{MAX_PAGE}"})
     bad_states = set(flt.states) - {s.name for s in cw.workflow.states}
     if bad_states:
         raise ValidationError({"state": f"unknown state {', '.join(sorted(bad_states))}"})

@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from casework.access.actors import Actor
 from casework.access.users import find_user
+from casework.cases.queries import LAST_PAGE
 from casework.errors import ValidationError
 from casework.runtime import Casework
 from casework.sla.models import SlaClock
@@ -90,8 +91,8 @@ def team_queue(cw: Casework, actor: Actor, flt: QueueFilter) -> QueuePage:
         errors["state"] = f"choose from: {', '.join(allowed) or 'none for your roles'}"
     if flt.force and flt.force not in actor.forces:
         errors["force"] = f"choose from: {', '.join(sorted(actor.forces))}"
-    if flt.page < 1 or not 1 <= flt.per_page <= MAX_PER_PAGE:
-        errors["page"] = f"page from 1, per page 1-{MAX_PER_PAGE}"
+    if not 1 <= flt.page <= LAST_PAGE or not 1 <= flt.per_page <= MAX_PER_PAGE:
+        errors["page"] = f"page 1-{LAST_PAGE}, per page 1-{MAX_PER_PAGE}"
     if errors:
         raise ValidationError(errors)
     states = (flt.state,) if flt.state else queue_states(cw, actor)

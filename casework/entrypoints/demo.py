@@ -241,8 +241,8 @@ def _one_case(
             "text": text,
             "reason": reason,
             "posted_at": (clock.now() - timedelta(minutes=20)).isoformat(),
-            "detected_by": "detector:demo-rules",
         },
+        detected_by="detector:demo-rules",
     ).case.reference
     for step in path:
         clock.advance(minutes=35)

@@ -12,6 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import re2
+
 from casework.errors import ValidationError
 from workflows.a017 import CATEGORIES, STRANDS
 
@@ -31,10 +33,17 @@ _LOOKALIKES = {
     "t": "7+",
     "z": "2",
 }
+# RE2 runs in time linear in the text (a backtracking engine took seconds on "b." * 4000); it has no
+# look-around, so word edges are characters the match consumes: text edge, or a non-letter non-digit.
+_WORDLIKE = r"\pL\pN"
 _INNER = r"[.\-_*~'`,·•]*"  # "k.i.l.l", "k-i-l-l", "k*ll"
-_SPACED = r"[\s.\-_*~'`,·•]+"  # "k i l l": every gap separated
-_GAP = r"[\W_]+"  # between the words of a phrase
-_EDGE_AFTER = r"(?![^\W_])"
+_SPACED = r"[\s\pZ.\-_*~'`,·•]+"  # "k i l l": every gap separated
+_GAP = rf"[^{_WORDLIKE}]+"  # between the words of a phrase
+_EDGE_BEFORE = rf"(?:^|[^{_WORDLIKE}])"
+_EDGE_AFTER = rf"(?:$|[^{_WORDLIKE}])"
+_OPTIONS = re2.Options()
+_OPTIONS.log_errors = False
+_OPTIONS.max_mem = 64 << 20  # the combined pre-check of every rule stays on the fast DFA
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 
 
@@ -63,7 +72,7 @@ class Rule:
     category: str
     strand: str | None
     description: str
-    checks: tuple[tuple[re.Pattern[str], str], ...]
+    checks: tuple[tuple[Any, str], ...]  # (compiled RE2 pattern, the rule text it came from)
 
     def find(self, text: str) -> Match | None:
         for regex, label in self.checks:
@@ -79,13 +88,7 @@ class Detector:
         self.rules = tuple(rules)
         self.source = source
         # One pass over the text rules out most comments; only a hit is then attributed to its rule.
-        self._any = re.compile(
-            "|".join(
-                f"(?:{regex.pattern})" if not regex.flags & re.IGNORECASE else f"(?i:{regex.pattern})"
-                for rule in self.rules
-                for regex, _ in rule.checks
-            )
-        )
+        self._any = _compile("|".join(f"(?:{regex.pattern})" for rule in self.rules for regex, _ in rule.checks))
 
     def scan(self, text: str) -> list[Match]:
         plain = normalise(text)
@@ -106,16 +109,17 @@ def normalise(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-_EDGE_AFTER_FIRST = r"(?<![^\W_].)"  # a word edge checked after the first letter, so the regex can skip ahead
+def _compile(pattern: str) -> Any:
+    return re2.compile(pattern, _OPTIONS)
 
 
-def _letter(c: str, gap: str, first: bool = False) -> str:
+def _letter(c: str, gap: str) -> str:
     """One letter, its look-alikes, repeated ("kiiill", "k.i.l.l" for the doubled l) through `gap`."""
-    cls = "[" + re.escape(c + _LOOKALIKES.get(c, "")) + "]"
-    return f"{cls}{_EDGE_AFTER_FIRST if first else ''}(?:{gap}{cls})*"
+    cls = "[" + re2.escape(c + _LOOKALIKES.get(c, "")) + "]"
+    return f"{cls}(?:{gap}{cls})*"
 
 
-def _word_regex(word: str, first: bool) -> str:
+def _word_regex(word: str) -> str:
     """A word in its compact form ("k1ll", "k.i.l.l", "kiiill") or, if long enough, spaced ("k i l l")."""
     letters, previous = [], None
     for c in normalise(word):
@@ -124,28 +128,23 @@ def _word_regex(word: str, first: bool) -> str:
         previous = c
     if not letters[0].isalnum():
         raise ValueError("starts with a letter or digit")
-    compact = _INNER.join(
-        _letter(c, _INNER, first and n == 0) if c.isalnum() else _other(c) for n, c in enumerate(letters)
-    )
+    compact = _INNER.join(_letter(c, _INNER) if c.isalnum() else _other(c) for c in letters)
     if len(word) < 3:
         return f"(?:{compact})"
-    spaced = _SPACED.join(
-        _letter(c, _SPACED, first and n == 0) for n, c in enumerate(c for c in letters if c.isalnum())
-    )
+    spaced = _SPACED.join(_letter(c, _SPACED) for c in letters if c.isalnum())
     return f"(?:{compact}|{spaced})"
 
 
 def _other(c: str) -> str:
-    return "['’]?" if c in "'’" else re.escape(c)
+    return "['’]?" if c in "'’" else re2.escape(c)
 
 
-def _term_regex(term: str) -> re.Pattern[str]:
-    return re.compile(_word_regex(term, True) + _EDGE_AFTER)
+def _term_regex(term: str) -> Any:
+    return _compile(_EDGE_BEFORE + _word_regex(term) + _EDGE_AFTER)
 
 
-def _phrase_regex(phrase: str) -> re.Pattern[str]:
-    words = phrase.split()
-    return re.compile(_GAP.join(_word_regex(w, n == 0) for n, w in enumerate(words)) + _EDGE_AFTER)
+def _phrase_regex(phrase: str) -> Any:
+    return _compile(_EDGE_BEFORE + _GAP.join(_word_regex(w) for w in phrase.split()) + _EDGE_AFTER)
 
 
 def parse_rules(data: dict[str, Any], source: str = "rules") -> Detector:
@@ -186,9 +185,11 @@ def _parse_rule(source: str, rule_id: str, table: Any) -> Rule:
                 raise _error(source, f"{where}.{key}[{n}]: {item!r} {exc}") from None
     for n, item in enumerate(_strings(source, where, table, "patterns")):
         try:
-            checks.append((re.compile(item, re.IGNORECASE), item))
-        except re.error as exc:
-            raise _error(source, f"{where}.patterns[{n}]: invalid regular expression {item!r}: {exc}") from None
+            _compile(item)  # alone first: wrapped, an unbalanced ")(" would pass
+            checks.append((_compile(f"(?i:{item})"), item))
+        except re2.error as exc:
+            reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+            raise _error(source, f"{where}.patterns[{n}]: invalid regular expression {item!r}: {reason}") from None
     if not checks:
         raise _error(source, f"{where}: needs at least one of terms, phrases or patterns")
     description = table.get("description", "")

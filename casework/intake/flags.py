@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,6 +16,7 @@ from casework.cases.refusals import record_refusal
 from casework.clock import LONDON, UTC
 from casework.errors import CaseworkError, PermissionDenied, ValidationError
 from casework.events import CaseChanged
+from casework.intake import handles
 from casework.runtime import Casework
 from casework.storage import chain
 from casework.storage.tables import Case, Comment, table_of
@@ -57,8 +58,7 @@ class FlagInput:
 
     @property
     def author_key(self) -> str | None:
-        who = self.author_id or self.author_handle
-        return f"{self.platform}:{who.lower()}" if who else None
+        return handles.author_key(self.platform, self.author_id or self.author_handle)
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,6 @@ _FIELDS = {
     "author_name",
     "author_id",
     "posted_at",
-    "detected_by",
 }
 
 
@@ -133,7 +132,6 @@ def parse_flag(payload: object, cw: Casework) -> FlagInput:
         "author_name": text("author_name", 200, False),
         "author_id": text("author_id", 200, False),
         "posted_at": posted_at,
-        "detected_by": text("detected_by", 100, False),
     }
     if errors:
         raise ValidationError(errors)
@@ -181,10 +179,14 @@ def _parse_time(value: Any, errors: dict[str, str], now: datetime) -> datetime |
     return value.astimezone(UTC)
 
 
-def flag_comment(cw: Casework, actor: Actor, payload: object) -> FlagResult:
-    """Open a case for a flagged comment, or record the re-flag on the case that has it."""
+def flag_comment(cw: Casework, actor: Actor, payload: object, detected_by: str | None = None) -> FlagResult:
+    """Open a case for a flagged comment, or record the re-flag on the case that has it.
+
+    Who detected it is the signed-in actor, never a field of the payload; only in-process callers
+    (the detector's intake) name a rule instead.
+    """
     try:
-        flag = parse_flag(payload, cw)
+        flag = replace(parse_flag(payload, cw), detected_by=detected_by)
         if not actor.role_for(FLAGGING_ROLES):
             raise PermissionDenied("flagging a comment needs the role channel_admin")
         if not actor.in_force(flag.force):

@@ -69,7 +69,7 @@ def text_digest(text: str | None) -> str | None:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest() if text is not None else None
 
 
-def flag_payload(routed: Routed, reason: str = "(detector)", detected_by: str | None = None) -> dict[str, Any]:
+def flag_payload(routed: Routed, reason: str = "(detector)") -> dict[str, Any]:
     """The intake payload for a platform comment."""
     c = routed.item
     assert isinstance(c, IncomingComment)  # changes are never flagged
@@ -85,7 +85,6 @@ def flag_payload(routed: Routed, reason: str = "(detector)", detected_by: str | 
         "author_handle": c.author_handle,
         "author_name": c.author_name,
         "posted_at": c.posted_at,
-        "detected_by": detected_by,
     }
     return {k: v for k, v in payload.items() if v is not None}
 
@@ -120,7 +119,7 @@ def ingest(
             tally.not_flagged += 1
             continue
         try:
-            result = intake.flag_comment(cw, flagger, flag_payload(routed, match.reason, match.detected_by))
+            result = intake.flag_comment(cw, flagger, flag_payload(routed, match.reason), match.detected_by)
         except CaseworkError as exc:
             tally.failed += 1
             if failures is None:

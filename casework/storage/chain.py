@@ -7,6 +7,7 @@ back and naming what is wrong is the audit capability's (`casework.audit.verify`
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,9 +28,33 @@ _INSERT_EVENTS = insert(_events)
 _MOVE_HEAD = update(_head).where(_head.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
 
 
+class NotCanonical(ValueError):
+    """A value canonical JSON cannot hold exactly, so its digest would not survive a round trip."""
+
+
 def canonical(value: Any) -> bytes:
-    """Canonical JSON: sorted keys, no spaces, UTF-8."""
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    """Canonical JSON: sorted keys, no spaces, UTF-8; refuses what would not read back the same.
+
+    orjson itself refuses integers beyond 64 bits and lone surrogates, but writes NaN and Infinity
+    as `null`, so a stored `null` changed to `NaN` would keep the digest: those are refused here.
+    """
+    try:
+        encoded = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError as exc:
+        raise NotCanonical(str(exc)) from None
+    if b"null" in encoded and _has_non_finite(value):
+        raise NotCanonical("NaN and Infinity are not JSON")
+    return encoded
+
+
+def _has_non_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(map(_has_non_finite, value.values()))
+    if isinstance(value, list | tuple):
+        return any(map(_has_non_finite, value))
+    return False
 
 
 def digest(value: Any) -> str:

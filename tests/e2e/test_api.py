@@ -60,11 +60,14 @@ def test_each_endpoint_allows_exactly_the_roles_the_workflow_names(client, make,
 
 
 @pytest.mark.parametrize("endpoint", ["show", "start_review", "history"])
-def test_a_case_of_another_force_is_refused(client, make, bearer, endpoint):
+def test_a_case_of_another_force_answers_like_an_unknown_one(client, make, bearer, endpoint):
     ref = make.case(force="west_mercia")
-    response = _call(client, make, endpoint, ref, bearer("admin", "warwickshire"))
-    assert response.status_code == 403
-    assert "west_mercia" in response.get_json()["detail"]
+    token = bearer("admin", "warwickshire")
+    response = _call(client, make, endpoint, ref, token)
+    unknown = _call(client, make, endpoint, "WM-2026-999999", token)
+    assert response.status_code == unknown.status_code == 404
+    assert response.get_json()["detail"].replace(ref, "WM-2026-999999") == unknown.get_json()["detail"]
+    assert "west_mercia" not in response.get_data(as_text=True)
 
 
 def test_a_flag_from_another_force_is_refused(client, make, bearer):

@@ -42,7 +42,7 @@ def test_each_api_read_of_a_case_or_its_history_is_logged(client, cw, make, bear
 
 def test_a_refused_read_is_not_a_consultation(client, cw, make, bearer):
     ref = make.case(force="west_mercia")
-    assert client.get(f"/api/v1/cases/{ref}", headers=bearer("comms")).status_code == 403
+    assert client.get(f"/api/v1/cases/{ref}", headers=bearer("comms")).status_code == 404  # as if unknown
     assert views(cw) == []
 
 

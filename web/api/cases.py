@@ -137,7 +137,7 @@ def verify_audit():
     if not actor().roles & AUDIT_ROLES:
         raise PermissionDenied("verifying the audit chain needs the role auditor or supervisor")
     with casework().reader() as uow:
-        result = audit.verify(uow.session)
+        result = audit.verify(uow.session, workflow=casework().workflow)
     return jsonify(
         {
             "ok": result.ok,
@@ -146,6 +146,7 @@ def verify_audit():
             "first_bad_seq": result.first_bad_seq,
             "first_bad_id": result.first_bad_id,
             "problem": result.problem,
+            "case_reference": result.case_reference,
             "message": result.describe(),
         }
     )

@@ -88,7 +88,6 @@ def _flag_request(forces: list[str]) -> dict:
             "author_name": text(200),
             "author_id": text(200),
             "posted_at": {"type": "string", "format": "date-time"},
-            "detected_by": text(100),
         },
     }
 

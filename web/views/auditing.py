@@ -95,7 +95,7 @@ def export():
         return render_template("auditing/exports.html", form=form, errors=exc.errors), 422
     return Response(
         made.chunks(),
-        mimetype=made.media_type,
+        content_type=made.media_type,  # it names its charset: `mimetype=` would add a second one
         headers={"Content-Disposition": f'attachment; filename="{made.filename}"'},
     )
 

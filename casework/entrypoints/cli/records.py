@@ -25,13 +25,14 @@ def audit() -> None:
 )
 @click.pass_context
 def audit_verify(ctx: click.Context, checkpoint_file: IO[bytes] | None) -> None:
-    """Check the whole chain; exit 1 naming the first event that does not verify."""
+    """Check the whole chain and every case and comment against it; exit 1 naming the first fault."""
     if checkpoint_file is not None:
         check = checkpoints.verify_checkpoint(runtime(ctx), checkpoint_file.read(), checkpoints.checkpoint_key())
         click.echo(check.message, err=not check.ok)
         ctx.exit(0 if check.ok else 1)
-    with runtime(ctx).reader() as uow:
-        result = audit_log.verify(uow.session)
+    cw = runtime(ctx)
+    with cw.reader() as uow:
+        result = audit_log.verify(uow.session, workflow=cw.workflow)
     click.echo(result.describe(), err=not result.ok)
     ctx.exit(0 if result.ok else 1)
 
