@@ -76,6 +76,10 @@ class Case(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=40)
     referred_by_id: int | None = Field(default=None, foreign_key="users.id")
     advised_by_id: int | None = Field(default=None, foreign_key="users.id")
+    # Everyone who ever referred or advised, across re-referrals and reopens (separation of duties).
+    referrer_ids: list[int] = _json(default_factory=list, sa_column_kwargs={"server_default": "[]"})
+    adviser_ids: list[int] = _json(default_factory=list, sa_column_kwargs={"server_default": "[]"})
+    open_question: str | None = None  # asked by request_information, answered by the next referral
     closed_at: datetime | None = _utc(default=None)
     stage_inputs: dict[str, Any] = _json(default_factory=dict)
     updated_at: datetime = _utc()
