@@ -128,11 +128,15 @@ class ClockKeeper:
             connection.execute(_INSERT, rows)
 
     def _retarget(self, uow: UnitOfWork, cw: Casework, change: CaseChanged, threat_to_life: bool) -> None:
-        """A referral's threat-to-life answer sets the target of clocks that have one, from their start."""
+        """A threat-to-life referral brings the deadline forward to its target from the referral (SPEC §4).
+
+        The ordinary deadline stays if it is sooner, and so does an earlier threat-to-life deadline; a
+        referral without threat to life restores the ordinary deadline, measured from the clock's start.
+        """
         case, session = change.case, uow.session
         names = [s.name for s in self.specs if s.threat_to_life_target is not None]
         open_runs = session.execute(
-            select(_clocks.c.id, _clocks.c.name, _clocks.c.started_at).where(
+            select(_clocks.c.id, _clocks.c.name, _clocks.c.started_at, _clocks.c.warn_at, _clocks.c.due_at).where(
                 _clocks.c.case_id == case.id,
                 _clocks.c.name.in_(names),
                 _clocks.c.stopped_at.is_(None),
@@ -140,8 +144,13 @@ class ClockKeeper:
             )
         ).all()  # a recorded breach is history: its deadline stays
         due = {}
-        for clock_id, name, started_at in open_runs:
-            times = deadlines(self.policy.target(case.force, name), started_at, threat_to_life)
+        for clock_id, name, started_at, warn_at, due_at in open_runs:
+            target = self.policy.target(case.force, name)
+            times = deadlines(target, started_at)
+            if threat_to_life:
+                current = {**times, "warn_at": warn_at, "due_at": due_at}
+                urgent = deadlines(target, change.at, threat_to_life=True)
+                times = min(current, urgent, key=lambda t: t["due_at"])
             session.execute(update(_clocks).where(_clocks.c.id == clock_id).values(**times))
             due[name] = times["due_at"].isoformat()
         if threat_to_life:

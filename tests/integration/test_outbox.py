@@ -105,7 +105,7 @@ def test_advice_tells_comms_and_a_question_goes_back_to_the_referring_admin(cw, 
     ref = referred(cw, make, team)
     apply_trigger(cw, team["ben"], ref, "request_information", {"question": "which post?"})
     assert recipients(cw, kind="information_requested") == {"ann": "information_requested"}
-    apply_trigger(cw, team["ann"], ref, "refer", REFER)
+    apply_trigger(cw, team["ann"], ref, "refer", {**REFER, "answer": "the appeal"})
     apply_trigger(cw, team["bob"], ref, "give_advice", ADVICE)
     assert recipients(cw, kind="advice_given") == {"cat": "advice_given", "dee": "advice_given"}
 
