@@ -14,7 +14,7 @@ from casework.access.actors import Actor
 from casework.access.users import find_user
 from casework.cases import rows as case_rows
 from casework.cases.queries import case_in_force
-from casework.cases.refusals import record_refusal
+from casework.cases.refusals import record_refusal, record_refused_request
 from casework.errors import CaseworkError, ConcurrentUpdate, PermissionDenied, TransitionNotAllowed, ValidationError
 from casework.events import CaseChanged
 from casework.runtime import Casework
@@ -84,6 +84,16 @@ def _acting_on(
             yield uow, case
     except CaseworkError as exc:
         record_refusal(cw, actor, attempted, exc, case=seen, detail={"reference": reference[:40]})
+        raise
+
+
+@contextmanager
+def _recording_refusals(cw: Casework, actor: Actor, reference: str, attempted: str) -> Iterator[None]:
+    """Record a refusal once the refused transaction has rolled back (enter before the unit of work)."""
+    try:
+        yield
+    except CaseworkError as exc:
+        record_refused_request(cw, actor, reference, attempted, exc)
         raise
 
 
@@ -167,7 +177,7 @@ def assign(
 
 def add_comment(cw: Casework, actor: Actor, reference: str, text: str) -> None:
     """An internal note on the case's timeline; it does not change the case."""
-    with cw.uow() as uow:
+    with _recording_refusals(cw, actor, reference, "comment"), cw.uow() as uow:
         case = case_in_force(uow.session, actor, reference)
         if actor.roles <= {"auditor"}:
             raise PermissionDenied("auditors read cases; they do not comment on them")
@@ -189,7 +199,7 @@ def add_comment(cw: Casework, actor: Actor, reference: str, text: str) -> None:
 
 def link_cases(cw: Casework, actor: Actor, reference: str, other_reference: str) -> None:
     """Link two cases of the same author in the same force (a course of conduct)."""
-    with cw.uow() as uow:
+    with _recording_refusals(cw, actor, reference, "link"), cw.uow() as uow:
         case, other = case_in_force(uow.session, actor, reference), case_in_force(uow.session, actor, other_reference)
         if actor.roles <= {"auditor"}:
             raise PermissionDenied("auditors cannot link cases")
