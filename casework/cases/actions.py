@@ -118,7 +118,7 @@ def apply_trigger(
         clean, errors = clean_inputs(spec, inputs or {}, ctx)
         if errors:
             raise ValidationError(errors, f"{trigger}: " + "; ".join(f"{k}: {v}" for k, v in errors.items()))
-        source, now = case.state, cw.now()
+        source, now, holder = case.state, cw.now(), case.assignee_id
         role = actor.role_for(spec.roles)
         cw.flow.fire(Action(case, trigger, actor.id, clean, now), guard_context(cw, actor, case, clean))
         case.updated_at = now
@@ -133,7 +133,8 @@ def apply_trigger(
             to_state=case.state,
             data={"trigger": trigger, "inputs": clean},
         )
-        cw.publish(uow, CaseChanged("transitioned", case, actor, now, trigger, source, case.state, clean))
+        change = CaseChanged("transitioned", case, actor, now, trigger, source, case.state, clean, holder)
+        cw.publish(uow, change)
         uow.commit()
         return Outcome(case, trigger, source, case.state)
 

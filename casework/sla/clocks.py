@@ -101,7 +101,9 @@ class ClockKeeper:
             uow.session, marks.BREACH, late_breaches, now
         )
         if late:
-            marks.announce(uow, cw, late, {case.id: case}, now, "stop", states={case.id: change.source})
+            # Announced for the stage the clock measured, and whoever held it: the case has moved on.
+            held = marks.Stage(change.source or case.state, change.previous_assignee_id)
+            marks.announce(uow, cw, late, {case.id: case}, now, "stop", stages={case.id: held})
 
     def _start(self, session: Session, case: Case, names: list[str], now: datetime, new_case: bool) -> None:
         connection = session.connection()
