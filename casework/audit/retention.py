@@ -50,25 +50,26 @@ SYSTEM = "system:retention"
 _cases = table_of(Case)
 
 
+def retention_problems(force: ForceConfig) -> dict[str, str]:
+    """What is wrong with the force's `retention` table, by setting (empty when it is sound)."""
+    custom = force.extra.get("retention", {})
+    where = f"forces.{force.code}.retention"
+    if not isinstance(custom, dict):
+        return {where: "must be a table of outcome = years"}
+    problems = {}
+    for outcome, years in custom.items():
+        if outcome not in DEFAULT_YEARS:
+            problems[f"{where}.{outcome}"] = f"unknown outcome; the outcomes are {', '.join(DEFAULT_YEARS)}"
+        elif not isinstance(years, int) or isinstance(years, bool) or not 0 < years <= 100:
+            problems[f"{where}.{outcome}"] = f"a whole number of years from 1 to 100, not {years!r}"
+    return problems
+
+
 def retention_years(force: ForceConfig) -> dict[str, int]:
     """The force's rules: the defaults overlaid with `extra["retention"]`, checked."""
-    custom = force.extra.get("retention", {})
-    if not isinstance(custom, dict):
-        raise ValidationError({"retention": f"{force.code}: a table of outcome = years"})
-    for outcome, years in custom.items():
-        if (
-            outcome not in DEFAULT_YEARS
-            or not isinstance(years, int)
-            or isinstance(years, bool)
-            or not 0 < years <= 100
-        ):
-            raise ValidationError(
-                {
-                    "retention": f"{force.code}.{outcome}: an outcome of {', '.join(DEFAULT_YEARS)} "
-                    f"with a whole number of years (1-100)"
-                }
-            )
-    return {**DEFAULT_YEARS, **custom}
+    if problems := retention_problems(force):
+        raise ValidationError(problems)
+    return {**DEFAULT_YEARS, **force.extra.get("retention", {})}
 
 
 def review_date(closed_on: date, years: int) -> date:
