@@ -118,6 +118,7 @@ A017 = Workflow(
                 ),
             ),
             effects=(effects.record_referral, effects.unassign),
+            prefilled=True,
             description="Possible hate crime or malicious communication: ask the Crime Bureau "
             "for crime-recording advice. Corporate Communications are told at once.",
         ),

@@ -95,6 +95,7 @@ class TransitionSpec:
     guards: tuple[Guard, ...] = ()
     effects: tuple[Callable[..., None], ...] = ()
     description: str = ""
+    prefilled: bool = False  # a repeat (a re-referral) starts from the inputs given last time
 
     def input(self, name: str) -> Input:
         return next(i for i in self.inputs if i.name == name)

@@ -8,7 +8,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 from casework.access.users import get_user
 from casework.audit import disclosure
 from casework.audit import verify as audit
-from casework.cases import actions, queries
+from casework.cases import actions, decisions, queries
 from casework.cases.refusals import record_refused_request
 from casework.errors import PermissionDenied, TransitionNotAllowed, UserNotFound, ValidationError
 from casework.intake import flags as intake
@@ -88,7 +88,8 @@ def get_case(reference: str):
     disclosure.log_view(cw, actor(), detail.case, "api")  # DPA 2018 s.62 consultation log
     ctx = actions.guard_context(cw, actor(), detail.case)
     triggers = [trigger_description(t, ctx) for t in actions.available_transitions(cw, actor(), detail.case)]
-    return jsonify(serialize.case_detail(detail, triggers))
+    assert detail.case.id is not None  # a stored case
+    return jsonify(serialize.case_detail(detail, triggers, decisions.case_thread(cw, detail.case.id)))
 
 
 @bp.post("/cases/<reference>/transitions")

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.datastructures import MultiDict
 
 from casework.audit import disclosure
-from casework.cases import actions, queries
+from casework.cases import actions, decisions, queries
 from casework.cases.options import assign_option, transition_options
 from casework.cases.refusals import record_refused_request
 from casework.errors import (
@@ -24,7 +24,7 @@ from casework.errors import (
 from casework.sla.queries import case_clocks
 from web.authz import STAFF, WORKERS, current_actor, requires_roles
 from web.extensions import casework
-from web.transition_forms import read_inputs
+from web.transition_forms import previous_inputs, read_inputs
 
 bp = Blueprint("cases", __name__)
 
@@ -43,12 +43,15 @@ class Feedback:
 def _page(ref: str, status: int = 200, feedback: Feedback | None = None, detail: queries.CaseDetail | None = None):
     cw, actor = casework(), current_actor()
     detail = detail or queries.get_case(cw, actor, ref, with_events=True)
+    options = transition_options(cw, actor, detail.case)
     return render_template(
         "case.html",
         d=detail,
         case=detail.case,
         events=detail.events,
-        options=transition_options(cw, actor, detail.case),
+        options=options,
+        prefill={o.spec.trigger: previous_inputs(o.spec, detail.case.stage_inputs) for o in options},
+        decisions=decisions.thread(detail.events or []),
         assign=assign_option(cw, actor, detail.case),
         clocks=case_clocks(cw, detail.case.id),
         feedback=feedback or Feedback(),
