@@ -45,6 +45,7 @@ def list_cases():
         per_page=_int_arg("per_page", 50),
     )
     page = queries.list_cases(cw, actor(), flt)
+    disclosure.log_listing(cw, actor(), [c.reference for c, _ in page.rows], "api", "case list")  # DPA 2018 s.62
     assignees = queries.users_by_id(cw, (c.assignee_id for c, _ in page.rows))
     return jsonify(serialize.case_page(page, assignees, lambda n: _page_link(n, page.per_page)))
 
