@@ -20,7 +20,7 @@ _COLUMNS = {'refer': 'referrer_ids', 'give_advice': 'adviser_ids'}
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('cases', schema=None) as batch_op:
+    with op.batch_alter_table('cases', schema=None, recreate='never') as batch_op:
         batch_op.add_column(sa.Column('referrer_ids', _JSON, server_default='[]', nullable=False))
         batch_op.add_column(sa.Column('adviser_ids', _JSON, server_default='[]', nullable=False))
         batch_op.add_column(sa.Column('open_question', sa.Text(), nullable=True))
@@ -53,7 +53,8 @@ def _backfill_from_history() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('cases', schema=None) as batch_op:
+    # Plain DROP COLUMN (SQLite 3.35+): recreating `cases` would break the events' foreign keys.
+    with op.batch_alter_table('cases', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('open_question')
         batch_op.drop_column('adviser_ids')
         batch_op.drop_column('referrer_ids')
