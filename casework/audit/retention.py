@@ -22,6 +22,7 @@ from casework.audit.redaction import (
 )
 from casework.audit.tables import CaseRetention
 from casework.cases.queries import case_in_force
+from casework.cases.rows import CaseRecord
 from casework.clock import london
 from casework.config import ForceConfig
 from casework.errors import PermissionDenied, ValidationError
@@ -212,7 +213,7 @@ def _row(uow: UnitOfWork, case_id: int, lock: bool = False) -> CaseRetention:
 
 def _redact(
     uow: UnitOfWork,
-    case: Case,
+    case: Case | CaseRecord,
     row: CaseRetention,
     at: datetime,
     actor: str,
@@ -242,15 +243,14 @@ def _redact(
     comment.captured = redacted_captured(captured, fields, permalink, names)
     # Core, not the ORM: during an action the case is a plain record already saved; the version stays,
     # since no workflow field changes.
-    uow.session.execute(
-        update(_cases)
-        .where(_cases.c.id == case.id)
-        .values(
-            author_key=None,
-            permalink=permalink or "",
-            **{f: scrub(getattr(current, f), names) or "" for f in CASE_TEXT_FIELDS},
-        )
-    )
+    scrubbed = {
+        "author_key": None,
+        "permalink": permalink or "",
+        **{f: scrub(getattr(current, f), names) or "" for f in CASE_TEXT_FIELDS},
+    }
+    uow.session.execute(update(_cases).where(_cases.c.id == case.id).values(**scrubbed))
+    if isinstance(case, CaseRecord):  # what the action answers with must not name the author either
+        vars(case).update(scrubbed)
     row.author_redacted_at = row.author_redacted_at or at
     if "text" in fields:
         comment.redacted_at = row.redacted_at = at

@@ -192,7 +192,9 @@ def test_retention_leaves_the_author_nowhere_on_the_case_not_even_in_the_permali
 
 def test_nchi_below_the_threshold_rewrites_the_permalink_at_once(cw, make):
     ref = x_case(make, "crime_bureau_advice")
-    actions.apply_trigger(cw, make.staff("bureau"), ref, "give_advice", {**NCHI, "personal_data_threshold_met": "no"})
+    advice = {**NCHI, "personal_data_threshold_met": "no"}
+    answered = actions.apply_trigger(cw, make.staff("bureau"), ref, "give_advice", advice).case
+    assert answered.permalink == "https://x.com/i/status/1850000000000000001"  # what the API answers with
     case, comment, _ = rows(cw, ref)
     assert case.permalink == "https://x.com/i/status/1850000000000000001"
     assert comment.captured["author_handle"] == comment.captured["author_name"] == REDACTED
