@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Column, Index, Integer, Table, UniqueConstraint
+from sqlalchemy import Column, Index, Integer, Table, Text, UniqueConstraint
 from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Field, SQLModel
 
@@ -79,7 +79,7 @@ class Case(SQLModel, table=True):
     # Everyone who ever referred or advised, across re-referrals and reopens (separation of duties).
     referrer_ids: list[int] = _json(default_factory=list, sa_column_kwargs={"server_default": "[]"})
     adviser_ids: list[int] = _json(default_factory=list, sa_column_kwargs={"server_default": "[]"})
-    open_question: str | None = None  # asked by request_information, answered by the next referral
+    open_question: str | None = Field(default=None, sa_type=Text)  # asked by request_information, answered by refer
     closed_at: datetime | None = _utc(default=None)
     stage_inputs: dict[str, Any] = _json(default_factory=dict)
     updated_at: datetime = _utc()
