@@ -7,9 +7,11 @@ from sqlalchemy.engine import Engine
 from casework.audit import retention
 from casework.clock import Clock, SystemClock
 from casework.config import Settings
+from casework.errors import ValidationError
 from casework.notify import outbox
 from casework.runtime import Casework
 from casework.sla.clocks import ClockKeeper
+from casework.sla.policy import Policy
 from casework.storage.db import make_engine
 from workflows import A017
 from workflows.engine import WorkflowEngine
@@ -20,6 +22,7 @@ def bootstrap(
 ) -> Casework:
     """Wire the core once per process (or per test)."""
     settings = settings or Settings.from_env()
+    check_settings(settings)
     return Casework(
         settings=settings,
         engine=engine or make_engine(settings.database_url),
@@ -27,3 +30,23 @@ def bootstrap(
         flow=WorkflowEngine(A017),
         handlers=[ClockKeeper(settings, A017).on_case_changed, retention.on_case_changed, outbox.on_case_changed],
     )
+
+
+def settings_problems(settings: Settings) -> dict[str, str]:
+    """Every problem in the forces' settings (SLA targets, retention rules), so start-up fails, not a close."""
+    problems: dict[str, str] = {}
+    for force in settings.forces.values():
+        problems.update(retention.retention_problems(force))
+    try:
+        Policy.load(settings, A017)
+    except ValidationError as exc:
+        problems.update(exc.errors)
+    return problems
+
+
+def check_settings(settings: Settings) -> None:
+    if problems := settings_problems(settings):
+        raise ValidationError(
+            problems,
+            "forces' SLA configuration and retention rules: " + "; ".join(f"{k}: {v}" for k, v in problems.items()),
+        )

@@ -101,7 +101,7 @@ _PREFIX = re.compile(r"^[A-Z]{2,4}$")
 
 
 def load_forces(path: Path) -> dict[str, ForceConfig]:
-    """Read `[forces.<code>]` tables from a TOML file, refusing anything malformed."""
+    """Read `[forces.<code>]` tables from a TOML file, refusing anything malformed (every problem at once)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -109,25 +109,44 @@ def load_forces(path: Path) -> dict[str, ForceConfig]:
     tables = data.get("forces")
     if not isinstance(tables, dict) or not tables:
         raise ValidationError({"forces_file": f"{path}: needs at least one [forces.<code>] table"})
+    errors: dict[str, str] = {}
     forces: dict[str, ForceConfig] = {}
-    prefixes: set[str] = set()
+    prefixes: dict[str, str] = {}
     for code, table in tables.items():
-        where = f"{path}: forces.{code}"
-        if not _CODE.match(code):
-            raise ValidationError({"forces_file": f"{where}: code must be lower-case letters, digits and _"})
-        if not isinstance(table, dict):
-            raise ValidationError({"forces_file": f"{where}: must be a table"})
-        name, prefix = table.get("name"), table.get("prefix")
-        if not isinstance(name, str) or not name.strip():
-            raise ValidationError({"forces_file": f"{where}.name: required text"})
-        if not isinstance(prefix, str) or not _PREFIX.match(prefix):
-            raise ValidationError({"forces_file": f"{where}.prefix: 2-4 capital letters"})
-        if prefix in prefixes:
-            raise ValidationError({"forces_file": f"{where}.prefix: {prefix} is used twice"})
-        prefixes.add(prefix)
-        nchi = table.get("nchi_enabled", True)
-        if not isinstance(nchi, bool):
-            raise ValidationError({"forces_file": f"{where}.nchi_enabled: true or false"})
-        extra = {k: v for k, v in table.items() if k not in {"name", "prefix", "nchi_enabled"}}
-        forces[code] = ForceConfig(code, name.strip(), prefix, nchi, extra)
+        force = _force(path, code, table, errors)
+        if force is None:
+            continue
+        if force.prefix in prefixes:
+            errors[f"forces.{code}.prefix"] = (
+                f"{path}: forces.{code}.prefix: {force.prefix} is used by forces.{prefixes[force.prefix]} too"
+            )
+        prefixes.setdefault(force.prefix, code)
+        forces[code] = force
+    if errors:
+        raise ValidationError(errors, f"{path}: " + "; ".join(errors))
     return forces
+
+
+def _force(path: Path, code: str, table: Any, errors: dict[str, str]) -> ForceConfig | None:
+    """One force's table; each bad field is added to `errors` as "<file>: forces.<code>.<field>: what"."""
+    where, before = f"forces.{code}", len(errors)
+
+    def bad(name: str, problem: str) -> None:
+        errors[f"{where}.{name}" if name else where] = f"{path}: {where}{'.' + name if name else ''}: {problem}"
+
+    if not _CODE.match(code):
+        bad("", "the code must be 2-40 lower-case letters, digits and _, starting with a letter")
+    if not isinstance(table, dict):
+        bad("", "must be a table")
+        return None
+    name, prefix, nchi = table.get("name"), table.get("prefix"), table.get("nchi_enabled", True)
+    if not isinstance(name, str) or not name.strip():
+        bad("name", "required text")
+    if not isinstance(prefix, str) or not _PREFIX.match(prefix):
+        bad("prefix", "2-4 capital letters")
+    if not isinstance(nchi, bool):
+        bad("nchi_enabled", "true or false")
+    if len(errors) > before or not isinstance(name, str) or not isinstance(prefix, str):
+        return None
+    extra = {k: v for k, v in table.items() if k not in {"name", "prefix", "nchi_enabled"}}
+    return ForceConfig(code, name.strip(), prefix, nchi, extra)

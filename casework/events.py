@@ -22,3 +22,4 @@ class CaseChanged:
     source: str | None = None
     dest: str | None = None
     inputs: dict[str, Any] = field(default_factory=dict)
+    previous_assignee_id: int | None = None  # who held the case before this change (a transition may clear it)

@@ -11,6 +11,7 @@ from typing import Any
 from casework.errors import ValidationError
 
 SECURITY = ("none", "starttls", "tls")
+MAX_TIMEOUT = 600.0  # seconds; a delivery that waits longer holds its lease and the dispatcher
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,12 @@ class NotifySettings:
             errors["CASEWORK_SMTP_SECURITY"] = f"choose from {', '.join(SECURITY)}"
         if not 0 < self.smtp_port < 65536:
             errors["CASEWORK_SMTP_PORT"] = "a port number"
+        for var, seconds in (
+            ("CASEWORK_SMTP_TIMEOUT", self.smtp_timeout),
+            ("CASEWORK_WEBHOOK_TIMEOUT", self.webhook_timeout),
+        ):
+            if not 0 < seconds <= MAX_TIMEOUT:  # also refuses NaN
+                errors[var] = f"a number of seconds above 0 and at most {MAX_TIMEOUT:g}, not {seconds!r}"
         if self.max_attempts < 1:
             errors["CASEWORK_NOTIFY_MAX_ATTEMPTS"] = "at least 1"
         if self.smtp_ca_file and not os.path.isfile(self.smtp_ca_file):

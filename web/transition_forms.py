@@ -31,6 +31,24 @@ def condition_text(spec: TransitionSpec, item: Input, label) -> str | None:
     return f"Required when {spec.input(cond.field).label} is {values}"
 
 
+def previous_inputs(spec: TransitionSpec, stage_inputs: dict | None) -> MultiDict:
+    """What a prefilled step's form starts from: its inputs of last time, as the form would post them."""
+    last = (stage_inputs or {}).get(spec.trigger) if spec.prefilled else None
+    values: MultiDict = MultiDict()
+    for item in spec.inputs:
+        value = (last or {}).get(item.name)
+        if value is None or item.asked_when is not None:  # an answer is never carried over
+            continue
+        if isinstance(value, bool):
+            values.add(item.name, "yes" if value else "no")
+        elif isinstance(value, list):
+            for v in value:
+                values.add(item.name, v)
+        else:
+            values.add(item.name, str(value))
+    return values
+
+
 def read_inputs(spec: TransitionSpec, form: MultiDict) -> dict:
     """The declared inputs as posted: lists for multichoice, text otherwise; absent ones left out."""
     inputs = {}

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from workflows import effects
-from workflows.guards import not_the_adviser, not_the_referrer
+from workflows.guards import not_a_referrer, not_an_adviser
 from workflows.spec import ClockSpec, GuardContext, Input, StateSpec, TransitionSpec, Workflow, when
 
 ROLES = ("channel_admin", "crime_bureau", "comms", "supervisor", "auditor", "system")
@@ -50,6 +50,10 @@ def _platform_actions(ctx: GuardContext) -> tuple[str, ...]:
 
 def _advice_outcomes(ctx: GuardContext) -> tuple[str, ...]:
     return tuple(o for o in ADVICE_OUTCOMES if o != "nchi_recorded" or ctx.force_nchi_enabled)
+
+
+def _question_open(ctx: GuardContext) -> bool:
+    return ctx.case.open_question is not None
 
 
 def _note(name: str = "note", label: str = "Note", **kw: Any) -> Input:
@@ -105,8 +109,16 @@ A017 = Workflow(
                 Input("offences", "multichoice", "Offence candidates", choices=OFFENCES, required=False),
                 Input("threat_to_life", "bool", "Threat to life"),
                 _note(label="Referral note"),
+                Input(
+                    "answer",
+                    "text",
+                    "Answer to the Crime Bureau's question",
+                    asked_when=_question_open,
+                    help="The Crime Bureau sent the case back with a question; answer it here.",
+                ),
             ),
             effects=(effects.record_referral, effects.unassign),
+            prefilled=True,
             description="Possible hate crime or malicious communication: ask the Crime Bureau "
             "for crime-recording advice. Corporate Communications are told at once.",
         ),
@@ -163,7 +175,7 @@ A017 = Workflow(
                 ),
                 Input("advice", "text", "Advice"),
             ),
-            guards=(not_the_referrer,),
+            guards=(not_a_referrer,),
             effects=(effects.record_advice, effects.unassign),
             description="Crime-recording advice under the NCRS and Home Office Counting Rules.",
         ),
@@ -177,7 +189,7 @@ A017 = Workflow(
                 Input("actions", "multichoice", "Actions taken", choices=ACTIONS, limit_choices=_platform_actions),
                 _note(),
             ),
-            guards=(not_the_adviser,),
+            guards=(not_an_adviser,),
             effects=(effects.record_closure, effects.close_case),
             description="Record the follow-up taken on the channel and with partners.",
         ),

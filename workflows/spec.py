@@ -17,7 +17,10 @@ class CaseView(Protocol):
     platform: str
     referred_by_id: int | None
     advised_by_id: int | None
+    referrer_ids: list[int]  # everyone who ever referred the case
+    adviser_ids: list[int]  # everyone who ever advised on it, across reopens
     assignee_id: int | None
+    open_question: str | None  # the Crime Bureau's question the administrator has yet to answer
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,10 @@ class Input:
     max_length: int = 5000
     help: str = ""
     limit_choices: Callable[[GuardContext], Iterable[str]] | None = None
+    asked_when: Callable[[GuardContext], bool] | None = None  # offered (and then required) only when true
+
+    def offered(self, ctx: GuardContext | None) -> bool:
+        return self.asked_when is None or (ctx is not None and self.asked_when(ctx))
 
     def applies(self, inputs: dict[str, Any]) -> bool:
         return self.required_when is None or self.required_when.holds(inputs)
@@ -88,6 +95,7 @@ class TransitionSpec:
     guards: tuple[Guard, ...] = ()
     effects: tuple[Callable[..., None], ...] = ()
     description: str = ""
+    prefilled: bool = False  # a repeat (a re-referral) starts from the inputs given last time
 
     def input(self, name: str) -> Input:
         return next(i for i in self.inputs if i.name == name)
@@ -164,6 +172,10 @@ def clean_inputs(
         errors[name] = f"{spec.trigger} takes no input {name!r}"
     clean: dict[str, Any] = {}
     for item in spec.inputs:  # conditions refer to earlier inputs, so order matters
+        if not item.offered(ctx):
+            if not _is_blank(raw.get(item.name)):
+                errors[item.name] = f"{item.label} is not asked for now"
+            continue
         if not item.applies(clean):
             continue
         value, error = _clean_one(item, raw.get(item.name), ctx)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
-from sqlmodel import col
+from sqlalchemy import Select, or_, select, text
+from sqlmodel import Session, col
 
 from casework.access.actors import Actor
 from casework.cases.queries import case_in_force
@@ -44,6 +45,32 @@ def log_view(cw: Casework, actor: Actor, case: Case, via: str) -> None:
             from_state=case.state,
             to_state=case.state,
             data={"reference": case.reference, "via": via},
+        )
+        uow.commit()
+
+
+def log_listing(cw: Casework, actor: Actor, references: Sequence[str], via: str, listing: str) -> None:
+    """One consultation for a list that showed personal data, naming every case it showed (SPEC §6).
+
+    One event per list view, not one per row: the event's data names the references, in the order shown.
+    """
+    if via not in VIA:
+        raise ValidationError({"via": f"one of {', '.join(VIA)}"})
+    if not references:
+        return  # an empty list showed nobody's data
+    with cw.uow() as uow:
+        uow.record(
+            "viewed",
+            at=cw.now(),
+            actor=actor.username,
+            role=actor.role_label,
+            data={
+                "via": via,
+                "listing": listing,
+                "references": list(references),
+                "cases": len(references),
+                "forces": sorted(actor.forces),  # a list shows only cases of the viewer's forces
+            },
         )
         uow.commit()
 
@@ -106,6 +133,8 @@ class Disclosure:
         data = event.data or {}
         if data.get("scope") == "period":
             what = f"{data.get('force')} cases detected {data.get('from')} to {data.get('to')}"
+        elif "listing" in data:
+            what = f"{data['listing']} ({data.get('cases')} cases: {', '.join(data.get('references') or [])})"
         else:
             what = reference or data.get("reference") or "-"
         return cls(
@@ -134,8 +163,10 @@ def for_case(cw: Casework, actor: Actor, reference: str) -> list[Disclosure]:
         periods = uow.session.execute(
             select(CaseEvent).where(col(CaseEvent.case_id).is_(None), col(CaseEvent.action) == "exported")
         ).scalars()
+        listings = uow.session.execute(_listings_naming(uow.session, reference)).scalars()
         found = [Disclosure.of(e, reference) for e in own]
         found += [Disclosure.of(e, None) for e in periods if _covers(e.data, case)]
+        found += [Disclosure.of(e, reference) for e in listings]
     return sorted(found, key=lambda d: d.seq, reverse=True)[:MAX_LISTED]
 
 
@@ -158,8 +189,23 @@ def by_user(cw: Casework, actor: Actor, username: str) -> list[Disclosure]:
     return [
         Disclosure.of(event, reference)
         for event, reference, force in rows
-        if force is not None or (event.data or {}).get("force") in actor.forces
+        if force is not None
+        or (event.data or {}).get("force") in actor.forces
+        or set((event.data or {}).get("forces") or ()) & actor.forces
     ]
+
+
+def _listings_naming(session: Session, reference: str) -> Select[CaseEvent]:
+    """List views whose shown references include this one (JSON containment per dialect)."""
+    if session.get_bind().dialect.name == "postgresql":
+        named = text("case_events.data -> 'references' @> to_jsonb(CAST(:ref AS text))")
+    else:
+        named = text("EXISTS (SELECT 1 FROM json_each(case_events.data, '$.references') WHERE value = :ref)")
+    return (
+        select(CaseEvent)
+        .where(col(CaseEvent.case_id).is_(None), col(CaseEvent.action) == "viewed", named)
+        .params(ref=reference)
+    )
 
 
 def _covers(data: dict[str, Any], case: Case) -> bool:

@@ -17,6 +17,7 @@ from casework.access.actors import Actor
 from casework.audit import disclosure
 from casework.audit.retention import shown_comment
 from casework.audit.tables import CaseRetention
+from casework.cases.decisions import thread
 from casework.cases.queries import case_in_force
 from casework.clock import LONDON
 from casework.errors import PermissionDenied, ValidationError
@@ -203,7 +204,8 @@ def _stream_cases(cw: Casework, where: tuple[ColumnElement[bool], ...]) -> Itera
             ).scalars():
                 events[event.case_id].append(event)
             for case, comment, retention in batch:
-                yield case_record(case, comment, retention), events[case.id]
+                decisions = [d.as_dict() for d in thread(events[case.id])]
+                yield {**case_record(case, comment, retention), "decisions": decisions}, events[case.id]
             s.expunge_all()
             after = ids[-1]
 

@@ -11,8 +11,18 @@ from sqlalchemy import select, update
 from sqlmodel import col
 
 from casework.access.actors import Actor
+from casework.audit.redaction import (
+    AUTHOR_FIELDS,
+    CASE_TEXT_FIELDS,
+    REDACTED,
+    identifiers,
+    neutral_permalink,
+    redacted_captured,
+    scrub,
+)
 from casework.audit.tables import CaseRetention
 from casework.cases.queries import case_in_force
+from casework.cases.rows import CaseRecord
 from casework.clock import london
 from casework.config import ForceConfig
 from casework.errors import PermissionDenied, ValidationError
@@ -26,7 +36,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REDACTED = "[redacted]"
 # Years to keep a closed case's personal data, by outcome; a force overrides with extra["retention"].
 DEFAULT_YEARS = {
     "dismissed": 1,
@@ -37,32 +46,32 @@ DEFAULT_YEARS = {
     "crime_recorded": 6,
 }
 FALLBACK_YEARS = 6  # an outcome without a rule is kept for the MoPI minimum
-AUTHOR_FIELDS = ("author_id", "author_handle", "author_name")
 PERSONAL_FIELDS = ("text", *AUTHOR_FIELDS)
 HOLD_ROLES = frozenset({"supervisor"})
 SYSTEM = "system:retention"
 _cases = table_of(Case)
 
 
+def retention_problems(force: ForceConfig) -> dict[str, str]:
+    """What is wrong with the force's `retention` table, by setting (empty when it is sound)."""
+    custom = force.extra.get("retention", {})
+    where = f"forces.{force.code}.retention"
+    if not isinstance(custom, dict):
+        return {where: "must be a table of outcome = years"}
+    problems = {}
+    for outcome, years in custom.items():
+        if outcome not in DEFAULT_YEARS:
+            problems[f"{where}.{outcome}"] = f"unknown outcome; the outcomes are {', '.join(DEFAULT_YEARS)}"
+        elif not isinstance(years, int) or isinstance(years, bool) or not 0 < years <= 100:
+            problems[f"{where}.{outcome}"] = f"a whole number of years from 1 to 100, not {years!r}"
+    return problems
+
+
 def retention_years(force: ForceConfig) -> dict[str, int]:
     """The force's rules: the defaults overlaid with `extra["retention"]`, checked."""
-    custom = force.extra.get("retention", {})
-    if not isinstance(custom, dict):
-        raise ValidationError({"retention": f"{force.code}: a table of outcome = years"})
-    for outcome, years in custom.items():
-        if (
-            outcome not in DEFAULT_YEARS
-            or not isinstance(years, int)
-            or isinstance(years, bool)
-            or not 0 < years <= 100
-        ):
-            raise ValidationError(
-                {
-                    "retention": f"{force.code}.{outcome}: an outcome of {', '.join(DEFAULT_YEARS)} "
-                    f"with a whole number of years (1-100)"
-                }
-            )
-    return {**DEFAULT_YEARS, **custom}
+    if problems := retention_problems(force):
+        raise ValidationError(problems)
+    return {**DEFAULT_YEARS, **force.extra.get("retention", {})}
 
 
 def review_date(closed_on: date, years: int) -> date:
@@ -205,7 +214,7 @@ def _row(uow: UnitOfWork, case_id: int, lock: bool = False) -> CaseRetention:
 
 def _redact(
     uow: UnitOfWork,
-    case: Case,
+    case: Case | CaseRecord,
     row: CaseRetention,
     at: datetime,
     actor: str,
@@ -214,15 +223,35 @@ def _redact(
     reason: str,
     **detail: Any,
 ) -> None:
-    """Blank the personal fields of the captured comment; the evidence digest stays as fixed at intake."""
+    """Remove the author (and the text, if asked) from the comment and the case; the evidence digest stays.
+
+    The text column is emptied (the page then says when it was redacted); every other field that named the
+    author reads "[redacted]", the permalink becomes a handle-free one.
+    """
     comment = uow.session.get(Comment, case.id)
     assert comment is not None  # every case keeps its captured comment
-    for name in fields:
-        setattr(comment, name, None)
-    comment.captured = {k: (None if k in fields else v) for k, v in (comment.captured or {}).items()}
+    captured = comment.captured or {}
+    names = identifiers([*(getattr(comment, f) for f in AUTHOR_FIELDS), *(captured.get(f) for f in AUTHOR_FIELDS)])
+    if "text" in fields:
+        comment.text = None
+    for name in AUTHOR_FIELDS:
+        if name in fields and getattr(comment, name) is not None:
+            setattr(comment, name, REDACTED)
+    current = uow.session.execute(
+        select(_cases.c.permalink, *(_cases.c[f] for f in CASE_TEXT_FIELDS)).where(_cases.c.id == case.id)
+    ).one()
+    permalink = neutral_permalink(case.platform, case.external_id, current.permalink, names)
+    comment.captured = redacted_captured(captured, fields, permalink, names)
     # Core, not the ORM: during an action the case is a plain record already saved; the version stays,
     # since no workflow field changes.
-    uow.session.execute(update(_cases).where(_cases.c.id == case.id).values(author_key=None))
+    scrubbed = {
+        "author_key": None,
+        "permalink": permalink or "",
+        **{f: scrub(getattr(current, f), names) or "" for f in CASE_TEXT_FIELDS},
+    }
+    uow.session.execute(update(_cases).where(_cases.c.id == case.id).values(**scrubbed))
+    if isinstance(case, CaseRecord):  # what the action answers with must not name the author either
+        vars(case).update(scrubbed)
     row.author_redacted_at = row.author_redacted_at or at
     if "text" in fields:
         comment.redacted_at = row.redacted_at = at

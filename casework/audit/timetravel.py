@@ -21,7 +21,7 @@ from casework.cases.queries import case_in_force
 from casework.clock import ensure_utc
 from casework.storage.tables import CaseEvent, User
 from workflows.effects import Action
-from workflows.spec import ClockSpec, Workflow
+from workflows.spec import Workflow
 
 if TYPE_CHECKING:
     from casework.runtime import Casework
@@ -57,6 +57,9 @@ class Replay:
     threat_to_life: bool = False
     referred_by_id: int | None = None
     advised_by_id: int | None = None
+    referrer_ids: list[int] = field(default_factory=list)
+    adviser_ids: list[int] = field(default_factory=list)
+    open_question: str | None = None
     closed_at: datetime | None = None
     stage_inputs: dict[str, Any] = field(default_factory=dict)
     legal_hold: bool = False
@@ -121,6 +124,8 @@ def replay_events(workflow: Workflow, replay: Replay, events: Sequence[Any], use
                 {f"leave:{event.from_state}", f"trigger:{spec.trigger}", f"enter:{event.to_state}"},
                 event.at,
             )
+            if "threat_to_life" in action.inputs:
+                _retarget(workflow, replay, bool(action.inputs["threat_to_life"]), event.at)
         elif event.action == "assigned":
             replay.assignee_id = user_ids.get(data["assignee"]) if data.get("assignee") else None
         elif event.action in ("legal_hold_set", "legal_hold_lifted"):
@@ -152,15 +157,18 @@ def _clocks(workflow: Workflow, replay: Replay, markers: set[str], at: datetime)
         if clock is not None and clock.running and markers & set(spec.stops_on):
             clock.stopped_at = at
         if markers & set(spec.starts_on) and (clock is None or not clock.running):
-            replay.clocks[spec.name] = ClockState(spec.name, spec.label, at, run=clock.run + 1 if clock else 1)
+            started = ClockState(spec.name, spec.label, at, run=clock.run + 1 if clock else 1)
+            started.due_at = at + spec.target if spec.calendar == "24x7" else None
+            replay.clocks[spec.name] = started
+
+
+def _retarget(workflow: Workflow, replay: Replay, threat_to_life: bool, at: datetime) -> None:
+    """As the SLA engine does: a threat-to-life referral brings a deadline forward, never later."""
     for spec in workflow.clocks:
         clock = replay.clocks.get(spec.name)
-        if clock is not None and clock.running:
-            clock.due_at = _due(spec, clock, replay) or clock.due_at
-
-
-def _due(spec: ClockSpec, clock: ClockState, replay: Replay) -> datetime | None:
-    if spec.calendar != "24x7":
-        return None
-    target = spec.threat_to_life_target if replay.threat_to_life and spec.threat_to_life_target else spec.target
-    return clock.started_at + target
+        if clock is None or not clock.running or spec.threat_to_life_target is None or spec.calendar != "24x7":
+            continue
+        if clock.breached_at is not None:
+            continue  # a recorded breach is history: its deadline stays
+        ordinary = clock.started_at + spec.target
+        clock.due_at = min(clock.due_at or ordinary, at + spec.threat_to_life_target) if threat_to_life else ordinary

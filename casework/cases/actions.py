@@ -14,7 +14,7 @@ from casework.access.actors import Actor
 from casework.access.users import find_user
 from casework.cases import rows as case_rows
 from casework.cases.queries import case_in_force
-from casework.cases.refusals import record_refusal
+from casework.cases.refusals import record_refusal, record_refused_request
 from casework.errors import (
     CaseNotFound,
     CaseworkError,
@@ -91,6 +91,16 @@ def _acting_on(
         raise
 
 
+@contextmanager
+def _recording_refusals(cw: Casework, actor: Actor, reference: str, attempted: str) -> Iterator[None]:
+    """Record a refusal once the refused transaction has rolled back (enter before the unit of work)."""
+    try:
+        yield
+    except CaseworkError as exc:
+        record_refused_request(cw, actor, reference, attempted, exc)
+        raise
+
+
 def apply_trigger(
     cw: Casework,
     actor: Actor,
@@ -112,7 +122,7 @@ def apply_trigger(
         clean, errors = clean_inputs(spec, inputs or {}, ctx)
         if errors:
             raise ValidationError(errors, f"{trigger}: " + "; ".join(f"{k}: {v}" for k, v in errors.items()))
-        source, now = case.state, cw.now()
+        source, now, holder = case.state, cw.now(), case.assignee_id
         role = actor.role_for(spec.roles)
         cw.flow.fire(Action(case, trigger, actor.id, clean, now), guard_context(cw, actor, case, clean))
         case.updated_at = now
@@ -127,7 +137,8 @@ def apply_trigger(
             to_state=case.state,
             data={"trigger": trigger, "inputs": clean},
         )
-        cw.publish(uow, CaseChanged("transitioned", case, actor, now, trigger, source, case.state, clean))
+        change = CaseChanged("transitioned", case, actor, now, trigger, source, case.state, clean, holder)
+        cw.publish(uow, change)
         uow.commit()
         return Outcome(case, trigger, source, case.state)
 
@@ -171,7 +182,7 @@ def assign(
 
 def add_comment(cw: Casework, actor: Actor, reference: str, text: str) -> None:
     """An internal note on the case's timeline; it does not change the case."""
-    with cw.uow() as uow:
+    with _recording_refusals(cw, actor, reference, "comment"), cw.uow() as uow:
         case = case_in_force(uow.session, actor, reference)
         if actor.roles <= {"auditor"}:
             raise PermissionDenied("auditors read cases; they do not comment on them")
@@ -193,7 +204,7 @@ def add_comment(cw: Casework, actor: Actor, reference: str, text: str) -> None:
 
 def link_cases(cw: Casework, actor: Actor, reference: str, other_reference: str) -> None:
     """Link two cases of the same author in the same force (a course of conduct)."""
-    with cw.uow() as uow:
+    with _recording_refusals(cw, actor, reference, "link"), cw.uow() as uow:
         case, other = case_in_force(uow.session, actor, reference), case_in_force(uow.session, actor, other_reference)
         if actor.roles <= {"auditor"}:
             raise PermissionDenied("auditors cannot link cases")

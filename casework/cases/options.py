@@ -37,7 +37,7 @@ def transition_options(cw: Casework, actor: Actor, case: Case) -> list[Transitio
         if not spec.roles & actor.roles:
             continue
         refusal = cw.flow.refusal(spec.trigger, ctx)
-        fields = tuple(FieldOption(i, i.allowed_choices(ctx)) for i in spec.inputs)
+        fields = tuple(FieldOption(i, i.allowed_choices(ctx)) for i in spec.inputs if i.offered(ctx))
         options.append(TransitionOption(spec, fields, refusal.reason if refusal else None))
     return options
 

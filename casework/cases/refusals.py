@@ -5,11 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy import select
+
 from casework.access.actors import Actor
 from casework.errors import CaseworkError
 from casework.runtime import Casework
+from casework.storage.tables import Case, table_of
 
 log = logging.getLogger(__name__)
+_cases = table_of(Case)
 
 
 def record_refusal(
@@ -42,3 +46,19 @@ def record_refusal(
         )
         uow.commit()
     log.info("refused %s by %s: %s", attempted, actor.username, error.message)
+
+
+def record_refused_request(cw: Casework, actor: Actor, reference: str, attempted: str, error: CaseworkError) -> None:
+    """A request an entry point refused before any service ran (bad form, body or step) is history too."""
+    with cw.reader() as uow:
+        row = uow.session.execute(
+            select(_cases.c.id, _cases.c.state).where(_cases.c.reference == reference[:40])
+        ).one_or_none()
+    record_refusal(
+        cw,
+        actor,
+        attempted[:60],
+        error,
+        case=(row.id, row.state) if row else None,
+        detail={"reference": reference[:40]},
+    )

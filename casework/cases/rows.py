@@ -23,6 +23,9 @@ MUTABLE = (
     "outcome",
     "referred_by_id",
     "advised_by_id",
+    "referrer_ids",
+    "adviser_ids",
+    "open_question",
     "closed_at",
     "stage_inputs",
     "updated_at",
@@ -48,6 +51,8 @@ class CaseRecord(SimpleNamespace):
     assignee_id: int | None
     referred_by_id: int | None
     advised_by_id: int | None
+    referrer_ids: list[int]
+    adviser_ids: list[int]
     updated_at: datetime
 
 

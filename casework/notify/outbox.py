@@ -55,12 +55,14 @@ def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
 def audiences_for(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> list[Audience]:
     """SPEC §5: the people and teams each kind of change concerns, most urgent news first."""
     case = change.case
-    if change.kind == "sla_warning":
-        if case.assignee_id:
-            return [Audience("sla_warning", people=(case.assignee_id,))]
-        return [Audience("sla_warning", teams=_stage_team(cw, case))]
-    if change.kind == "sla_breach":
-        return [Audience("sla_breach", teams=(*_stage_team(cw, case), "supervisor"))]
+    if change.kind in ("sla_warning", "sla_breach"):  # for the stage the clock measured, not where the case is now
+        stage = change.inputs.get("stage") or case.state
+        assignee = change.inputs.get("assignee_id", case.assignee_id)
+        if change.kind == "sla_breach":
+            return [Audience("sla_breach", teams=(*_owner(cw, stage), "supervisor"))]
+        if assignee:
+            return [Audience("sla_warning", people=(assignee,))]
+        return [Audience("sla_warning", teams=_owner(cw, stage))]
     if change.kind != "transitioned":
         return []
     trigger = change.trigger
@@ -85,7 +87,11 @@ def audiences_for(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> list[Au
 
 
 def _stage_team(cw: Casework, case: Case) -> tuple[str, ...]:
-    owner = cw.workflow.state(case.state).owner_role
+    return _owner(cw, case.state)
+
+
+def _owner(cw: Casework, state: str) -> tuple[str, ...]:
+    owner = cw.workflow.state(state).owner_role
     return (owner,) if owner else ()
 
 

@@ -101,7 +101,9 @@ class ClockKeeper:
             uow.session, marks.BREACH, late_breaches, now
         )
         if late:
-            marks.announce(uow, cw, late, {case.id: case}, now, "stop", states={case.id: change.source})
+            # Announced for the stage the clock measured, and whoever held it: the case has moved on.
+            held = marks.Stage(change.source or case.state, change.previous_assignee_id)
+            marks.announce(uow, cw, late, {case.id: case}, now, "stop", stages={case.id: held})
 
     def _start(self, session: Session, case: Case, names: list[str], now: datetime, new_case: bool) -> None:
         connection = session.connection()
@@ -128,11 +130,15 @@ class ClockKeeper:
             connection.execute(_INSERT, rows)
 
     def _retarget(self, uow: UnitOfWork, cw: Casework, change: CaseChanged, threat_to_life: bool) -> None:
-        """A referral's threat-to-life answer sets the target of clocks that have one, from their start."""
+        """A threat-to-life referral brings the deadline forward to its target from the referral (SPEC §4).
+
+        The ordinary deadline stays if it is sooner, and so does an earlier threat-to-life deadline; a
+        referral without threat to life restores the ordinary deadline, measured from the clock's start.
+        """
         case, session = change.case, uow.session
         names = [s.name for s in self.specs if s.threat_to_life_target is not None]
         open_runs = session.execute(
-            select(_clocks.c.id, _clocks.c.name, _clocks.c.started_at).where(
+            select(_clocks.c.id, _clocks.c.name, _clocks.c.started_at, _clocks.c.warn_at, _clocks.c.due_at).where(
                 _clocks.c.case_id == case.id,
                 _clocks.c.name.in_(names),
                 _clocks.c.stopped_at.is_(None),
@@ -140,8 +146,13 @@ class ClockKeeper:
             )
         ).all()  # a recorded breach is history: its deadline stays
         due = {}
-        for clock_id, name, started_at in open_runs:
-            times = deadlines(self.policy.target(case.force, name), started_at, threat_to_life)
+        for clock_id, name, started_at, warn_at, due_at in open_runs:
+            target = self.policy.target(case.force, name)
+            times = deadlines(target, started_at)
+            if threat_to_life:
+                current = {**times, "warn_at": warn_at, "due_at": due_at}
+                urgent = deadlines(target, change.at, threat_to_life=True)
+                times = min(current, urgent, key=lambda t: t["due_at"])
             session.execute(update(_clocks).where(_clocks.c.id == clock_id).values(**times))
             due[name] = times["due_at"].isoformat()
         if threat_to_life:

@@ -39,6 +39,14 @@ class Mark:
         return (self.at, self.kind == BREACH, self.case_id, self.clock)
 
 
+@dataclass(frozen=True)
+class Stage:
+    """The stage a clock measured and who held the case there: whom a warning or breach concerns."""
+
+    state: str
+    assignee_id: int | None
+
+
 def mark(session: Session, kind: str, ids: list[int], now: datetime) -> list[Mark]:
     """Set the mark to its true time where it is still unset: the database decides who marks it, once."""
     if not ids:
@@ -60,13 +68,17 @@ def announce(
     cases: dict[int, Any],
     now: datetime,
     noticed: str,
-    states: dict[int, str | None] | None = None,
+    stages: dict[int, Stage] | None = None,
 ) -> None:
-    """Record each mark at its true time, oldest first, and publish it for notifications (the outbox)."""
+    """Record each mark at its true time, oldest first, and publish it for notifications (the outbox).
+
+    `stages` names the stage a clock stopped by a transition measured; otherwise it is the case's own.
+    """
     actor = Actor.system("sla", cw.settings.forces)
     for m in sorted(marks, key=lambda m: m.order):
         case = cases[m.case_id]
-        state = (states or {}).get(m.case_id, case.state)
+        stage = (stages or {}).get(m.case_id) or Stage(case.state, case.assignee_id)
+        state = stage.state
         uow.record(
             m.kind,
             at=m.at,
@@ -95,6 +107,8 @@ def announce(
                     "due_at": m.due_at.isoformat(),
                     "breached": m.kind == BREACH,
                     "noticed": noticed,
+                    "stage": stage.state,
+                    "assignee_id": stage.assignee_id,
                 },
             ),
         )

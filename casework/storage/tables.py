@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Column, Index, Integer, Table, UniqueConstraint
+from sqlalchemy import Column, Index, Integer, Table, Text, UniqueConstraint
 from sqlalchemy import inspect as sa_inspect
 from sqlmodel import Field, SQLModel
 
@@ -76,6 +76,10 @@ class Case(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=40)
     referred_by_id: int | None = Field(default=None, foreign_key="users.id")
     advised_by_id: int | None = Field(default=None, foreign_key="users.id")
+    # Everyone who ever referred or advised, across re-referrals and reopens (separation of duties).
+    referrer_ids: list[int] = _json(default_factory=list, sa_column_kwargs={"server_default": "[]"})
+    adviser_ids: list[int] = _json(default_factory=list, sa_column_kwargs={"server_default": "[]"})
+    open_question: str | None = Field(default=None, sa_type=Text)  # asked by request_information, answered by refer
     closed_at: datetime | None = _utc(default=None)
     stage_inputs: dict[str, Any] = _json(default_factory=dict)
     updated_at: datetime = _utc()

@@ -30,3 +30,13 @@ def test_the_dashboard_counts_cases_by_state_force_age_and_outcome(client, auth,
     assert re.search(r"under 1 h</text>\s*<rect[^>]*><title>2</title>", page)  # the two just flagged
     assert re.search(r"1–2 days</text>\s*<rect[^>]*><title>1</title>", page)  # the one still detected
     assert re.search(r"Crime recorded</text>\s*<rect[^>]*><title>1</title>", page)
+
+
+def test_the_workflow_page_states_the_rules_as_enforced(client, auth, make):
+    auth.as_actor(make.staff("admin"))
+    page = client.get("/workflow").get_data(as_text=True)
+    rules = " ".join(page[page.index('id="rules"') :].split())
+    assert "any advice, across reopens" in rules and "including re-referrals" in rules
+    assert "becomes due 1 hour(s) after that referral, unless its 24-hour deadline" in rules
+    assert "casework config check" in rules and "[redacted]" in rules
+    assert "asked only when the Crime Bureau's question is open" in page

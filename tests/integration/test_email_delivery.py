@@ -153,7 +153,7 @@ def test_every_kind_of_notification_renders_in_both_parts(cw, make, staff, smtp_
         (ann, "start_review", {}),
         (ann, "refer", REFER),
         (ben, "request_information", {"question": "<i>which</i> post?"}),
-        (ann, "refer", {**REFER, "threat_to_life": "yes"}),
+        (ann, "refer", {**REFER, "threat_to_life": "yes", "answer": "the appeal"}),
         (ben, "give_advice", ADVICE),
         (cat, "close", CLOSE),
         (sue, "reopen", {"reason": "new evidence"}),

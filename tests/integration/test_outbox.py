@@ -105,7 +105,7 @@ def test_advice_tells_comms_and_a_question_goes_back_to_the_referring_admin(cw, 
     ref = referred(cw, make, team)
     apply_trigger(cw, team["ben"], ref, "request_information", {"question": "which post?"})
     assert recipients(cw, kind="information_requested") == {"ann": "information_requested"}
-    apply_trigger(cw, team["ann"], ref, "refer", REFER)
+    apply_trigger(cw, team["ann"], ref, "refer", {**REFER, "answer": "the appeal"})
     apply_trigger(cw, team["bob"], ref, "give_advice", ADVICE)
     assert recipients(cw, kind="advice_given") == {"cat": "advice_given", "dee": "advice_given"}
 
@@ -200,3 +200,22 @@ def test_quiet_hours_apply_in_uk_time_across_summer_time():
     assert quiet_until(summer.replace(hour=20), pref) is None  # 21:00 BST
     early = datetime(2026, 12, 1, 5, 0, tzinfo=UTC)  # 05:00 GMT
     assert quiet_until(early, pref) == datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+
+
+def test_a_breach_found_when_its_clock_stops_at_closure_reaches_the_team_of_the_stage_it_measured(
+    cw, make, team, clock
+):
+    ref = referred(cw, make, team)
+    apply_trigger(cw, team["ben"], ref, "give_advice", ADVICE)
+    clock.advance(days=6)  # comms action (2 working days) and end to end (5 days) both pass, unnoticed
+    apply_trigger(cw, team["cat"], ref, "close", CLOSE)
+    breached = recipients(cw, "inbox", kind="sla_breach")
+    assert set(breached) == {"cat", "dee", "sue"}  # comms, who owned comms_action, and the supervisors
+
+
+def test_a_warning_found_when_its_clock_stops_reaches_whoever_held_the_case(cw, make, team, clock):
+    ref = flagged(cw, make, team)
+    apply_trigger(cw, team["ann"], ref, "start_review")
+    clock.advance(hours=3, minutes=30)  # review decision: warned at 3 h, due at 4 h; nobody swept
+    apply_trigger(cw, team["amy"], ref, "dismiss", {"reason_code": "spam", "note": "spam"})
+    assert recipients(cw, "inbox", kind="sla_warning") == {"ann": "sla_warning"}

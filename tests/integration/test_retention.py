@@ -19,6 +19,7 @@ from casework.storage.tables import Case, CaseEvent, Comment
 from tests.factories import Factory
 
 TEXT = "you lot are vermin, I know where you live"
+REDACTED = "[redacted]"
 NCHI = {"outcome": "nchi_recorded", "incident_reference": "INC/123", "advice": "record as NCHI"}
 
 
@@ -76,9 +77,10 @@ def test_cases_past_review_are_redacted_and_held_cases_kept(cw, make, clock):
     report = retention.run_retention(cw)
     assert report.redacted == [due] and report.held == [held]
     case, comment, row = rows(cw, due)
-    assert comment.text is comment.author_handle is comment.author_name is comment.author_id is None
+    assert comment.text is None
+    assert (comment.author_handle, comment.author_name, comment.author_id) == (REDACTED, REDACTED, REDACTED)
     assert case.author_key is None and comment.redacted_at == row.redacted_at == clock.now()
-    assert comment.captured["text"] is None and comment.captured["author_handle"] is None
+    assert comment.captured["text"] == comment.captured["author_handle"] == REDACTED
     assert comment.captured["external_id"] and comment.digest == case.evidence_digest  # evidence digest stays
     assert rows(cw, held)[1].text == TEXT and rows(cw, later)[1].text == TEXT
     assert verified(cw)
@@ -121,7 +123,7 @@ def test_nchi_below_the_threshold_redacts_the_author_at_once(cw, make):
     actions.apply_trigger(cw, make.staff("bureau"), ref, "give_advice", {**NCHI, "personal_data_threshold_met": "no"})
     case, comment, row = rows(cw, ref)
     assert case.state == "comms_action" and case.author_key is None
-    assert comment.author_handle is comment.author_name is None and comment.text == TEXT
+    assert comment.author_handle == comment.author_name == REDACTED and comment.text == TEXT
     assert row.author_redacted_at is not None and row.redacted_at is None
     assert verified(cw)
 
@@ -159,3 +161,42 @@ def test_the_cli_runs_retention_and_sets_holds(cw, make):
     assert held.exit_code == 0 and "legal hold set" in held.output
     ran = runner.invoke(main, ["--db", url, "retention", "run"])
     assert ran.exit_code == 0 and "redacted 0 case(s)" in ran.output
+
+
+def x_case(make, state):
+    return make.case(
+        state,
+        platform="x",
+        channel="@WarksPolice",
+        external_id="1850000000000000001",
+        permalink="https://x.com/Jo_Bloggs/status/1850000000000000001",
+        author_handle="Jo_Bloggs",
+        author_name="Jo Bloggs",
+        reason="reply by @Jo_Bloggs: threat",
+        text=TEXT,
+    )
+
+
+def test_retention_leaves_the_author_nowhere_on_the_case_not_even_in_the_permalink(cw, make, clock):
+    ref = x_case(make, "admin_review")
+    actions.apply_trigger(cw, make.staff("admin"), ref, "dismiss", {"reason_code": "spam", "note": "spam"})
+    clock.set(clock.now() + timedelta(days=366))
+    assert retention.run_retention(cw).redacted == [ref]
+    case, comment, _ = rows(cw, ref)
+    assert case.permalink == comment.captured["permalink"] == "https://x.com/i/status/1850000000000000001"
+    assert case.flag_reason == "reply by [redacted]: threat" and case.channel == "@WarksPolice"
+    stored = json.dumps([case.model_dump(mode="json"), comment.model_dump(mode="json")])
+    assert "Jo_Bloggs" not in stored and "Jo Bloggs" not in stored and "vermin" not in stored
+    assert case.evidence_digest == comment.digest and verified(cw)
+
+
+def test_nchi_below_the_threshold_rewrites_the_permalink_at_once(cw, make):
+    ref = x_case(make, "crime_bureau_advice")
+    advice = {**NCHI, "personal_data_threshold_met": "no"}
+    answered = actions.apply_trigger(cw, make.staff("bureau"), ref, "give_advice", advice).case
+    assert answered.permalink == "https://x.com/i/status/1850000000000000001"  # what the API answers with
+    case, comment, _ = rows(cw, ref)
+    assert case.permalink == "https://x.com/i/status/1850000000000000001"
+    assert comment.captured["author_handle"] == comment.captured["author_name"] == REDACTED
+    assert comment.text == TEXT == comment.captured["text"]
+    assert "Jo_Bloggs" not in json.dumps([case.model_dump(mode="json"), comment.model_dump(mode="json")])

@@ -80,7 +80,7 @@ def test_spanning_clocks_keep_running_through_a_request_information_loop(cw, mak
     act(cw, make, "bureau", ref, "request_information", {"question": "which post?"})
     assert running(cw, ref) == {"review_decision", "crime_recording_decision", "end_to_end"}
     clock.advance(hours=1)
-    act(cw, make, "admin", ref, "refer", REFER)
+    act(cw, make, "admin", ref, "refer", {**REFER, "answer": "the appeal"})
     runs = clocks(cw, ref)
     assert [r.run for r in runs["review_decision"]] == [1, 2]
     assert runs["review_decision"][1].started_at == clock.now() - timedelta(hours=1)
@@ -96,14 +96,44 @@ def test_a_threat_to_life_referral_runs_a_one_hour_advice_clock_and_escalates_at
     clock.advance(minutes=10)
     act(cw, make, "admin", ref, "refer", {**REFER, "threat_to_life": "yes"})
     crime = clocks(cw, ref)["crime_recording_decision"][0]
-    assert crime.due_at == started + timedelta(hours=1)
-    assert crime.warn_at == started + timedelta(minutes=45)
+    assert crime.due_at == started + timedelta(minutes=70)
+    assert crime.warn_at == started + timedelta(minutes=55)
     [escalated] = published.kinds("escalated")
     assert escalated.actor.username == "system:sla" and escalated.at == clock.now()
     assert escalated.inputs["reason"] == "threat_to_life"
     assert [e.action for e in sla_events(cw, ref, actions=("escalated",))] == ["escalated"]
-    clock.advance(minutes=51)
+    clock.advance(minutes=61)
     assert [m.clock for m in sweep(cw).breaches] == ["crime_recording_decision"]
+
+
+def test_a_threat_to_life_referral_two_hours_after_detection_is_due_an_hour_after_the_referral(cw, make, clock):
+    ref = make.case("admin_review")  # detected 09:00
+    clock.advance(hours=2)
+    act(cw, make, "admin", ref, "refer", {**REFER, "threat_to_life": "yes"})  # 11:00
+    crime = clocks(cw, ref)["crime_recording_decision"][0]
+    assert (crime.warn_at, crime.due_at) == (clock.now() + timedelta(minutes=45), clock.now() + timedelta(hours=1))
+    assert crime.status(clock.now()) != "breached"
+    assert sweep(cw).breaches == []
+
+
+def test_a_threat_to_life_referral_late_in_the_day_keeps_the_sooner_24_hour_deadline(cw, make, clock):
+    ref = make.case("admin_review")
+    started = clocks(cw, ref)["crime_recording_decision"][0].started_at
+    clock.advance(hours=23, minutes=30)
+    act(cw, make, "admin", ref, "refer", {**REFER, "threat_to_life": "yes"})
+    crime = clocks(cw, ref)["crime_recording_decision"][0]
+    assert (crime.warn_at, crime.due_at) == (started + timedelta(hours=18), started + timedelta(hours=24))
+
+
+def test_a_second_threat_to_life_referral_never_moves_the_deadline_later(cw, make, clock):
+    ref = make.case("admin_review")
+    clock.advance(minutes=30)
+    act(cw, make, "admin", ref, "refer", {**REFER, "threat_to_life": "yes"})
+    first = clocks(cw, ref)["crime_recording_decision"][0].due_at
+    act(cw, make, "bureau", ref, "request_information", {"question": "Which post?"})
+    clock.advance(minutes=20)
+    act(cw, make, "admin", ref, "refer", {**REFER, "threat_to_life": "yes", "answer": "The appeal."})
+    assert clocks(cw, ref)["crime_recording_decision"][0].due_at == first
 
 
 def test_without_threat_to_life_the_crime_recording_clock_keeps_24_hours(cw, make, clock):

@@ -42,6 +42,8 @@ def test_a_warning_at_75_percent_then_a_breach_each_recorded_once_by_the_system(
         "due_at": (start + timedelta(hours=1)).isoformat(),
         "breached": False,
         "noticed": "sweep",
+        "stage": "detected",
+        "assignee_id": None,
     }
     assert (breach.kind, breach.inputs["breached"], breach.actor.username) == ("sla_breach", True, "system:sla")
     assert clocks(cw, ref)["review_started"][0].status(clock.now()) == "overdue"

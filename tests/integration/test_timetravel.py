@@ -14,6 +14,9 @@ from tests.factories import ADVICE, CLOSE, REFER
 
 FIELDS = (
     "state",
+    "referrer_ids",
+    "adviser_ids",
+    "open_question",
     "assignee_id",
     "outcome",
     "threat_to_life",
@@ -37,7 +40,7 @@ def long_history(make):
         ("supervisor", "assign", "wa.admin2"),
         ("admin2", "refer", REFER),
         ("bureau", "request_information", {"question": "which post?"}),
-        ("admin", "refer", ttl),
+        ("admin", "refer", {**ttl, "answer": "the appeal for witnesses"}),
         ("bureau", "give_advice", {"outcome": "no_crime", "rationale": "not targeted", "advice": "moderate"}),
         ("comms", "close", CLOSE),
         ("supervisor", "reopen", {"reason": "new information"}),
@@ -88,7 +91,7 @@ def test_clocks_are_rebuilt_from_the_declaration(cw, make, clock):
     assert clocks["review_started"].stopped_at == start + timedelta(minutes=20)
     assert clocks["review_decision"].stopped_at == clock.now()
     crime = clocks["crime_recording_decision"]
-    assert crime.running and crime.due_at == start + timedelta(hours=1)  # threat to life
+    assert crime.running and crime.due_at == clock.now() + timedelta(hours=1)  # threat to life: from the referral
     assert clocks["end_to_end"].due_at == start + timedelta(days=5)
     early = timetravel.case_as_at(cw, auditor, ref, start + timedelta(minutes=5)).replay.clocks
     assert early["review_started"].running and early["crime_recording_decision"].due_at == start + timedelta(hours=24)

@@ -1,6 +1,6 @@
 """Required inputs of each trigger: missing, invalid and conditional values, with clear messages."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -26,10 +26,13 @@ class FakeCase:
     referred_by_id: int | None = None
     advised_by_id: int | None = None
     assignee_id: int | None = None
+    referrer_ids: list[int] = field(default_factory=list)
+    adviser_ids: list[int] = field(default_factory=list)
+    open_question: str | None = None
 
 
-def clean(trigger, inputs, platform="facebook", nchi=True):
-    ctx = GuardContext(FakeCase(platform), 1, frozenset(), force_nchi_enabled=nchi)
+def clean(trigger, inputs, platform="facebook", nchi=True, question=None):
+    ctx = GuardContext(FakeCase(platform, open_question=question), 1, frozenset(), force_nchi_enabled=nchi)
     return clean_inputs(A017.transition(trigger), inputs, ctx)
 
 
@@ -113,3 +116,15 @@ def test_a_force_can_switch_the_nchi_outcome_off():
     }
     assert clean("give_advice", inputs, nchi=True)[1] == {}
     assert "outcome" in clean("give_advice", inputs, nchi=False)[1]
+
+
+def test_a_referral_answering_an_open_question_must_answer_it():
+    _, errors = clean("refer", VALID["refer"], question="Which post?")
+    assert errors == {"answer": "Answer to the Crime Bureau's question is required"}
+    values, errors = clean("refer", {**VALID["refer"], "answer": "the appeal"}, question="Which post?")
+    assert errors == {} and values["answer"] == "the appeal"
+
+
+def test_an_answer_without_an_open_question_is_refused():
+    _, errors = clean("refer", {**VALID["refer"], "answer": "unasked"})
+    assert errors == {"answer": "Answer to the Crime Bureau's question is not asked for now"}

@@ -1,6 +1,6 @@
 """The A017 workflow table of SPEC §3: every trigger × state × role, allowed or refused with a reason."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC
 
 import pytest
@@ -40,7 +40,10 @@ class FakeCase:
     platform: str = "facebook"
     referred_by_id: int | None = 99
     advised_by_id: int | None = 98
+    referrer_ids: list[int] = field(default_factory=lambda: [99])
+    adviser_ids: list[int] = field(default_factory=lambda: [98])
     assignee_id: int | None = None
+    open_question: str | None = None
 
 
 engine = WorkflowEngine(A017)
@@ -84,13 +87,15 @@ def test_no_auto_transitions_bypass_the_guards():
     assert not any(name.startswith("to_") for name in engine.machine.events)
 
 
-def test_the_referrer_cannot_give_the_advice():
-    refusal = engine.refusal("give_advice", ctx("crime_bureau_advice", {"crime_bureau"}, actor_id=7, referred_by_id=7))
+def test_anyone_who_ever_referred_cannot_give_the_advice():
+    refusal = engine.refusal(
+        "give_advice", ctx("crime_bureau_advice", {"crime_bureau"}, actor_id=7, referred_by_id=9, referrer_ids=[7, 9])
+    )
     assert refusal.kind == "guard" and "you referred this case" in refusal.reason
 
 
-def test_the_adviser_cannot_close():
-    refusal = engine.refusal("close", ctx("comms_action", {"comms"}, actor_id=8, advised_by_id=8))
+def test_anyone_who_ever_advised_cannot_close():
+    refusal = engine.refusal("close", ctx("comms_action", {"comms"}, actor_id=8, advised_by_id=None, adviser_ids=[8]))
     assert refusal.kind == "guard" and "you gave the advice" in refusal.reason
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask import jsonify, request, url_for
+from werkzeug.exceptions import UnsupportedMediaType
 
 from casework.access.users import get_user
 from casework.audit import disclosure
 from casework.audit import verify as audit
-from casework.cases import actions, queries
+from casework.cases import actions, decisions, queries
+from casework.cases.refusals import record_refused_request
 from casework.errors import PermissionDenied, TransitionNotAllowed, UserNotFound, ValidationError
 from casework.intake import flags as intake
 from web.api import actor, bp, json_body, serialize
@@ -43,6 +45,7 @@ def list_cases():
         per_page=_int_arg("per_page", 50),
     )
     page = queries.list_cases(cw, actor(), flt)
+    disclosure.log_listing(cw, actor(), [c.reference for c, _ in page.rows], "api", "case list")  # DPA 2018 s.62
     assignees = queries.users_by_id(cw, (c.assignee_id for c, _ in page.rows))
     return jsonify(serialize.case_page(page, assignees, lambda n: _page_link(n, page.per_page)))
 
@@ -86,12 +89,40 @@ def get_case(reference: str):
     disclosure.log_view(cw, actor(), detail.case, "api")  # DPA 2018 s.62 consultation log
     ctx = actions.guard_context(cw, actor(), detail.case)
     triggers = [trigger_description(t, ctx) for t in actions.available_transitions(cw, actor(), detail.case)]
-    return jsonify(serialize.case_detail(detail, triggers))
+    assert detail.case.id is not None  # a stored case
+    return jsonify(serialize.case_detail(detail, triggers, decisions.case_thread(cw, detail.case.id)))
 
 
 @bp.post("/cases/<reference>/transitions")
 def post_transition(reference: str):
     """Fire a trigger: `trigger`, `inputs`, and the `version` the caller saw (409 if it moved on)."""
+    try:
+        trigger, inputs, version = _transition_request()
+    except UnsupportedMediaType as exc:
+        refused = ValidationError({"body": str(exc.description)})
+        record_refused_request(casework(), actor(), reference, "transition", refused)
+        raise
+    except ValidationError as exc:  # every refusal is history, a malformed request too (SPEC §3)
+        record_refused_request(casework(), actor(), reference, _attempted(), exc)
+        raise
+    try:
+        outcome = actions.apply_trigger(casework(), actor(), reference, trigger, inputs, version)
+    except TransitionNotAllowed as exc:
+        return problem(422, exc.title, exc.message, errors={"trigger": exc.message}, **exc.details)
+    return jsonify(
+        {
+            "reference": outcome.case.reference,
+            "trigger": outcome.trigger,
+            "from_state": outcome.source,
+            "state": outcome.dest,
+            "version": outcome.case.version,
+            "case": _summary(outcome.case),
+        }
+    )
+
+
+def _transition_request() -> tuple[str, dict, int]:
+    """The body's trigger, inputs and version, or a ValidationError naming every bad field."""
     body = json_body()
     errors = dict.fromkeys(sorted(set(body) - TRANSITION_FIELDS), "unknown field; send trigger, inputs and version")
     trigger, inputs, version = body.get("trigger"), body.get("inputs", {}), body.get("version")
@@ -107,20 +138,14 @@ def post_transition(reference: str):
         errors["version"] = "required: the case's version as you loaded it (a whole number from 1)"
     if errors:
         raise ValidationError(errors)
-    try:
-        outcome = actions.apply_trigger(casework(), actor(), reference, trigger, inputs, version)
-    except TransitionNotAllowed as exc:
-        return problem(422, exc.title, exc.message, errors={"trigger": exc.message}, **exc.details)
-    return jsonify(
-        {
-            "reference": outcome.case.reference,
-            "trigger": outcome.trigger,
-            "from_state": outcome.source,
-            "state": outcome.dest,
-            "version": outcome.case.version,
-            "case": _summary(outcome.case),
-        }
-    )
+    return trigger, inputs, version
+
+
+def _attempted() -> str:
+    """The trigger a refused body named, if it named one as text; else just "transition"."""
+    body = request.get_json(silent=True)
+    trigger = body.get("trigger") if isinstance(body, dict) else None
+    return trigger if isinstance(trigger, str) and trigger else "transition"
 
 
 @bp.get("/cases/<reference>/history")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
+from casework.cases.decisions import KINDS
 from casework.cases.queries import MAX_PAGE
 from casework.intake.flags import MAX_TEXT
 from web.api import bp
@@ -162,6 +163,20 @@ def _schemas(cw) -> dict:
             "redacted_at": _NTIME,
         },
     }
+    decision = {
+        "type": "object",
+        "description": "One step of the decisions thread: referral, question, answer, advice, closure...",
+        "required": ["seq", "kind", "trigger", "at", "actor", "inputs"],
+        "properties": {
+            "seq": {"type": "integer"},
+            "kind": {"type": "string", "enum": ["answer", *sorted(set(KINDS.values()))]},
+            "trigger": _STR,
+            "at": _TIME,
+            "actor": _STR,
+            "role": _NSTR,
+            "inputs": {"type": "object"},
+        },
+    }
     detail = {
         "allOf": [
             _ref("Case"),
@@ -171,6 +186,8 @@ def _schemas(cw) -> dict:
                     "evidence": evidence,
                     "evidence_digest": _STR,
                     "stage_inputs": {"type": "object"},
+                    "open_question": _NSTR,
+                    "decisions": {"type": "array", "items": decision},
                     "author_cases": {"type": "array", "items": brief},
                     "linked_cases": {"type": "array", "items": brief},
                     "available_triggers": {"type": "array", "items": trigger},

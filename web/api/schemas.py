@@ -12,16 +12,19 @@ NOT_BLANK = f"[^{SPACE}]"
 
 
 def input_schema(spec: TransitionSpec, ctx: GuardContext | None = None) -> dict:
-    """The `inputs` object a trigger takes; choices narrowed to this case when `ctx` is given."""
+    """The `inputs` object a trigger takes; choices (and asked-for inputs) narrowed to this case given `ctx`."""
+    inputs = [i for i in spec.inputs if ctx is None or i.offered(ctx)]
     schema: dict = {
         "type": "object",
         "additionalProperties": False,
-        "properties": {i.name: _property(i, ctx) for i in spec.inputs},
+        "properties": {i.name: _property(i, ctx) for i in inputs},
     }
-    required = [i.name for i in spec.inputs if i.required and i.required_when is None]
+    required = [
+        i.name for i in inputs if i.required and i.required_when is None and (i.asked_when is None or ctx is not None)
+    ]
     if required:
         schema["required"] = required
-    conditions = [_condition(spec, i) for i in spec.inputs if i.required_when is not None]
+    conditions = [_condition(spec, i) for i in inputs if i.required_when is not None]
     if conditions:
         schema["allOf"] = conditions
     return schema

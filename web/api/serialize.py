@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask import url_for
 
+from casework.cases.decisions import Decision
 from casework.cases.queries import CaseDetail, CasePage
 from casework.storage.tables import Case, CaseEvent, Comment, User
 
@@ -59,12 +60,14 @@ def _brief(case: Case) -> dict:
     return {"reference": case.reference, "state": case.state, "detected_at": iso(case.detected_at)}
 
 
-def case_detail(detail: CaseDetail, triggers: list[dict]) -> dict:
+def case_detail(detail: CaseDetail, triggers: list[dict], decisions: list[Decision]) -> dict:
     return {
         **case_summary(detail.case, detail.assignee),
         "evidence": evidence(detail.comment),
         "evidence_digest": detail.case.evidence_digest,
         "stage_inputs": detail.case.stage_inputs,
+        "open_question": detail.case.open_question,
+        "decisions": [d.as_dict() for d in decisions],
         "author_cases": [_brief(c) for c in detail.author_cases],
         "linked_cases": [_brief(c) for c in detail.linked],
         "available_triggers": triggers,

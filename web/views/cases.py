@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from casework.audit import disclosure
-from casework.cases import actions, queries
+from casework.cases import actions, decisions, queries
 from casework.cases.options import assign_option, transition_options
-from casework.errors import CaseNotFound, ConcurrentUpdate, PermissionDenied, TransitionNotAllowed, ValidationError
+from casework.cases.refusals import record_refused_request
+from casework.errors import (
+    CaseNotFound,
+    CaseworkError,
+    ConcurrentUpdate,
+    NotFound,
+    PermissionDenied,
+    TransitionNotAllowed,
+    ValidationError,
+)
 from casework.sla.queries import case_clocks
 from web.authz import STAFF, WORKERS, current_actor, requires_roles
 from web.extensions import casework
-from web.transition_forms import read_inputs
+from web.transition_forms import previous_inputs, read_inputs
 
 bp = Blueprint("cases", __name__)
 
@@ -33,12 +43,15 @@ class Feedback:
 def _page(ref: str, status: int = 200, feedback: Feedback | None = None, detail: queries.CaseDetail | None = None):
     cw, actor = casework(), current_actor()
     detail = detail or queries.get_case(cw, actor, ref, with_events=True)
+    options = transition_options(cw, actor, detail.case)
     return render_template(
         "case.html",
         d=detail,
         case=detail.case,
         events=detail.events,
-        options=transition_options(cw, actor, detail.case),
+        options=options,
+        prefill={o.spec.trigger: previous_inputs(o.spec, detail.case.stage_inputs) for o in options},
+        decisions=decisions.thread(detail.events or []),
         assign=assign_option(cw, actor, detail.case),
         clocks=case_clocks(cw, detail.case.id),
         feedback=feedback or Feedback(),
@@ -47,10 +60,17 @@ def _page(ref: str, status: int = 200, feedback: Feedback | None = None, detail:
     ), status
 
 
-def _version() -> int:
+def _refuse(ref: str, attempted: str, error: CaseworkError, status: int) -> NoReturn:
+    """Record a request refused before the service ran (SPEC §3: every refusal is history), then answer it."""
+    record_refused_request(casework(), current_actor(), ref, attempted, error)
+    abort(status, description=error.message)
+
+
+def _version(ref: str, attempted: str) -> int:
     version = request.form.get("version", type=int)
     if version is None:
-        abort(400, description="The form lacks the case version it was loaded with; reload the case and try again.")
+        message = "The form lacks the case version it was loaded with; reload the case and try again."
+        _refuse(ref, attempted, ValidationError({"version": message}, message), 400)
     return version
 
 
@@ -86,10 +106,11 @@ def transition(ref: str, trigger: str):
     cw = casework()
     spec = cw.workflow.transition(trigger)
     if spec is None:
-        abort(404, description=f"the workflow has no step {trigger!r}")
+        _refuse(ref, trigger, NotFound(f"the workflow has no step {trigger[:60]!r}"), 404)
+    version = _version(ref, trigger)
     try:
         outcome = actions.apply_trigger(
-            cw, current_actor(), ref, trigger, read_inputs(spec, request.form), expected_version=_version()
+            cw, current_actor(), ref, trigger, read_inputs(spec, request.form), expected_version=version
         )
     except (ValidationError, ConcurrentUpdate, TransitionNotAllowed, PermissionDenied) as exc:
         return _refused(ref, f"transition:{trigger}", exc)
@@ -102,7 +123,9 @@ def transition(ref: str, trigger: str):
 def assign(ref: str):
     assignee = request.form.get("assignee", "")
     try:
-        case = actions.assign(casework(), current_actor(), ref, assignee or None, expected_version=_version())
+        case = actions.assign(
+            casework(), current_actor(), ref, assignee or None, expected_version=_version(ref, "assign")
+        )
     except (ValidationError, ConcurrentUpdate, TransitionNotAllowed, PermissionDenied) as exc:
         return _refused(ref, "assign", exc)
     flash(f"Assigned to {assignee}." if case.assignee_id else "The case is now unassigned.", "info")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, render_template
 
 from web.authz import STAFF, requires_roles
@@ -16,4 +18,10 @@ bp = Blueprint("workflow", __name__)
 @requires_roles(*STAFF)
 def index():
     workflow = casework().workflow
-    return render_template("workflow.html", workflow=workflow, diagram=layout(workflow), condition_text=condition_text)
+    return render_template(
+        "workflow.html", workflow=workflow, diagram=layout(workflow), condition_text=condition_text, hours=_hours
+    )
+
+
+def _hours(duration: timedelta) -> str:
+    return f"{duration.total_seconds() / 3600:g}"

@@ -10,6 +10,7 @@ from casework.entrypoints.cli import (
     admin,
     auditing,
     cases,
+    config,
     imports,
     lifecycle,
     notify,
@@ -35,7 +36,7 @@ def main(ctx: click.Context, database_url: str | None) -> None:
     ctx.obj = {"database_url": database_url}
 
 
-for module in (admin, cases, records, sla, notify, tokens, lifecycle, imports, serve, auditing):
+for module in (admin, cases, records, sla, notify, tokens, lifecycle, imports, serve, auditing, config):
     module.register(main)
 
 if __name__ == "__main__":

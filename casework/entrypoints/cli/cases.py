@@ -113,6 +113,7 @@ def cases_list(
             _when(case.detected_at),
             str(case.assignee_id or "-"),
         )
+    disclosure.log_listing(cw, actor, [case.reference for case, _ in result.rows], "cli", "cases list")
     Console(width=160).print(table)
 
 

@@ -46,6 +46,10 @@ def sla_sweep(ctx: click.Context) -> None:
         what = "warning" if m.kind == "sla_warning" else "BREACH"
         click.echo(f"{what:7} {refs[m.case_id]} {m.clock} at {_when(m.at)} (due {_when(m.due_at)})")
     click.echo(f"recorded {_count(len(result.warnings), 'warning')} and {_count(len(result.breaches), 'breach')}")
+    for force, reason in sorted(result.skipped_forces.items()):
+        click.echo(f"error: force {force} was NOT swept: {reason} (see `casework config check`)", err=True)
+    if result.skipped_forces:
+        ctx.exit(3)
 
 
 @sla.command("status")
@@ -74,11 +78,13 @@ def sla_status(ctx: click.Context, forces: tuple[str, ...], limit: int) -> None:
 @click.pass_context
 def worker(ctx: click.Context) -> None:
     """Run the scheduler in the foreground (SLA sweep and other jobs) until SIGTERM or Ctrl-C."""
+    from casework.entrypoints.cli.config import require_sound_configuration
     from casework.entrypoints.scheduler import build_scheduler
 
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
         logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per run; errors still show
+    require_sound_configuration(ctx)
     scheduler = build_scheduler(runtime(ctx), blocking=True)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
