@@ -50,6 +50,12 @@ class TooManyAttempts(CaseworkError):
     title = "Too many failed sign-ins"
 
 
+class LocalSignInOff(AuthenticationFailed):
+    """`CASEWORK_LOCAL_LOGIN=off` and the user is not flagged break-glass (said only after the right password)."""
+
+    http_status = 403
+
+
 def _key(username: str) -> str:
     return (username or "").strip().lower()[:64]
 
@@ -116,4 +122,6 @@ def sign_in(cw: Casework, username: str, password: str, address: str | None = No
     with cw.uow() as uow:
         uow.session.execute(delete(SignInFailure).where(col(SignInFailure.username) == key))
         uow.session.commit()
+    if not cw.settings.local_login and not user.break_glass:
+        raise LocalSignInOff("password sign-in is switched off: sign in with the identity provider")
     return user
