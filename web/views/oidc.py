@@ -108,7 +108,11 @@ def callback():
     try:
         token = sso.client.authorize_access_token(
             claims_cls=_checked_at(int(casework().now().timestamp())),
-            claims_options={"iss": {"essential": True, "value": sso.settings.issuer}},
+            # The audience must contain casework's client id, even when `azp` names it (Authlib alone accepts that).
+            claims_options={
+                "iss": {"essential": True, "value": sso.settings.issuer},
+                "aud": {"essential": True, "value": sso.settings.client_id},
+            },
             leeway=sso.settings.clock_skew_seconds,
         )
     except (AuthlibBaseError, JoseError, requests.RequestException, ValueError, KeyError) as exc:
