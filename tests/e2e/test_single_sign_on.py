@@ -247,3 +247,31 @@ def test_sign_in_goes_on_working_after_the_provider_rotates_its_signing_key(page
     assert sso.provider.keys[0]["kid"] != old_kid
     sign_in_at_provider(page, sso, "alice")
     assert sso.user(sub).roles == ["channel_admin"]
+
+
+def test_sign_out_ends_the_casework_session_and_the_providers(page, sso):
+    sso.provider.add_person("alice", name="Alice Example", groups=["sg-wk-channel-admins"])
+    sign_in_at_provider(page, sso, "alice")
+    with page.expect_request(f"{sso.provider.issuer}/session/end**") as end_session:
+        page.get_by_role("button", name="Sign out").click()
+    assert f"client_id={CLIENT_ID}" in end_session.value.url
+    page.get_by_role("button", name="Yes, sign me out").click()
+    page.wait_for_url(f"{sso.site}/login**")
+    assert _not_signed_in(page, sso)
+    page.get_by_role("link", name=f"Sign in with {PROVIDER_NAME}").click()
+    page.locator("input[name=login]").wait_for()  # the provider asks who you are again
+
+
+def test_a_provider_whose_discovery_names_another_issuer_is_not_used(tmp_path, sqlite_url):
+    provider = Provider(tmp_path, "http://127.0.0.1:1")
+    groups = tmp_path / "groups.toml"
+    groups.write_text(GROUPS)
+    oidc = OidcSettings(provider.issuer + "/", CLIENT_ID, CLIENT_SECRET, groups)  # discovery says no slash
+    cw = bootstrap(Settings(database_url=sqlite_url, oidc=oidc))
+    provider.start()
+    try:
+        response = create_app({"CASEWORK": cw}).test_client().get("/login/oidc")
+        assert response.status_code == 503 and b"does not match" in response.data
+    finally:
+        provider.stop()
+        cw.engine.dispose()
