@@ -43,6 +43,7 @@ class OidcSettings:
     scopes: str = "openid profile email"
     provider_name: str = "your force's account"
     clock_skew_seconds: int = 60
+    client_key_file: Path | None = None  # a PEM private key: private_key_jwt instead of the client secret
 
 
 @dataclass(frozen=True)
@@ -128,10 +129,10 @@ def _switch(source: Mapping[str, str], name: str) -> bool:
 def load_oidc(source: Mapping[str, str]) -> OidcSettings:
     """Read `CASEWORK_OIDC_*`; the issuer, client and groups file are required together."""
     missing = [
-        f"CASEWORK_OIDC_{k}"
-        for k in ("ISSUER", "CLIENT_ID", "CLIENT_SECRET", "GROUPS_FILE")
-        if not source.get(f"CASEWORK_OIDC_{k}")
+        f"CASEWORK_OIDC_{k}" for k in ("ISSUER", "CLIENT_ID", "GROUPS_FILE") if not source.get(f"CASEWORK_OIDC_{k}")
     ]
+    if not source.get("CASEWORK_OIDC_CLIENT_SECRET") and not source.get("CASEWORK_OIDC_CLIENT_KEY_FILE"):
+        missing.append("CASEWORK_OIDC_CLIENT_SECRET (or CASEWORK_OIDC_CLIENT_KEY_FILE)")
     if missing:
         raise ValidationError({"oidc": f"single sign-on also needs {', '.join(missing)}"})
     issuer = source["CASEWORK_OIDC_ISSUER"].strip()  # compared with `iss` exactly, trailing slash and all
@@ -146,9 +147,10 @@ def load_oidc(source: Mapping[str, str]) -> OidcSettings:
     return OidcSettings(
         issuer=issuer,
         client_id=source["CASEWORK_OIDC_CLIENT_ID"].strip(),
-        client_secret=source["CASEWORK_OIDC_CLIENT_SECRET"],
+        client_secret=source.get("CASEWORK_OIDC_CLIENT_SECRET", ""),
         groups_file=Path(source["CASEWORK_OIDC_GROUPS_FILE"]),
         scopes=" ".join(scopes),
         provider_name=(source.get("CASEWORK_OIDC_PROVIDER_NAME") or OidcSettings.provider_name).strip()[:60],
         clock_skew_seconds=int(skew),
+        client_key_file=Path(key) if (key := source.get("CASEWORK_OIDC_CLIENT_KEY_FILE")) else None,
     )

@@ -36,8 +36,10 @@ def signing_key() -> dict:
 class Provider:
     """One provider process; its accounts and misbehaviour live in a state file read on every request."""
 
-    def __init__(self, folder: Path, site: str, id_token_ttl: int = 300):
+    def __init__(self, folder: Path, site: str, id_token_ttl: int = 300, client_key: dict | None = None):
+        """`client_key`: the client's public JWK, for private_key_jwt instead of the client secret."""
         self.folder, self.site, self.port = folder, site, free_port()
+        self.client_key = client_key
         self.issuer = f"http://127.0.0.1:{self.port}"
         self.state_file = folder / "provider-state.json"
         self.state: dict = {"accounts": {}, "audience": None}
@@ -64,6 +66,18 @@ class Provider:
         self.state["audience"] = audience
         self._save()
 
+    def _client(self) -> dict:
+        client = {
+            "client_id": CLIENT_ID,
+            "redirect_uris": [f"{self.site}/login/oidc/callback"],
+            "post_logout_redirect_uris": [f"{self.site}/login"],
+            "grant_types": ["authorization_code"],
+            "response_types": ["code"],
+        }
+        if self.client_key is None:
+            return {**client, "client_secret": CLIENT_SECRET}
+        return {**client, "token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": [self.client_key]}}
+
     def start(self) -> None:
         config = self.folder / "provider-config.json"
         config.write_text(
@@ -74,16 +88,7 @@ class Provider:
                     "stateFile": str(self.state_file),
                     "idTokenTtl": self.id_token_ttl,
                     "jwks": {"keys": self.keys},
-                    "clients": [
-                        {
-                            "client_id": CLIENT_ID,
-                            "client_secret": CLIENT_SECRET,
-                            "redirect_uris": [f"{self.site}/login/oidc/callback"],
-                            "post_logout_redirect_uris": [f"{self.site}/login"],
-                            "grant_types": ["authorization_code"],
-                            "response_types": ["code"],
-                        }
-                    ],
+                    "clients": [self._client()],
                 }
             )
         )

@@ -5,6 +5,7 @@ import pytest
 from casework.access import users
 from casework.bootstrap import bootstrap
 from casework.config import OidcSettings, Settings
+from casework.errors import ValidationError
 from tests.e2e.conftest import PASSWORD
 from tests.factories import Factory
 from tests.notify_support import free_port
@@ -56,3 +57,14 @@ def test_an_unreachable_provider_gets_a_clear_page(tmp_path, cw):
     assert b"Sign in with your force&#39;s account" in client.get("/login").data
     response = client.get("/login/oidc")
     assert response.status_code == 503 and b"cannot be reached" in response.data
+
+
+def test_an_unreadable_client_key_stops_the_start_with_a_clear_error(tmp_path, cw):
+    groups = tmp_path / "groups.toml"
+    groups.write_text('[groups]\n"g" = { roles = ["comms"], forces = ["warwickshire"] }\n')
+    (tmp_path / "client.pem").write_text("not a key")
+    oidc = OidcSettings("https://idp.example", "c", "", groups, client_key_file=tmp_path / "client.pem")
+    cw.settings = Settings(database_url=cw.settings.database_url, oidc=oidc)
+    with pytest.raises(ValidationError) as refused:
+        create_app({"CASEWORK": cw})
+    assert "CASEWORK_OIDC_CLIENT_KEY_FILE" in refused.value.errors

@@ -7,6 +7,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
+from joserfc.jwk import RSAKey
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -65,18 +66,26 @@ class Sso:
 
 
 @pytest.fixture
-def sso(tmp_path, sqlite_url):
-    """casework with single sign-on on a free port, and a provider that knows it as client `casework`."""
+def sso(request, tmp_path, sqlite_url):
+    """casework with single sign-on on a free port, and a provider that knows it as client `casework`.
+
+    Parametrized indirectly with "private_key_jwt", the client authenticates with a key instead of its secret.
+    """
     groups = tmp_path / "groups.toml"
     groups.write_text(GROUPS)
     port = free_port()
     site = f"http://127.0.0.1:{port}"
-    provider = Provider(tmp_path, site)
+    oidc: dict = {"provider_name": PROVIDER_NAME}
+    client_key = None
+    if getattr(request, "param", None) == "private_key_jwt":
+        key = RSAKey.generate_key(2048, parameters={"kid": "casework-client", "alg": "RS256"})
+        oidc["client_key_file"] = tmp_path / "client-key.pem"
+        oidc["client_key_file"].write_bytes(key.as_pem(private=True))
+        client_key = key.as_dict(private=False)
+    provider = Provider(tmp_path, site, client_key=client_key)
     clock = FrozenClock(datetime.now(UTC))  # ID tokens carry real times; tests move casework's clock from here
-    settings = Settings(
-        database_url=sqlite_url,
-        oidc=OidcSettings(provider.issuer, CLIENT_ID, CLIENT_SECRET, groups, provider_name=PROVIDER_NAME),
-    )
+    secret = "" if client_key else CLIENT_SECRET
+    settings = Settings(database_url=sqlite_url, oidc=OidcSettings(provider.issuer, CLIENT_ID, secret, groups, **oidc))
     cw = bootstrap(settings, clock=clock)
     provider.start()
     server = make_server("127.0.0.1", port, create_app({"CASEWORK": cw}), threaded=True)
@@ -275,3 +284,10 @@ def test_a_provider_whose_discovery_names_another_issuer_is_not_used(tmp_path, s
     finally:
         provider.stop()
         cw.engine.dispose()
+
+
+@pytest.mark.parametrize("sso", ["private_key_jwt"], indirect=True)
+def test_the_client_may_authenticate_with_a_private_key_jwt_instead_of_a_secret(page, sso):
+    sub = sso.provider.add_person("alice", name="Alice Example", groups=["sg-wk-channel-admins"])
+    sign_in_at_provider(page, sso, "alice")
+    assert sso.user(sub).roles == ["channel_admin"]

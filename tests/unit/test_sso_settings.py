@@ -107,6 +107,11 @@ def test_bad_single_sign_on_settings_are_refused(change, field):
     assert field in refused.value.errors
 
 
+def test_a_private_key_file_may_stand_in_for_the_client_secret():
+    env = {**SSO_ENV, "CASEWORK_OIDC_CLIENT_SECRET": "", "CASEWORK_OIDC_CLIENT_KEY_FILE": "/etc/casework/client.pem"}
+    assert str(Settings.from_env(env).oidc.client_key_file) == "/etc/casework/client.pem"
+
+
 def test_local_sign_in_can_be_switched_off():
     assert Settings.from_env({"CASEWORK_LOCAL_LOGIN": "off"}).local_login is False
 

@@ -16,15 +16,18 @@ from urllib.parse import urlsplit
 import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from authlib.oidc.core import CodeIDToken
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import login_user
 from joserfc.errors import JoseError
+from joserfc.jwk import RSAKey
 
 from casework.access.actors import Actor
 from casework.access.groups import GroupMapping, load_mapping
 from casework.access.identity import Person, SignInRefused, sign_in_person
 from casework.config import OidcSettings
+from casework.errors import ValidationError
 from web.authz import public
 from web.extensions import WebUser, casework
 
@@ -56,9 +59,8 @@ def init_app(app: Flask) -> None:
     client = OAuth(app).register(
         "idp",
         client_id=settings.client_id,
-        client_secret=settings.client_secret,
         server_metadata_url=settings.issuer.rstrip("/") + "/.well-known/openid-configuration",
-        client_kwargs={"scope": settings.scopes, "code_challenge_method": "S256", "default_timeout": TIMEOUT},
+        **_client_authentication(settings),
     )
     sso = SingleSignOn(settings, load_mapping(settings.groups_file, cw.settings.forces), client)
     app.extensions["casework_sso"] = sso
@@ -72,6 +74,22 @@ def init_app(app: Flask) -> None:
                 "form-action 'self'", f"form-action 'self' {sso.origin}"
             )
         return response
+
+
+def _client_authentication(settings: OidcSettings) -> dict[str, Any]:
+    """The client secret (client_secret_basic), or a JWT signed with the client's private key (private_key_jwt)."""
+    session = {"scope": settings.scopes, "code_challenge_method": "S256", "default_timeout": TIMEOUT}
+    if settings.client_key_file is None:
+        return {"client_secret": settings.client_secret, "client_kwargs": session}
+    try:
+        key = RSAKey.import_key(settings.client_key_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, JoseError) as exc:
+        raise ValidationError({"CASEWORK_OIDC_CLIENT_KEY_FILE": f"{settings.client_key_file}: {exc}"}) from exc
+    return {
+        "client_secret": key,
+        "client_kwargs": {**session, "token_endpoint_auth_method": PrivateKeyJWT.name},
+        "client_auth_methods": [PrivateKeyJWT()],
+    }
 
 
 def configured() -> SingleSignOn | None:
