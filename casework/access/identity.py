@@ -62,11 +62,13 @@ class Person:
 
     @classmethod
     def from_claims(cls, claims: Mapping[str, Any], mapping: GroupMapping) -> Person:
-        subject = str(claims["sub"])
+        subject, issuer = str(claims["sub"]), str(claims["iss"])
+        if len(subject) > 255 or len(issuer) > 255:  # OpenID Connect allows at most 255 characters for sub
+            raise SignInRefused("the identity provider sent an identifier longer than 255 characters")
         name = next((claims[k] for k in ("name", "preferred_username", "email") if isinstance(claims.get(k), str)), "")
         email = claims.get("email")
         return cls(
-            issuer=str(claims["iss"]),
+            issuer=issuer,
             subject=subject,
             display_name=(name.strip() or subject)[:200],
             email=email if isinstance(email, str) and len(email) <= 254 and _EMAIL.match(email) else None,
@@ -133,7 +135,7 @@ def _refuse(uow: UnitOfWork, person: Person, reason: str, now: datetime) -> None
             "subject": person.subject,
             "username": person.username,
             "display_name": person.display_name,
-            "groups": list(person.values[:50]),
+            "groups": [value[:200] for value in person.values[:50]],
             "reason": reason,
         },
     )

@@ -143,6 +143,16 @@ def test_a_person_signs_in_with_the_provider_and_gets_the_roles_of_their_groups(
     assert page.locator("h1").inner_text().startswith("Flag")
 
 
+def test_after_signing_in_the_person_lands_on_the_page_they_asked_for(page, sso):
+    sso.provider.add_person("alice", name="Alice Example", groups=["sg-wk-channel-admins"])
+    page.goto(f"{sso.site}/flag")
+    page.get_by_role("link", name=f"Sign in with {PROVIDER_NAME}").click()
+    page.locator("input[name=login]").fill("alice")
+    page.locator("input[name=password]").fill("any password")
+    page.get_by_role("button", name="Sign-in").click()
+    page.wait_for_url(f"{sso.site}/flag")
+
+
 def test_a_change_of_groups_at_the_provider_changes_roles_at_the_next_sign_in_and_is_audited(page, sso):
     sub = sso.provider.add_person("alice", name="Alice Example", groups=["sg-wk-channel-admins"])
     sign_in_at_provider(page, sso, "alice")

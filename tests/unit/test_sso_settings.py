@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from casework.access.groups import load_mapping
-from casework.access.identity import Person
+from casework.access.identity import Person, SignInRefused
 from casework.config import DEFAULT_FORCES, Settings
 from casework.errors import ValidationError
 
@@ -125,3 +125,9 @@ def test_the_username_is_stable_per_issuer_and_subject_whatever_the_name(tmp_pat
     assert one.username == renamed.username
     assert len({one.username, other_case.username, other_issuer.username}) == 3
     assert other_case.display_name == "abc"  # no name claim: shown by the subject
+
+
+def test_a_subject_longer_than_openid_connect_allows_is_refused(tmp_path):
+    mapping = load_mapping(write(tmp_path, ENTRA), FORCES)
+    with pytest.raises(SignInRefused, match="longer than 255"):
+        Person.from_claims({"iss": "https://a", "sub": "x" * 256}, mapping)
