@@ -48,15 +48,29 @@ def test_without_single_sign_on_there_is_no_provider_button_and_no_sso_page(clie
     assert client.get("/login/oidc/callback?code=x&state=y").status_code == 404
 
 
-def test_an_unreachable_provider_gets_a_clear_page(tmp_path, cw):
+@pytest.fixture
+def unreachable(tmp_path, cw):
+    """Single sign-on configured with a provider where nothing listens."""
     groups = tmp_path / "groups.toml"
     groups.write_text('[groups]\n"g" = { roles = ["comms"], forces = ["warwickshire"] }\n')
-    issuer = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    issuer = f"http://127.0.0.1:{free_port()}"
     cw.settings = Settings(database_url=cw.settings.database_url, oidc=OidcSettings(issuer, "c", "s", groups))
-    client = create_app({"CASEWORK": cw, "TESTING": True}).test_client()
-    assert b"Sign in with your force&#39;s account" in client.get("/login").data
-    response = client.get("/login/oidc")
+    return create_app({"CASEWORK": cw, "TESTING": True}).test_client()
+
+
+def test_an_unreachable_provider_gets_a_clear_page(unreachable):
+    assert b"Sign in with your force&#39;s account" in unreachable.get("/login").data
+    response = unreachable.get("/login/oidc")
     assert response.status_code == 503 and b"cannot be reached" in response.data
+
+
+@pytest.mark.parametrize(
+    "query", ["error=access_denied&error_description=cancelled", "code=abc&state=never-issued", "code=abc", ""]
+)
+def test_a_callback_the_session_did_not_start_signs_nobody_in(unreachable, query):
+    response = unreachable.get(f"/login/oidc/callback?{query}")
+    assert response.status_code == 401 and b"Sign-in not completed" in response.data
+    assert unreachable.get("/queue").status_code == 302
 
 
 def test_an_unreadable_client_key_stops_the_start_with_a_clear_error(tmp_path, cw):
