@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check bench install browser clean
+.PHONY: run test check bench install browser oidc-provider clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,15 @@ run: $(STAMP)
 browser:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
+# The real OpenID Provider (panva/oidc-provider) the single sign-on tests run, in the project's own folder.
+OIDC_STAMP := tests/oidc/node_modules/.installed
+
+$(OIDC_STAMP): tests/oidc/package.json tests/oidc/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/oidc --no-audit --no-fund --silent && touch $@; \
+	else echo "npm is missing: the single sign-on tests skip (and fail under CI)"; fi
+
+oidc-provider: $(OIDC_STAMP)
+
 # Lint, format, types and the layer contracts: any failure fails `make test`.
 check: $(STAMP)
 	$(BIN)/ruff check .
@@ -36,7 +45,7 @@ check: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
-test: check browser
+test: check browser oidc-provider
 	$(BIN)/pytest -q
 
 bench: $(STAMP)

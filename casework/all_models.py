@@ -1,5 +1,6 @@
 """Imports every module that declares tables, so SQLModel.metadata is complete for Alembic and tests."""
 
+import casework.access.identity
 import casework.access.sessions
 import casework.access.signin
 import casework.access.tokens

@@ -39,6 +39,20 @@ DEFAULT_FORCES = {
 
 
 @dataclass(frozen=True)
+class OidcSettings:
+    """Single sign-on with the force's OpenID Provider (`CASEWORK_OIDC_*`)."""
+
+    issuer: str
+    client_id: str
+    client_secret: str
+    groups_file: Path
+    scopes: str = "openid profile email"
+    provider_name: str = "your force's account"
+    clock_skew_seconds: int = 60
+    client_key_file: Path | None = None  # a PEM private key: private_key_jwt instead of the client secret
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     forces: dict[str, ForceConfig] = field(default_factory=lambda: dict(DEFAULT_FORCES))
@@ -48,6 +62,8 @@ class Settings:
     session_idle: timedelta = timedelta(minutes=30)
     session_max: timedelta = timedelta(hours=10)
     signin_notice: str = DEFAULT_NOTICE
+    oidc: OidcSettings | None = None
+    local_login: bool = True  # CASEWORK_LOCAL_LOGIN=off: only break-glass users may use a password
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -67,6 +83,10 @@ class Settings:
             settings = replace(settings, signin_notice=notice.strip())
         if path := source.get("CASEWORK_FORCES_FILE"):
             settings = replace(settings, forces=load_forces(Path(path)))
+        if source.get("CASEWORK_OIDC_ISSUER"):
+            settings = replace(settings, oidc=load_oidc(source))
+        if source.get("CASEWORK_LOCAL_LOGIN"):
+            settings = replace(settings, local_login=_switch(source, "CASEWORK_LOCAL_LOGIN"))
         return replace(settings, **overrides)
 
     def force(self, code: str) -> ForceConfig:
@@ -150,3 +170,43 @@ def _force(path: Path, code: str, table: Any, errors: dict[str, str]) -> ForceCo
         return None
     extra = {k: v for k, v in table.items() if k not in {"name", "prefix", "nchi_enabled"}}
     return ForceConfig(code, name.strip(), prefix, nchi, extra)
+
+
+MAX_CLOCK_SKEW = 300  # seconds; OpenID Connect allows "a few minutes" at most
+
+
+def _switch(source: Mapping[str, str], name: str) -> bool:
+    value = source[name].strip().lower()
+    if value not in {"on", "off", "true", "false", "1", "0", "yes", "no"}:
+        raise ValidationError({name: f"on or off, not {source[name]!r}"})
+    return value in {"on", "true", "1", "yes"}
+
+
+def load_oidc(source: Mapping[str, str]) -> OidcSettings:
+    """Read `CASEWORK_OIDC_*`; the issuer, client and groups file are required together."""
+    missing = [
+        f"CASEWORK_OIDC_{k}" for k in ("ISSUER", "CLIENT_ID", "GROUPS_FILE") if not source.get(f"CASEWORK_OIDC_{k}")
+    ]
+    if not source.get("CASEWORK_OIDC_CLIENT_SECRET") and not source.get("CASEWORK_OIDC_CLIENT_KEY_FILE"):
+        missing.append("CASEWORK_OIDC_CLIENT_SECRET (or CASEWORK_OIDC_CLIENT_KEY_FILE)")
+    if missing:
+        raise ValidationError({"oidc": f"single sign-on also needs {', '.join(missing)}"})
+    issuer = source["CASEWORK_OIDC_ISSUER"].strip()  # compared with `iss` exactly, trailing slash and all
+    if not re.match(r"^https://[^/?#\s]+(/[^?#\s]*)?$", issuer) and not re.match(r"^http://127\.0\.0\.1[:/]", issuer):
+        raise ValidationError({"CASEWORK_OIDC_ISSUER": "an https:// URL (http only for 127.0.0.1)"})
+    scopes = source.get("CASEWORK_OIDC_SCOPES", "openid profile email").split()
+    if "openid" not in scopes:
+        raise ValidationError({"CASEWORK_OIDC_SCOPES": "must include openid"})
+    skew = source.get("CASEWORK_OIDC_CLOCK_SKEW", "60")
+    if not skew.isdigit() or int(skew) > MAX_CLOCK_SKEW:
+        raise ValidationError({"CASEWORK_OIDC_CLOCK_SKEW": f"whole seconds from 0 to {MAX_CLOCK_SKEW}"})
+    return OidcSettings(
+        issuer=issuer,
+        client_id=source["CASEWORK_OIDC_CLIENT_ID"].strip(),
+        client_secret=source.get("CASEWORK_OIDC_CLIENT_SECRET", ""),
+        groups_file=Path(source["CASEWORK_OIDC_GROUPS_FILE"]),
+        scopes=" ".join(scopes),
+        provider_name=(source.get("CASEWORK_OIDC_PROVIDER_NAME") or OidcSettings.provider_name).strip()[:60],
+        clock_skew_seconds=int(skew),
+        client_key_file=Path(key) if (key := source.get("CASEWORK_OIDC_CLIENT_KEY_FILE")) else None,
+    )

@@ -48,16 +48,19 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    from web.views import oidc
+
     csrf.init_app(app)
     login_manager.init_app(app)
+    oidc.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
     from web import api
     from web.api import webhooks
-    from web.views import audit, auditing, auth, cases, dashboard, flag, inbox, queue, workflow
+    from web.views import audit, auditing, auth, cases, dashboard, flag, inbox, oidc, queue, workflow
 
-    for module in (auth, queue, cases, flag, dashboard, workflow, audit, auditing, inbox, api, webhooks):
+    for module in (auth, oidc, queue, cases, flag, dashboard, workflow, audit, auditing, inbox, api, webhooks):
         app.register_blueprint(module.bp)
 
     @app.get("/")

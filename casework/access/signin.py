@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped
 from sqlmodel import Field, SQLModel, col
 
 from casework.access.users import authenticate
-from casework.errors import CaseworkError
+from casework.errors import AuthenticationFailed, CaseworkError
 from casework.runtime import Casework
 from casework.storage.db import UTCDateTime
 from casework.storage.tables import User
@@ -63,6 +63,12 @@ class TooManyAttempts(CaseworkError):
     http_status = 429
     exit_code = 5
     title = "Too many failed sign-ins"
+
+
+class LocalSignInOff(AuthenticationFailed):
+    """`CASEWORK_LOCAL_LOGIN=off` and the user is not flagged break-glass (said only after the right password)."""
+
+    http_status = 403
 
 
 def _key(username: str) -> str:
@@ -166,4 +172,6 @@ def sign_in(cw: Casework, username: str, password: str, address: str | None = No
         _lock_gates(uow, _gates(key, address), cw.now())
         uow.session.execute(delete(SignInFailure).where(col(SignInFailure.username) == key))
         uow.commit()
+    if not cw.settings.local_login and not user.break_glass:
+        raise LocalSignInOff("password sign-in is switched off: sign in with the identity provider")
     return user

@@ -80,6 +80,26 @@ def add_user(
         return user
 
 
+def set_break_glass(cw: Casework, username: str, allowed: bool) -> User:
+    """Let a user sign in with a password while local sign-in is off (or stop it); an audit event."""
+    with cw.uow() as uow:
+        user = find_user(uow.session, username)
+        if user is None:
+            raise UserNotFound(f"no user {username!r}")
+        if user.break_glass != allowed:
+            user.break_glass = allowed
+            uow.session.add(user)
+            uow.record(
+                "user_break_glass_set" if allowed else "user_break_glass_cleared",
+                at=cw.now(),
+                actor="system:cli",
+                role="system",
+                data={"username": user.username},
+            )
+            uow.commit()
+        return user
+
+
 def list_users(cw: Casework) -> list[User]:
     with cw.reader() as uow:
         return list(uow.session.exec(select(User).order_by(User.username)))

@@ -37,6 +37,8 @@ class User(SQLModel, table=True):
     forces: list[str] = _json(default_factory=list)
     active: bool = True
     created_at: datetime = _utc()
+    # May sign in with a password even when CASEWORK_LOCAL_LOGIN=off (the identity provider is down).
+    break_glass: bool = False
 
     def has_role(self, role: str) -> bool:
         return role in self.roles

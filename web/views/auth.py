@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -15,7 +13,9 @@ from casework.access.signin import TooManyAttempts, sign_in
 from casework.errors import AuthenticationFailed
 from web.authz import public
 from web.extensions import WebUser, casework
+from web.redirects import safe_next
 from web.sessions import begin_signed_in, end_signed_in
+from web.views.oidc import SIGNED_IN_WITH_SSO, end_session_url, provider_name
 
 bp = Blueprint("auth", __name__)
 
@@ -29,42 +29,37 @@ class LoginForm(FlaskForm):
 @public
 def login():
     form = LoginForm()
+    # CASEWORK_LOCAL_LOGIN=off: the password form only for break-glass accounts (core refuses the others).
+    show = casework().settings.local_login or bool(request.args.get("break_glass")) or request.method == "POST"
+    page = {
+        "form": form,
+        "provider": provider_name(),
+        "show_form": show,
+        "next": request.args.get("next"),
+        "signin_notice": casework().settings.signin_notice,
+    }
     if form.validate_on_submit():
         try:
             user = sign_in(casework(), form.username.data, form.password.data, request.remote_addr)
         except TooManyAttempts as exc:
             flash(exc.message[0].upper() + exc.message[1:] + ".", "error")
-            return _page(form), 429, {"Retry-After": str(exc.details["retry_after"])}
+            return render_template("login.html", **page), 429, {"Retry-After": str(exc.details["retry_after"])}
         except AuthenticationFailed as exc:
             flash(exc.message, "error")
-            return _page(form), 401
+            return render_template("login.html", **page), exc.http_status
         begin_signed_in(user, request.remote_addr)
         login_user(WebUser(Actor.of(user)))
         return redirect(safe_next(request.args.get("next")))
-    return _page(form), 400 if form.errors else 200
-
-
-def _page(form: LoginForm) -> str:
-    return render_template("login.html", form=form, signin_notice=casework().settings.signin_notice)
+    return render_template("login.html", **page), 400 if form.errors else 200
 
 
 @bp.post("/logout")
 @public
 @login_required
 def logout():
+    """End the casework session and, after single sign-on, the provider's too (RP-initiated logout)."""
+    at_provider = end_session_url(session.pop(SIGNED_IN_WITH_SSO, False))
     logout_user()
     end_signed_in()
     flash("You are signed out.", "info")
-    return redirect(url_for("auth.login"))
-
-
-# A path on this site: one "/" then printable ASCII, no backslash (browsers read a backslash as "/"
-# and drop tabs and newlines, so "/<backslash>x" or "/%09/x" would become "//x": another host).
-_SAME_SITE_PATH = re.compile(r"/(?![/\\])[!-\[\]-~]*")
-
-
-def safe_next(target: str | None) -> str:
-    """Where to go after signing in: only a path on this site, else the queue."""
-    if target and len(target) <= 2000 and _SAME_SITE_PATH.fullmatch(target):
-        return target
-    return "/queue"
+    return redirect(at_provider or url_for("auth.login"))

@@ -96,7 +96,7 @@ def users_add(
 @click.pass_context
 def users_list(ctx: click.Context) -> None:
     """List users with their roles and forces."""
-    table = Table("username", "name", "roles", "forces", "active")
+    table = Table("username", "name", "roles", "forces", "active", "break-glass")
     for user in user_service.list_users(runtime(ctx)):
         table.add_row(
             user.username,
@@ -104,8 +104,19 @@ def users_list(ctx: click.Context) -> None:
             ", ".join(user.roles),
             ", ".join(user.forces),
             "yes" if user.active else "no",
+            "yes" if user.break_glass else "",
         )
     Console(width=160).print(table)
+
+
+@users.command("break-glass")
+@click.argument("username")
+@click.option("--off", is_flag=True, help="Clear the flag again.")
+@click.pass_context
+def users_break_glass(ctx: click.Context, username: str, off: bool) -> None:
+    """Let USER sign in with a password even when CASEWORK_LOCAL_LOGIN=off (for when the identity provider is down)."""
+    user = user_service.set_break_glass(runtime(ctx), username, not off)
+    click.echo(f"{user.username}: break-glass {'on' if user.break_glass else 'off'}")
 
 
 @click.group()
