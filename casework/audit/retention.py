@@ -12,6 +12,7 @@ from sqlmodel import col
 
 from casework.access.actors import Actor
 from casework.audit.tables import CaseRetention
+from casework.cases import search_index
 from casework.cases.queries import case_in_force
 from casework.clock import london
 from casework.config import ForceConfig
@@ -222,6 +223,7 @@ def _redact(
     # Core, not the ORM: during an action the case is a plain record already saved; the version stays,
     # since no workflow field changes.
     uow.session.execute(update(_cases).where(_cases.c.id == case.id).values(author_key=None))
+    search_index.forget(uow, comment.case_id, fields)
     row.author_redacted_at = row.author_redacted_at or at
     if "text" in fields:
         comment.redacted_at = row.redacted_at = at
