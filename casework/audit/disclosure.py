@@ -22,6 +22,7 @@ VIA = ("web", "api", "cli")
 ACTIONS = ("viewed", "exported")
 AUDIT_ROLES = frozenset({"auditor"})
 MAX_LISTED = 1000
+LIST_SCOPES = {"search": "search results", "cases": "list of cases", "case_list": "CSV of a list of cases"}
 
 
 def require_auditor(actor: Actor, doing: str) -> None:
@@ -106,6 +107,11 @@ class Disclosure:
         data = event.data or {}
         if data.get("scope") == "period":
             what = f"{data.get('force')} cases detected {data.get('from')} to {data.get('to')}"
+        elif data.get("scope") in LIST_SCOPES:
+            shown = data.get("references") or []
+            what = f"{LIST_SCOPES[data['scope']]}: {len(shown)} case(s), {', '.join(shown[:5])}" + (
+                "…" if len(shown) > 5 else ""
+            )
         else:
             what = reference or data.get("reference") or "-"
         return cls(
@@ -158,7 +164,9 @@ def by_user(cw: Casework, actor: Actor, username: str) -> list[Disclosure]:
     return [
         Disclosure.of(event, reference)
         for event, reference, force in rows
-        if force is not None or (event.data or {}).get("force") in actor.forces
+        if force is not None
+        or (event.data or {}).get("force") in actor.forces
+        or set((event.data or {}).get("forces") or ()) & actor.forces
     ]
 
 

@@ -159,6 +159,13 @@ class CaseListPage:
 
 def list_cases(cw: Casework, actor: Actor, query: CaseQuery, *, via: str) -> CaseListPage:
     """One page of the cases the actor may see; showing it is one consultation event."""
+    page = read_page(cw, actor, query)
+    log_list(cw, actor, scope="cases", via=via, shown=[(r.reference, r.force) for r in page.rows], detail={})
+    return page
+
+
+def read_page(cw: Casework, actor: Actor, query: CaseQuery) -> CaseListPage:
+    """One page, unlogged: for callers that record their own disclosure (an export)."""
     key = SORTS[query.sort.lstrip("-")]
     descending = query.sort.startswith("-")
     with cw.reader() as uow:
@@ -193,7 +200,6 @@ def list_cases(cw: Casework, actor: Actor, query: CaseQuery, *, via: str) -> Cas
         ).all()
     page = [CaseRow(*row) for row in rows[: query.per_page]]
     more = len(rows) > query.per_page
-    log_list(cw, actor, scope="cases", via=via, shown=[(r.reference, r.force) for r in page], detail={})
     return CaseListPage(page, query, _next_cursor(page[-1], query.sort) if more and page else None)
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, redirect, render_template, request, url_for
 
-from casework.cases.queue import QueueFilter, team_queue
+from casework.cases.bulk import MAX_CASES
+from casework.cases.queue import QueueFilter, queue_states, team_queue
 from web.authz import STAFF, current_actor, requires_roles
 from web.extensions import casework
+from web.views.bulk import BULK_TRIGGERS
 
 bp = Blueprint("queue", __name__)
 
@@ -15,6 +17,11 @@ bp = Blueprint("queue", __name__)
 @requires_roles(*STAFF)
 def index():
     args = request.args
+    state = args.get("state", "")
+    if state and state not in queue_states(casework(), current_actor()):  # not this team's work: the list of all
+        return redirect(
+            url_for("case_list.index", state=state, **({"force": args["force"]} if args.get("force") else {}))
+        )
     flt = QueueFilter(
         state=args.get("state", ""),
         force=args.get("force", ""),
@@ -22,4 +29,11 @@ def index():
         page=args.get("page", 1, type=int),
     )
     page = team_queue(casework(), current_actor(), flt)
-    return render_template("queue.html", page=page, flt=flt, forces=casework().settings.forces)
+    return render_template(
+        "queue.html",
+        page=page,
+        flt=flt,
+        forces=casework().settings.forces,
+        bulk_triggers=BULK_TRIGGERS,
+        bulk_cap=MAX_CASES,
+    )
