@@ -55,7 +55,7 @@ def index():
         page=page,
         q=query,
         errors={},
-        here=urlencode(query.args(after="")),
+        view_query=urlencode(query.args(after="")),
         next_url=url_for(".index") + "?" + urlencode(query.args(after=page.next_after)) if page.next_after else None,
         bulk_triggers=BULK_TRIGGERS,
         bulk_cap=MAX_CASES,
