@@ -42,9 +42,10 @@ CHOICES = {
 FLAGS = ("mine", "referred_by_me", "breached", "threat_to_life")
 FIELDS = ("state", "force", "channel", "assignee", "from", "to", "sort", "after", "per_page", *CHOICES, *FLAGS)
 
-# Newest first within a force, by detection or last change: the default sorts walk these in order.
-FORCE_DETECTED_INDEX = Index("ix_cases_force_detected", col(Case.force), col(Case.detected_at), col(Case.id))
-FORCE_UPDATED_INDEX = Index("ix_cases_force_updated", col(Case.force), col(Case.updated_at), col(Case.id))
+# A page walks one of these in its sort order and stops after a page of matches, whatever the table's size
+# (the reference sort walks the unique index of references).
+DETECTED_INDEX = Index("ix_cases_detected", col(Case.detected_at), col(Case.id))
+UPDATED_INDEX = Index("ix_cases_updated", col(Case.updated_at), col(Case.id))
 _CASE_ID = cast("Mapped[int]", col(Case.id))
 
 
@@ -204,14 +205,22 @@ def read_page(cw: Casework, actor: Actor, query: CaseQuery) -> CaseListPage:
 
 
 def _conditions(s: Any, actor: Actor, q: CaseQuery) -> list[ColumnElement[bool]]:
+    # SQLite would answer `force IN (..) AND state IN (..)` from the queue's index and then sort every match
+    # (260 ms at 100k cases); written as `col || ''` they cannot use an index, so it walks the sort's index
+    # instead and stops after one page (under 1 ms). PostgreSQL's planner weighs the LIMIT itself.
+    walk = s.get_bind().dialect.name == "sqlite"
+
+    def plain(column: Any) -> Any:
+        return column + "" if walk else column
+
     forces = sorted(set(q.force) & actor.forces if q.force else actor.forces)
-    where: list[ColumnElement[bool]] = [col(Case.force).in_(forces)]
+    where: list[ColumnElement[bool]] = [plain(col(Case.force)).in_(forces)]
     if q.state:
-        where.append(col(Case.state).in_(q.state))
+        where.append(plain(col(Case.state)).in_(q.state))
     if outcomes := q.choices.get("outcome"):
-        where.append(col(Case.outcome).in_(outcomes))
+        where.append(plain(col(Case.outcome)).in_(outcomes))
     if platforms := q.choices.get("platform"):
-        where.append(col(Case.platform).in_(platforms))
+        where.append(plain(col(Case.platform)).in_(platforms))
     if q.channel:
         where.append(col(Case.channel) == q.channel)
     for name in ("category", "strand", "offence"):

@@ -27,18 +27,28 @@ MARK_START, MARK_END = "\ue000", "\ue001"  # private-use markers around matches,
 _REFERENCE = re.compile(r"\s*([A-Za-z]{1,6})[-\s/]*(\d{4})[-\s/]*0*(\d{1,9})\s*")
 _WORD = re.compile(r"\w+")
 
+# Ranking costs time for every match, so a word in most comments would be slow to rank across them all:
+# only the newest RANK_WINDOW matches are ranked (all of them whenever fewer match, the usual case).
+RANK_WINDOW = 5000
+_SQLITE_FLOOR = text(
+    "SELECT rowid FROM case_search_fts WHERE case_search_fts MATCH :match ORDER BY rowid DESC LIMIT 1 OFFSET :window"
+)
 _SQLITE = text(
     "SELECT f.rowid AS case_id, bm25(case_search_fts, 4.0, 2.0, 1.0) AS score "
     "FROM case_search_fts f JOIN case_search s ON s.case_id = f.rowid "
-    "WHERE case_search_fts MATCH :match AND s.force IN :forces ORDER BY score LIMIT :limit"
+    "WHERE case_search_fts MATCH :match AND f.rowid >= :floor AND s.force IN :forces ORDER BY score LIMIT :limit"
 ).bindparams(bindparam("forces", expanding=True))
 _SQLITE_SNIPPETS = text(
     "SELECT rowid, snippet(case_search_fts, -1, :start, :end, '…', 14) FROM case_search_fts "
     "WHERE case_search_fts MATCH :match AND rowid IN :ids"
 ).bindparams(bindparam("ids", expanding=True))
+_POSTGRES_FLOOR = text(
+    "SELECT case_id FROM case_search WHERE tsv @@ plainto_tsquery('english', :words) "
+    "ORDER BY case_id DESC LIMIT 1 OFFSET :window"
+)
 _POSTGRES = text(
     "SELECT s.case_id, ts_rank(s.tsv, q) AS score FROM case_search s, plainto_tsquery('english', :words) q "
-    "WHERE s.tsv @@ q AND s.force IN :forces ORDER BY score DESC LIMIT :limit"
+    "WHERE s.tsv @@ q AND s.case_id >= :floor AND s.force IN :forces ORDER BY score DESC LIMIT :limit"
 ).bindparams(bindparam("forces", expanding=True))
 _POSTGRES_SNIPPETS = text(
     "SELECT s.case_id, ts_headline('english', concat_ws(' … ', s.author, s.comment_text, s.notes), "
@@ -127,10 +137,12 @@ def _fts_match(words: list[str]) -> str:
 
 
 def _ranked(s: Session, words: list[str], forces: list[str], limit: int) -> list[int]:
-    if s.get_bind().dialect.name == "postgresql":
-        rows = s.execute(_POSTGRES, {"words": " ".join(words), "forces": forces, "limit": limit})
-    else:
-        rows = s.execute(_SQLITE, {"match": _fts_match(words), "forces": forces, "limit": limit})
+    postgres = s.get_bind().dialect.name == "postgresql"
+    terms = {"words": " ".join(words)} if postgres else {"match": _fts_match(words)}
+    floor = s.execute(_POSTGRES_FLOOR if postgres else _SQLITE_FLOOR, {**terms, "window": RANK_WINDOW - 1}).scalar()
+    rows = s.execute(
+        _POSTGRES if postgres else _SQLITE, {**terms, "floor": floor or 0, "forces": forces, "limit": limit}
+    )
     return [row[0] for row in rows]
 
 

@@ -80,10 +80,10 @@ def upgrade() -> None:
     with op.batch_alter_table('saved_views', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_saved_views_owner_id'), ['owner_id'], unique=False)
 
-    # /cases sorts every case of a force by detection or last change, newest first
+    # /cases walks cases in detection or last-change order and stops after a page
     with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.create_index('ix_cases_force_detected', ['force', 'detected_at', 'id'], unique=False)
-        batch_op.create_index('ix_cases_force_updated', ['force', 'updated_at', 'id'], unique=False)
+        batch_op.create_index('ix_cases_detected', ['detected_at', 'id'], unique=False)
+        batch_op.create_index('ix_cases_updated', ['updated_at', 'id'], unique=False)
 
     for statement in SQLITE_FTS if op.get_bind().dialect.name == 'sqlite' else POSTGRES_TSV:
         op.execute(statement)
@@ -101,8 +101,8 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute("DROP TABLE IF EXISTS case_search_fts")
     with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.drop_index('ix_cases_force_updated')
-        batch_op.drop_index('ix_cases_force_detected')
+        batch_op.drop_index('ix_cases_updated')
+        batch_op.drop_index('ix_cases_detected')
     op.drop_table('saved_views')
     op.drop_table('case_tags')
     op.drop_table('case_search')

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
-from casework.audit import retention
+from casework.audit import disclosure, retention
 from casework.cases import actions
 from casework.cases.search import pieces, reference_of, search
 from casework.errors import ValidationError
@@ -113,3 +113,17 @@ def test_query_syntax_is_never_read_as_fts_operators(cw, make):
 def test_reference_forms():
     assert reference_of("wm-2025-45") == "WM-2025-000045"
     assert reference_of("hate speech") is None
+
+
+def test_a_word_in_very_many_cases_ranks_only_the_newest_window(cw, make, monkeypatch):
+    monkeypatch.setattr("casework.cases.search.RANK_WINDOW", 2)
+    make.case(text="common common common common")  # the best match, but older than the window
+    newer = [make.case(text=f"common word {n}") for n in range(2)]
+    assert sorted(_refs(search(cw, make.staff("admin"), "common", via="web"))) == newer
+
+
+def test_auditors_see_search_consultations_in_the_users_disclosure_log(cw, make):
+    ref = make.case(text="findable")
+    search(cw, make.staff("admin"), "findable", via="web")
+    [entry] = disclosure.by_user(cw, make.staff("auditor"), "wa.admin")
+    assert entry.action == "viewed" and entry.via == "web" and ref in entry.what
