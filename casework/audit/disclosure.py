@@ -22,7 +22,12 @@ VIA = ("web", "api", "cli")
 ACTIONS = ("viewed", "exported")
 AUDIT_ROLES = frozenset({"auditor"})
 MAX_LISTED = 1000
-LIST_SCOPES = {"search": "search results", "cases": "list of cases", "case_list": "CSV of a list of cases"}
+LIST_SCOPES = {
+    "search": "search results",
+    "cases": "list of cases",
+    "queue": "team queue",
+    "case_list": "CSV of a list of cases",
+}
 
 
 def require_auditor(actor: Actor, doing: str) -> None:

@@ -159,3 +159,12 @@ def test_the_bulk_api_refuses_more_than_the_cap(client, make, bearer):
     )
     assert response.status_code == 422
     assert f"at most {MAX_CASES} cases at once" in response.get_json()["errors"]["cases"]
+
+
+def test_a_list_page_showing_comments_is_one_consultation(client, auth, make, cw):
+    refs = [make.case() for _ in range(2)]
+    auth.as_actor(make.staff("admin"))
+    client.get("/queue")
+    client.get("/cases")
+    views = _events(cw, "viewed")
+    assert [(v.data["scope"], sorted(v.data["references"])) for v in views] == [("queue", refs), ("cases", refs)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from casework.cases.bulk import MAX_CASES
+from casework.cases.consultation import log_list
 from casework.cases.queue import QueueFilter, queue_states, team_queue
 from web.authz import STAFF, current_actor, requires_roles
 from web.extensions import casework
@@ -29,6 +30,8 @@ def index():
         page=args.get("page", 1, type=int),
     )
     page = team_queue(casework(), current_actor(), flt)
+    shown = [(r.reference, r.force) for r in page.rows]  # excerpts and authors: a consultation (DPA 2018 s.62)
+    log_list(casework(), current_actor(), scope="queue", via="web", shown=shown, detail={})
     return render_template(
         "queue.html",
         page=page,
