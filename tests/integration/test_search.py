@@ -127,3 +127,12 @@ def test_auditors_see_search_consultations_in_the_users_disclosure_log(cw, make)
     search(cw, make.staff("admin"), "findable", via="web")
     [entry] = disclosure.by_user(cw, make.staff("auditor"), "wa.admin")
     assert entry.action == "viewed" and entry.via == "web" and ref in entry.what
+
+
+def test_an_nchi_below_the_threshold_takes_the_author_out_of_the_index_at_once(cw, make):
+    ref = make.case("crime_bureau_advice", text="remarkable words", author_handle="named_author")
+    advice = {"outcome": "nchi_recorded", "incident_reference": "NCHI/1", "personal_data_threshold_met": "no"}
+    actions.apply_trigger(cw, make.staff("bureau"), ref, "give_advice", {**advice, "advice": "record as NCHI"})
+    admin = make.staff("admin")
+    assert search(cw, admin, "named_author", via="web").hits == []
+    assert _refs(search(cw, admin, "remarkable", via="web")) == [ref]  # the text stays until retention
