@@ -44,7 +44,9 @@ _APPEND = (
 
 
 def handle_key(handle: str | None) -> str | None:
-    return handle.strip().lstrip("@").lower() or None if handle else None
+    """A handle as stored for exact matching: `@Troll_99` and `troll_99` are the same author."""
+    key = (handle or "").strip().lstrip("@").lower()
+    return key or None
 
 
 def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
@@ -61,11 +63,13 @@ def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
     texts = [str(change.inputs[i.name]) for i in spec.inputs if i.kind == "text" and change.inputs.get(i.name)]
     if texts:
         add_text(uow, change.case.id, "\n".join(texts))
-    tagged = {name: change.inputs[name] for name in TAGGED_INPUTS if name in change.inputs}
-    if not tagged:
+    declared = [i.name for i in spec.inputs if i.name in TAGGED_INPUTS]
+    if not declared:
         return
-    prefixes = [_tags.c.tag.startswith(f"{TAGGED_INPUTS[name]}:") for name in tagged]
+    # A new referral's decisions replace the last one's, including those it leaves out.
+    prefixes = [_tags.c.tag.startswith(f"{TAGGED_INPUTS[name]}:") for name in declared]
     connection.execute(delete(_tags).where(_tags.c.case_id == change.case.id, or_(*prefixes)))
+    tagged = {name: change.inputs[name] for name in declared if change.inputs.get(name)}
     rows = [
         {"case_id": change.case.id, "tag": f"{TAGGED_INPUTS[name]}:{value}"}
         for name, values in tagged.items()

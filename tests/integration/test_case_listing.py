@@ -128,3 +128,14 @@ def test_a_page_shown_is_one_consultation_naming_its_cases(cw, make):
 
 def test_dates_are_london_days(cw, make):
     assert parse_query(cw, {"from": ["2026-07-01"]}).detected_from == date(2026, 7, 1)
+
+
+def test_a_new_referral_replaces_the_decisions_the_filters_see(cw, make):
+    ref = make.case("admin_review")
+    admin, bureau = make.staff("admin"), make.staff("bureau")
+    actions.apply_trigger(cw, admin, ref, "refer", {**REFER, "offences": ["pha_1997"]})
+    actions.apply_trigger(cw, bureau, ref, "request_information", {"question": "which post?"})
+    actions.apply_trigger(cw, admin, ref, "refer", {**REFER, "strands": ["disability"]})
+    assert _refs(_list(cw, admin, offence="pha_1997")) == []
+    assert _refs(_list(cw, admin, strand="race")) == []
+    assert _refs(_list(cw, admin, strand="disability")) == [ref]
