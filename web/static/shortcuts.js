@@ -11,9 +11,11 @@
   ];
   var current = -1;
 
+  var CLICKABLE = ["checkbox", "radio", "button", "submit", "reset"];
   function typing(target) {
     var tag = target && target.tagName;
-    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (target && target.isContentEditable);
+    if (tag === "INPUT") { return CLICKABLE.indexOf(target.type) < 0; }
+    return tag === "TEXTAREA" || tag === "SELECT" || Boolean(target && target.isContentEditable);
   }
   function rows() { return Array.prototype.slice.call(document.querySelectorAll("[data-list] [data-row]")); }
   function move(step) {
@@ -85,7 +87,12 @@
     } else if (event.key === "Enter") {
       row = currentRow();
       var link = row && row.querySelector("a[href]");
-      if (link && document.activeElement !== link) { event.preventDefault(); link.click(); }
+      var here = document.activeElement;
+      // Enter keeps its own meaning on a button or link elsewhere on the page.
+      if (link && here !== link && (here === document.body || row.contains(here))) {
+        event.preventDefault();
+        link.click();
+      }
     } else if (event.key === "?") {
       help();
     } else if (event.key === "Escape") {
