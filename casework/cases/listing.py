@@ -85,7 +85,7 @@ def parse_query(cw: Casework, args: Mapping[str, Sequence[str]]) -> CaseQuery:
         errors["query"] = f"unknown filter {', '.join(unknown)[:200]}; use {', '.join(FIELDS)}"
 
     def values(name: str, allowed: Sequence[str]) -> tuple[str, ...]:
-        got = tuple(v for v in args.get(name, ()) if v)
+        got = tuple(dict.fromkeys(v for v in args.get(name, ()) if v))
         if bad := [v for v in got if v not in allowed]:
             errors[name] = f"unknown {', '.join(bad)[:100]}; choose from {', '.join(allowed)}"
         return got

@@ -16,6 +16,7 @@ from casework.runtime import Casework
 from casework.storage.tables import User
 
 MAX_VIEWS = 50
+MAX_QUERY = 2000  # the column's length
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ def save_view(cw: Casework, actor: Actor, name: str, query: str, shared_role: st
         raise ValidationError(errors)
     args = {k: v for k, v in parse_qs(query or "", keep_blank_values=False).items() if k != "after"}
     clean = urlencode(parse_query(cw, args).args(after=""))
+    if len(clean) > MAX_QUERY:
+        raise ValidationError({"query": f"a view keeps at most {MAX_QUERY} characters of filters"})
     with cw.uow() as uow:
         s = uow.session
         s.execute(delete(SavedView).where(col(SavedView.owner_id) == actor.id, col(SavedView.name) == name))

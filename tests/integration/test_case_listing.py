@@ -10,6 +10,7 @@ from sqlmodel import col
 
 from casework.cases import actions
 from casework.cases.listing import list_cases, parse_query
+from casework.cases.saved_views import save_view, views_for
 from casework.errors import ValidationError
 from casework.sla.models import SlaClock
 from casework.storage.tables import CaseEvent
@@ -139,3 +140,21 @@ def test_a_new_referral_replaces_the_decisions_the_filters_see(cw, make):
     assert _refs(_list(cw, admin, offence="pha_1997")) == []
     assert _refs(_list(cw, admin, strand="race")) == []
     assert _refs(_list(cw, admin, strand="disability")) == [ref]
+
+
+def test_saved_views_keep_clean_filters_and_refuse_what_cannot_be_kept(cw, make):
+    admin = make.staff("admin")
+    view = save_view(cw, admin, "  Closed   spam ", "state=closed&outcome=dismissed&after=xyz&sort=-detected")
+    assert (view.name, view.query) == ("Closed spam", "state=closed&outcome=dismissed")
+    with pytest.raises(ValidationError) as refused:
+        save_view(cw, admin, "x", "state=limbo")
+    assert "state" in refused.value.errors
+    with pytest.raises(ValidationError) as refused:
+        save_view(cw, admin, "x", "state=closed", shared_role="auditor")
+    assert "shared_role" in refused.value.errors
+    states = "&".join(f"state={s.name}" for s in cw.workflow.states)
+    with pytest.raises(ValidationError) as refused:  # 200 characters of channel are 1,800 once URL-encoded
+        long_filters = f"channel={'€' * 200}&assignee={'a' * 64}&{states}&outcome=dismissed&outcome=moderated"
+        save_view(cw, admin, "x", long_filters)
+    assert "query" in refused.value.errors
+    assert [v.name for v in views_for(cw, admin)] == ["Closed spam"]
