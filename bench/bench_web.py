@@ -197,9 +197,9 @@ def main() -> None:
                 [f"/queue?page={p}" for p in range(1, 21)],
             ),
             (
-                "GET /queue?state=closed (supervisor, page 500)",
+                "GET /cases?state=closed (supervisor; /queue sends it there)",
                 _client(app, "b.super"),
-                ["/queue?state=closed&page=500"],
+                ["/cases?state=closed"],
             ),
             ("GET /cases/<ref> (channel admin)", _client(app, "b.admin"), [f"/cases/{r}" for r in refs]),
         ]

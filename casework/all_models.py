@@ -5,7 +5,9 @@ import casework.access.sessions
 import casework.access.signin
 import casework.access.tokens
 import casework.audit.tables
+import casework.cases.listing
 import casework.cases.queue
+import casework.cases.tables
 import casework.notify.tables
 import casework.sla.models
 import casework.storage.tables  # noqa: F401

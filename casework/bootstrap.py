@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 
 from casework.audit import retention
+from casework.cases import search_index
 from casework.clock import Clock, SystemClock
 from casework.config import Settings
 from casework.errors import ValidationError
@@ -28,7 +29,12 @@ def bootstrap(
         engine=engine or make_engine(settings.database_url),
         clock=clock or SystemClock(),
         flow=WorkflowEngine(A017),
-        handlers=[ClockKeeper(settings, A017).on_case_changed, retention.on_case_changed, outbox.on_case_changed],
+        handlers=[
+            ClockKeeper(settings, A017).on_case_changed,
+            search_index.on_case_changed,
+            retention.on_case_changed,
+            outbox.on_case_changed,
+        ],
     )
 
 

@@ -58,9 +58,24 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from web import api
     from web.api import webhooks
-    from web.views import audit, auditing, auth, cases, dashboard, flag, inbox, oidc, queue, workflow
+    from web.views import (
+        audit,
+        auditing,
+        auth,
+        bulk,
+        case_list,
+        cases,
+        dashboard,
+        flag,
+        inbox,
+        oidc,
+        queue,
+        search,
+        workflow,
+    )
 
-    for module in (auth, oidc, queue, cases, flag, dashboard, workflow, audit, auditing, inbox, api, webhooks):
+    blueprints = (auth, oidc, queue, case_list, cases, search, bulk, flag, dashboard, workflow, audit, auditing, inbox)
+    for module in (*blueprints, api, webhooks):
         app.register_blueprint(module.bp)
 
     @app.get("/")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,13 @@ VIA = ("web", "api", "cli")
 ACTIONS = ("viewed", "exported")
 AUDIT_ROLES = frozenset({"auditor"})
 MAX_LISTED = 1000
+LIST_SCOPES = {
+    "search": "search results",
+    "cases": "list of cases",
+    "queue": "team queue",
+    "dashboard": "dashboard (oldest open cases)",
+    "case_list": "CSV of a list of cases",
+}
 
 
 def require_auditor(actor: Actor, doing: str) -> None:
@@ -45,32 +51,6 @@ def log_view(cw: Casework, actor: Actor, case: Case, via: str) -> None:
             from_state=case.state,
             to_state=case.state,
             data={"reference": case.reference, "via": via},
-        )
-        uow.commit()
-
-
-def log_listing(cw: Casework, actor: Actor, references: Sequence[str], via: str, listing: str) -> None:
-    """One consultation for a list that showed personal data, naming every case it showed (SPEC §6).
-
-    One event per list view, not one per row: the event's data names the references, in the order shown.
-    """
-    if via not in VIA:
-        raise ValidationError({"via": f"one of {', '.join(VIA)}"})
-    if not references:
-        return  # an empty list showed nobody's data
-    with cw.uow() as uow:
-        uow.record(
-            "viewed",
-            at=cw.now(),
-            actor=actor.username,
-            role=actor.role_label,
-            data={
-                "via": via,
-                "listing": listing,
-                "references": list(references),
-                "cases": len(references),
-                "forces": sorted(actor.forces),  # a list shows only cases of the viewer's forces
-            },
         )
         uow.commit()
 
@@ -133,8 +113,11 @@ class Disclosure:
         data = event.data or {}
         if data.get("scope") == "period":
             what = f"{data.get('force')} cases detected {data.get('from')} to {data.get('to')}"
-        elif "listing" in data:
-            what = f"{data['listing']} ({data.get('cases')} cases: {', '.join(data.get('references') or [])})"
+        elif data.get("scope") in LIST_SCOPES:
+            shown = data.get("references") or []
+            what = f"{LIST_SCOPES[data['scope']]}: {len(shown)} case(s), {', '.join(shown[:5])}" + (
+                "…" if len(shown) > 5 else ""
+            )
         else:
             what = reference or data.get("reference") or "-"
         return cls(

@@ -21,6 +21,7 @@ from casework.audit.redaction import (
     scrub,
 )
 from casework.audit.tables import CaseRetention
+from casework.cases import search_index
 from casework.cases.queries import case_in_force
 from casework.cases.rows import CaseRecord
 from casework.clock import london
@@ -252,6 +253,7 @@ def _redact(
     uow.session.execute(update(_cases).where(_cases.c.id == case.id).values(**scrubbed))
     if isinstance(case, CaseRecord):  # what the action answers with must not name the author either
         vars(case).update(scrubbed)
+    search_index.forget(uow, comment.case_id, fields)
     row.author_redacted_at = row.author_redacted_at or at
     if "text" in fields:
         comment.redacted_at = row.redacted_at = at

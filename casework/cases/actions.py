@@ -13,6 +13,7 @@ from sqlmodel import col
 from casework.access.actors import Actor
 from casework.access.users import find_user
 from casework.cases import rows as case_rows
+from casework.cases import search_index
 from casework.cases.queries import case_in_force
 from casework.cases.refusals import record_refusal, record_refused_request
 from casework.errors import (
@@ -199,6 +200,8 @@ def add_comment(cw: Casework, actor: Actor, reference: str, text: str) -> None:
             to_state=case.state,
             data={"text": text},
         )
+        assert case.id is not None  # a stored case has an id
+        search_index.add_text(uow, case.id, text)
         uow.commit()
 
 

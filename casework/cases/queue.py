@@ -54,6 +54,7 @@ class QueueRow:
     author_handle: str | None
     excerpt: str | None
     due: ClockView | None = None  # the running SLA clock due soonest
+    version: int = 0  # as loaded, for the version check of a bulk action
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ def team_queue(cw: Casework, actor: Actor, flt: QueueFilter) -> QueuePage:
                     col(User.username),
                     col(Comment.author_handle),
                     func.substr(Comment.text, 1, EXCERPT),
+                    col(Case.version),
                 )
                 .outerjoin(User, col(User.id) == Case.assignee_id)
                 .outerjoin(Comment, col(Comment.case_id) == Case.id)
@@ -156,9 +158,9 @@ def team_queue(cw: Casework, actor: Actor, flt: QueueFilter) -> QueuePage:
     due = next_due(cw, ids)
     by_id = {
         case_id: QueueRow(
-            ref, force, platform, state, detected_at, threat, assignee, handle, excerpt, due=due.get(case_id)
+            ref, force, platform, state, detected_at, threat, assignee, handle, excerpt, due.get(case_id), version
         )
-        for case_id, ref, force, platform, state, detected_at, threat, assignee, handle, excerpt in rows
+        for case_id, ref, force, platform, state, detected_at, threat, assignee, handle, excerpt, version in rows
     }
     return QueuePage([by_id[i] for i in ids], total, flt.page, flt.per_page, allowed)
 

@@ -30,6 +30,7 @@ class OldCase:
     state: str
     detected_at: object
     excerpt: str | None
+    force: str
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ def dashboard(cw: Casework, actor: Actor) -> Dashboard:
                     col(Case.state),
                     col(Case.detected_at),
                     func.substr(Comment.text, 1, EXCERPT),
+                    col(Case.force),
                 )
                 .outerjoin(Comment, col(Comment.case_id) == Case.id)
                 .where(mine, is_open)

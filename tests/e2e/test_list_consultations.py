@@ -15,7 +15,7 @@ def listings(cw):
         events = uow.session.execute(
             select(CaseEvent).where(CaseEvent.action == "viewed", CaseEvent.case_id.is_(None)).order_by(CaseEvent.seq)
         ).scalars()
-        return [(e.actor, e.data["via"], e.data["listing"], e.data["references"]) for e in events]
+        return [(e.actor, e.data["via"], e.data["scope"], e.data["references"]) for e in events]
 
 
 @pytest.fixture
@@ -38,13 +38,13 @@ def test_the_dashboard_excerpts_are_one_consultation(cw, make, two_cases, client
 
 def test_the_api_list_is_one_consultation(cw, make, two_cases, client):
     assert client.get("/api/v1/cases", headers=Bearer(cw, make)("admin")).status_code == 200
-    assert [(v, listing, r) for _, v, listing, r in listings(cw)] == [("api", "case list", two_cases)]
+    assert [(v, listing, r) for _, v, listing, r in listings(cw)] == [("api", "cases", two_cases)]
 
 
 def test_the_cli_list_is_one_consultation(cw, make, two_cases):
     ran = CliRunner().invoke(main, ["--db", cw.settings.database_url, "cases", "list", "--as", "wa.admin"])
     assert ran.exit_code == 0, ran.output
-    assert [(v, listing, r) for _, v, listing, r in listings(cw)] == [("cli", "cases list", two_cases)]
+    assert [(v, listing, r) for _, v, listing, r in listings(cw)] == [("cli", "cases", two_cases)]
 
 
 def test_an_empty_list_shows_nobody_and_records_nothing(cw, make, client, auth):
@@ -61,5 +61,5 @@ def test_the_auditor_finds_list_views_in_each_case_log_and_each_user_log(cw, mak
     for ref in two_cases:
         seen = disclosure.for_case(cw, auditor, ref)
         assert [(d.actor, d.action, d.via) for d in seen] == [("wa.admin", "viewed", "web")] * 2
-        assert "queue (2 cases" in seen[0].what
+        assert "team queue: 2 case(s)" in seen[0].what
     assert len(disclosure.by_user(cw, auditor, "wa.admin")) == 2

@@ -33,11 +33,13 @@ def test_the_queue_puts_the_soonest_deadline_first_and_shows_it(client, auth, ma
     assert "Review started</span> due in 20 min" in page and "Review decision</span> due in 3 h 10 min" in page
 
 
-def test_supervisors_see_every_open_stage_and_may_ask_for_closed_cases(client, auth, make):
+def test_supervisors_see_every_open_stage_and_are_sent_to_all_cases_for_closed_ones(client, auth, make):
     refs = [make.case(state) for state in ("detected", "crime_bureau_advice", "comms_action", "closed")]
     auth.as_actor(make.staff("supervisor"))
     assert _refs(client.get("/queue").get_data(as_text=True)) == refs[:3]
-    assert _refs(client.get("/queue?state=closed").get_data(as_text=True)) == refs[3:]
+    response = client.get("/queue?state=closed")
+    assert response.status_code == 302 and response.headers["Location"] == "/cases?state=closed"
+    assert _refs(client.get(response.headers["Location"]).get_data(as_text=True)) == refs[3:]
 
 
 def test_the_queue_shows_only_my_forces(client, auth, make):

@@ -12,6 +12,8 @@ PAGES = {
     "/workflow": EVERYONE,
     "/audit": {"auditor", "supervisor"},
     "/inbox/preferences": EVERYONE,
+    "/cases": EVERYONE,
+    "/search?q=hostile": EVERYONE,
 }
 
 

@@ -9,6 +9,7 @@ from casework.access.users import get_user
 from casework.audit import disclosure
 from casework.audit import verify as audit
 from casework.cases import actions, decisions, queries
+from casework.cases.consultation import log_list
 from casework.cases.refusals import record_refused_request
 from casework.errors import PermissionDenied, TransitionNotAllowed, UserNotFound, ValidationError
 from casework.intake import flags as intake
@@ -45,7 +46,9 @@ def list_cases():
         per_page=_int_arg("per_page", 50),
     )
     page = queries.list_cases(cw, actor(), flt)
-    disclosure.log_listing(cw, actor(), [c.reference for c, _ in page.rows], "api", "case list")  # DPA 2018 s.62
+    log_list(
+        cw, actor(), scope="cases", via="api", shown=[(c.reference, c.force) for c, _ in page.rows], detail={}
+    )  # DPA 2018 s.62
     assignees = queries.users_by_id(cw, (c.assignee_id for c, _ in page.rows))
     return jsonify(serialize.case_page(page, assignees, lambda n: _page_link(n, page.per_page)))
 

@@ -8,6 +8,7 @@ from casework.cases.decisions import KINDS
 from casework.cases.queries import MAX_PAGE
 from casework.intake.flags import MAX_TEXT
 from web.api import bp
+from web.api.openapi_finding import finding_paths
 from web.api.schemas import NOT_BLANK, SPACE, input_schema
 from web.extensions import casework
 from workflows.a017 import PLATFORMS
@@ -346,6 +347,7 @@ def _paths(cw) -> dict:
         },
     }
     paths.update(_webhook_paths())
+    paths.update(finding_paths())
     return paths
 
 

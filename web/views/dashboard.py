@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from casework.audit import disclosure
+from casework.cases.consultation import log_list
 from casework.cases.stats import dashboard
 from casework.sla.queries import compliance
 from web.authz import STAFF, current_actor, requires_roles
@@ -21,7 +21,8 @@ def index():
     cw = casework()
     data = dashboard(cw, current_actor())
     # DPA 2018 s.62: the oldest open cases are shown with comment excerpts.
-    disclosure.log_listing(cw, current_actor(), [c.reference for c in data.oldest_open], "web", "dashboard")
+    shown = [(c.reference, c.force) for c in data.oldest_open]
+    log_list(cw, current_actor(), scope="dashboard", via="web", shown=shown, detail={})
     names = [cw.settings.forces[f].name for f in data.forces]
     by_state = bar_chart(
         "Cases by state and force",

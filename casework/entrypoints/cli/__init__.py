@@ -11,6 +11,7 @@ from casework.entrypoints.cli import (
     auditing,
     cases,
     config,
+    finding,
     imports,
     lifecycle,
     notify,
@@ -36,7 +37,7 @@ def main(ctx: click.Context, database_url: str | None) -> None:
     ctx.obj = {"database_url": database_url}
 
 
-for module in (admin, cases, records, sla, notify, tokens, lifecycle, imports, serve, auditing, config):
+for module in (admin, cases, finding, records, sla, notify, tokens, lifecycle, imports, serve, auditing, config):
     module.register(main)
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from casework.access import users as user_service
 from casework.access.actors import Actor
 from casework.audit import disclosure
 from casework.cases import actions, queries
+from casework.cases.consultation import log_list
 from casework.clock import london
 from casework.entrypoints.cli.base import parse_sets, runtime
 from casework.errors import ValidationError
@@ -113,7 +114,7 @@ def cases_list(
             _when(case.detected_at),
             str(case.assignee_id or "-"),
         )
-    disclosure.log_listing(cw, actor, [case.reference for case, _ in result.rows], "cli", "cases list")
+    log_list(cw, actor, scope="cases", via="cli", shown=[(c.reference, c.force) for c, _ in result.rows], detail={})
     Console(width=160).print(table)
 
 
