@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from casework.entrypoints.cli.base import runtime
+from casework.logs import configure_logging
 from casework.runtime import Casework
 from casework.storage.schema import migrate
 
@@ -36,6 +37,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, no_scheduler: 
     from casework.entrypoints.scheduler import start_embedded, stop_embedded
     from web import create_app
 
+    configure_logging()
     cw = runtime(ctx)
     migrate(cw.engine)
     app = create_app({"CASEWORK": cw})

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from casework.clock import london
 from casework.entrypoints.cli.base import runtime
+from casework.logs import configure_logging
 from casework.sla import queries
 from casework.sla.sweep import sweep as sweep_once
 
@@ -76,9 +77,8 @@ def worker(ctx: click.Context) -> None:
     """Run the scheduler in the foreground (SLA sweep and other jobs) until SIGTERM or Ctrl-C."""
     from casework.entrypoints.scheduler import build_scheduler
 
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per run; errors still show
+    configure_logging()
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per run; errors still show
     scheduler = build_scheduler(runtime(ctx), blocking=True)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
