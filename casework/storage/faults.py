@@ -63,14 +63,17 @@ def _lost_connection(exc: DBAPIError) -> bool:
     return type(exc.orig).__module__.startswith("psycopg") or "disk i/o error" in str(exc.orig).lower()
 
 
-def configuration_fault(exc: BaseException, url: str) -> ConfigurationError | None:
-    """A database URL that cannot even be tried: not a URL, or a database casework does not support."""
-    if isinstance(exc, ArgumentError | NoSuchModuleError | ModuleNotFoundError):
-        return ConfigurationError(
-            f"CASEWORK_DATABASE_URL {_hidden(url)!r} is not a database casework supports: "
-            "use sqlite:///PATH or postgresql+psycopg://USER@HOST/NAME"
-        )
-    return None
+# What creating an engine raises for a URL that cannot even be tried: not a URL, a bad port, a
+# dialect or driver casework does not ship.
+UNUSABLE_URL = (ArgumentError, NoSuchModuleError, ModuleNotFoundError, ValueError)
+
+
+def configuration_fault(url: str) -> ConfigurationError:
+    """The sentence for a database URL in `UNUSABLE_URL`'s sense."""
+    return ConfigurationError(
+        f"CASEWORK_DATABASE_URL {_hidden(url)!r} is not a database casework supports: "
+        "use sqlite:///PATH or postgresql+psycopg://USER@HOST[:PORT]/NAME"
+    )
 
 
 def _hidden(url: str) -> str:

@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
 
 from casework.access import tokens
 from casework.bootstrap import bootstrap
@@ -20,6 +21,7 @@ from casework.storage.tables import Case
 from tests.factories import Factory
 from web import create_app
 
+APP_NAME = "casework-fault-test"  # the application_name of the backends a test may terminate
 IS_ROOT = os.geteuid() == 0
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -111,3 +113,41 @@ def full_disk_dir(tmp_path):
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], check=True)
     yield mount
     subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def app_backends(admin, waiting: bool = False) -> list[int]:
+    query = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = :name"
+    if waiting:
+        query += " AND wait_event_type = 'Lock'"
+    return [r[0] for r in admin.execute(text(query), {"name": APP_NAME})]
+
+
+def terminate_app_backends(admin) -> int:
+    pids = app_backends(admin)
+    for pid in pids:
+        admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    return len(pids)
+
+
+@contextmanager
+def refusing_connections(admin):
+    """The database takes no new connections (as while PostgreSQL restarts), until the block ends."""
+    url = make_url(str(admin.engine.url))
+    # A database cannot close itself to connections: say it from the maintenance database.
+    maintenance = make_engine(url.set(database="postgres").render_as_string(False), isolation_level="AUTOCOMMIT")
+    with maintenance.connect() as other:
+        other.execute(text(f'ALTER DATABASE "{url.database}" WITH ALLOW_CONNECTIONS false'))
+        try:
+            yield
+        finally:
+            other.execute(text(f'ALTER DATABASE "{url.database}" WITH ALLOW_CONNECTIONS true'))
+    maintenance.dispose()
+
+
+@pytest.fixture
+def pg_admin(postgres_url):
+    """A connection of the test's own, outside the app's pool, for doing harm to the app's backends."""
+    engine = make_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        yield connection
+    engine.dispose()

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
-from casework.storage.db import make_engine
-from tests.faults.conftest import assert_unavailable, faulty_app
+from tests.faults.conftest import (
+    APP_NAME,
+    app_backends,
+    assert_unavailable,
+    faulty_app,
+    refusing_connections,
+    terminate_app_backends,
+)
 from tests.polling import wait_for
 
-APP_NAME = "casework-fault-test"
 pytestmark = pytest.mark.postgres
 
 
@@ -24,45 +27,8 @@ def pg_app(postgres_url):
     faulty.cw.engine.dispose()
 
 
-@pytest.fixture
-def admin(postgres_url):
-    """A connection of the test's own, outside the app's pool, for doing harm to the app's backends."""
-    engine = make_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        yield connection
-    engine.dispose()
-
-
-def app_backends(admin, waiting: bool = False) -> list[int]:
-    query = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = :name"
-    if waiting:
-        query += " AND wait_event_type = 'Lock'"
-    return [r[0] for r in admin.execute(text(query), {"name": APP_NAME})]
-
-
-def terminate_app_backends(admin) -> int:
-    pids = app_backends(admin)
-    for pid in pids:
-        admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-    return len(pids)
-
-
-@contextmanager
-def refusing_connections(admin):
-    """The database takes no new connections (as while PostgreSQL restarts), until the block ends."""
-    url = make_url(str(admin.engine.url))
-    # A database cannot close itself to connections: say it from the maintenance database.
-    maintenance = make_engine(url.set(database="postgres").render_as_string(False), isolation_level="AUTOCOMMIT")
-    with maintenance.connect() as other:
-        other.execute(text(f'ALTER DATABASE "{url.database}" WITH ALLOW_CONNECTIONS false'))
-        try:
-            yield
-        finally:
-            other.execute(text(f'ALTER DATABASE "{url.database}" WITH ALLOW_CONNECTIONS true'))
-    maintenance.dispose()
-
-
-def test_a_backend_terminated_mid_request_answers_503_writes_nothing_and_the_next_request_succeeds(pg_app, admin):
+def test_a_backend_terminated_mid_request_answers_503_writes_nothing_and_the_next_request_succeeds(pg_app, pg_admin):
+    admin = pg_admin
     before = pg_app.cases()
     seen = {}
     admin.execute(text("BEGIN"))
@@ -81,7 +47,8 @@ def test_a_backend_terminated_mid_request_answers_503_writes_nothing_and_the_nex
     assert pg_app.cases() == before + 1
 
 
-def test_while_the_database_refuses_connections_every_request_is_503_and_service_resumes_after(pg_app, admin):
+def test_while_the_database_refuses_connections_every_request_is_503_and_service_resumes_after(pg_app, pg_admin):
+    admin = pg_admin
     assert pg_app.read().status_code == 200
     before = pg_app.cases()
     with refusing_connections(admin):

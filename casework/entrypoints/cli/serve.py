@@ -38,7 +38,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, no_scheduler: 
     from web import create_app
 
     configure_logging()
-    cw = runtime(ctx)
+    cw = runtime(ctx, create=True)
     migrate(cw.engine)
     app = create_app({"CASEWORK": cw})
     if cw.settings.secret_key.startswith("dev-only"):
