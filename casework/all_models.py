@@ -6,4 +6,5 @@ import casework.audit.tables
 import casework.cases.queue
 import casework.notify.tables
 import casework.sla.models
+import casework.storage.heartbeat
 import casework.storage.tables  # noqa: F401

@@ -34,6 +34,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from casework.errors import ValidationError
 from casework.runtime import Casework
+from casework.storage.heartbeat import beat
 
 log = logging.getLogger(__name__)
 OFF = {"off", "0", "false", "no"}
@@ -89,6 +90,14 @@ JOBS: list[Job] = [
         trigger="cron",
         trigger_args={"hour": 3, "minute": 15},
     ),
+    # Beats as often as the sweep runs: /readyz calls the scheduler dead after three missed beats.
+    Job(
+        "scheduler.heartbeat",
+        "casework.entrypoints.scheduler:heartbeat",
+        every=30.0,
+        every_env="CASEWORK_SLA_SWEEP_SECONDS",
+        run_at_start=True,
+    ),
     Job(
         "storage.checkpoint",
         "casework.storage.maintenance:checkpoint_wal",
@@ -106,6 +115,12 @@ def add_job(job: Job) -> None:
     if any(j.id == job.id for j in JOBS):
         raise ValueError(f"a job {job.id!r} is already registered")
     JOBS.append(job)
+
+
+def heartbeat(cw: Casework) -> None:
+    """Update the heartbeat row with this job's own interval."""
+    [job] = [j for j in JOBS if j.id == "scheduler.heartbeat"]
+    beat(cw, job.seconds(os.environ))
 
 
 def _call(target: str, cw: Casework) -> None:
