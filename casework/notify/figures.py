@@ -83,7 +83,7 @@ def figures(cw: Casework) -> Figures:
 
 def _per_clock(session: Session, marked: Any) -> dict[str, int]:
     query = select(col(SlaClock.name), func.count()).where(marked.is_not(None)).group_by(col(SlaClock.name))
-    return {name: count for name, count in session.execute(query).all()}
+    return dict(session.execute(query).all())
 
 
 def _age(now: datetime, then: datetime) -> float:
