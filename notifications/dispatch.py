@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,19 +17,21 @@ from typing import Any, Protocol, cast
 
 import orjson
 from sqlalchemy import CursorResult, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
+from casework.clock import ensure_utc
 from casework.notify.outbox import ACTOR
 from casework.notify.tables import Notification, WebhookEndpoint
 from casework.runtime import Casework
 from casework.storage.tables import Case, Comment, User
 from notifications.channels import PermanentFailure, inbox, webhook
 from notifications.channels.email import SmtpSender, build_message, message_id
+from notifications.claims import DUE, claim, renew
 from notifications.config import NotifySettings
 from notifications.render import case_url, context, render
 
 log = logging.getLogger(__name__)
-DUE = ("pending", "failed")
 CRASH_AFTER_SEND = "CASEWORK_NOTIFY_CRASH_AFTER_SEND"  # tests only: die between sending and marking
 
 
@@ -45,13 +48,14 @@ class DispatchReport:
     sent: int = 0
     failed: int = 0
     dead: int = 0
+    unmarked: int = 0  # sent or failed, but the database refused the mark: comes back after the lease
     errors: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         return (
             f"inbox {self.inbox}, claimed {self.claimed}: sent {self.sent}, "
             f"failed {self.failed} (will retry), dead {self.dead}"
-        )
+        ) + (f", not marked {self.unmarked}" if self.unmarked else "")
 
 
 @dataclass
@@ -68,59 +72,60 @@ class Delivery:
 def dispatch_pending(
     cw: Casework, limit: int = 100, *, settings: NotifySettings | None = None, rng: random.Random | None = None
 ) -> DispatchReport:
-    """One pass: deliver due inbox rows, then claim, send and mark up to `limit` outgoing ones."""
+    """One pass: deliver due inbox rows, then claim, send and mark batches of `limit` outgoing rows,
+    most urgent first, until none is due or the pass has used its time (`pass_seconds`)."""
     settings = settings or NotifySettings.from_env()
+    ends = time.monotonic() + settings.pass_seconds
     report = DispatchReport(inbox=inbox.deliver_due(cw, limit))
-    ids = claim(cw, limit, settings)
-    report.claimed = len(ids)
-    if not ids:
-        return report
-    smtp = SmtpSender(settings)
+    smtp = SmtpSender(settings)  # one connection for the whole pass, reopened only after an error
     try:
-        for delivery in _load(cw, ids, settings, smtp):
-            try:
-                delivery.send()
-            except Exception as exc:  # any failure of one delivery is recorded; the others go on
-                status = _mark_failed(cw, delivery, exc, settings, rng or random)
-                setattr(report, status, getattr(report, status) + 1)
-                report.errors.append(f"{delivery.n.id}: {exc}")
-                continue
-            if os.environ.get(CRASH_AFTER_SEND):
-                os._exit(70)
-            _mark_sent(cw, delivery)
-            report.sent += 1
+        while ids := claim(cw, limit, settings):
+            report.claimed += len(ids)
+            _deliver(cw, ids, settings, smtp, report, rng or random)
+            if len(ids) < limit or time.monotonic() >= ends:
+                break
     finally:
         smtp.close()
     return report
 
 
-def claim(cw: Casework, limit: int, settings: NotifySettings) -> list[int]:
-    """Take due rows and hide them for the lease: other dispatchers skip them (SKIP LOCKED, then the lease)."""
-    now = cw.now()
-    with cw.uow() as uow:
-        ids = list(
-            uow.session.execute(
-                select(col(Notification.id))
-                .where(
-                    col(Notification.status).in_(DUE),
-                    col(Notification.channel) != "inbox",
-                    col(Notification.next_attempt_at) <= now,
-                )
-                .order_by(col(Notification.next_attempt_at), col(Notification.id))
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            ).scalars()
-        )
-        if ids:
-            uow.session.execute(
-                update(Notification)
-                .where(col(Notification.id).in_(ids))
-                .values(
-                    attempts=col(Notification.attempts) + 1, next_attempt_at=now + timedelta(seconds=settings.lease)
-                )
-            )
-        uow.commit()
-    return ids
+def _deliver(
+    cw: Casework, ids: list[int], settings: NotifySettings, smtp: SmtpSender, report: DispatchReport, rng: Jitter
+) -> None:
+    """Send one claimed batch; a database error marking one row is logged and the batch goes on."""
+    renew_at = time.monotonic() + settings.lease / 2
+    waiting = list(ids)
+    for delivery in _load(cw, ids, settings, smtp):
+        if time.monotonic() >= renew_at:
+            renew(cw, waiting, settings)
+            renew_at = time.monotonic() + settings.lease / 2
+        waiting.remove(cast(int, delivery.n.id))
+        try:
+            delivery.send()
+        except Exception as exc:  # any failure of one delivery is recorded; the others go on
+            try:
+                status = _mark_failed(cw, delivery, exc, settings, rng)
+            except SQLAlchemyError as db_error:
+                _unmarked(report, delivery, db_error)
+                continue
+            setattr(report, status, getattr(report, status) + 1)
+            report.errors.append(f"{delivery.n.id}: {exc}")
+            continue
+        if os.environ.get(CRASH_AFTER_SEND):
+            os._exit(70)
+        try:
+            _mark_sent(cw, delivery)
+        except SQLAlchemyError as db_error:
+            _unmarked(report, delivery, db_error)
+            continue
+        report.sent += 1
+
+
+def _unmarked(report: DispatchReport, delivery: Delivery, exc: SQLAlchemyError) -> None:
+    """The row stays claimed: when its lease runs out it is sent again, with the same Message-ID."""
+    log.error("notification %s could not be marked (%s): it will be retried", delivery.n.id, exc)
+    report.unmarked += 1
+    report.errors.append(f"{delivery.n.id}: not marked: {exc}")
 
 
 def _load(cw: Casework, ids: list[int], settings: NotifySettings, smtp: SmtpSender) -> list[Delivery]:
@@ -270,7 +275,9 @@ def _mark_sent(cw: Casework, d: Delivery) -> None:
 def _mark_failed(cw: Casework, d: Delivery, exc: Exception, settings: NotifySettings, rng: Jitter) -> str:
     """Record the failure; a retry later with back-off, or a dead letter when it cannot or may not retry."""
     now, attempt = cw.now(), d.n.attempts
-    dead = isinstance(exc, PermanentFailure) or attempt >= settings.max_attempts
+    # Both the attempts and the age: a day-long SMTP outage must not turn every queued e-mail into a dead letter.
+    old_enough = now - ensure_utc(d.n.created_at) >= timedelta(hours=settings.dead_after_hours)
+    dead = isinstance(exc, PermanentFailure) or (attempt >= settings.max_attempts and old_enough)
     retry_at = now if dead else now + backoff(attempt, settings, rng)
     error = f"{type(exc).__name__}: {exc}"[:500]
     log.warning("notification %s attempt %s failed: %s", d.n.id, attempt, error)
