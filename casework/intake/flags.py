@@ -181,8 +181,12 @@ def _parse_time(value: Any, errors: dict[str, str], now: datetime) -> datetime |
     return value.astimezone(UTC)
 
 
-def flag_comment(cw: Casework, actor: Actor, payload: object) -> FlagResult:
-    """Open a case for a flagged comment, or record the re-flag on the case that has it."""
+def flag_comment(cw: Casework, actor: Actor, payload: object, *, reflag: bool = True) -> FlagResult:
+    """Open a case for a flagged comment, or record the re-flag on the case that has it.
+
+    `reflag=False` (bulk import) leaves an existing case untouched: a re-run or a second import of
+    the same file is not a new report of the comment.
+    """
     try:
         flag = parse_flag(payload, cw)
         if not actor.role_for(FLAGGING_ROLES):
@@ -190,9 +194,9 @@ def flag_comment(cw: Casework, actor: Actor, payload: object) -> FlagResult:
         if not actor.in_force(flag.force):
             raise PermissionDenied(f"you do not act for the force {flag.force}")
         try:
-            return _open_or_reflag(cw, actor, flag)
+            return _open_or_reflag(cw, actor, flag, reflag)
         except IntegrityError:  # a concurrent intake of the same comment won: this one is a re-flag
-            return _open_or_reflag(cw, actor, flag)
+            return _open_or_reflag(cw, actor, flag, reflag)
     except CaseworkError as exc:
         record_refusal(
             cw,
@@ -214,7 +218,7 @@ _INSERT_CASE = insert(_cases).returning(*_cases.c)
 _INSERT_COMMENT = insert(_comments)
 
 
-def _open_or_reflag(cw: Casework, actor: Actor, flag: FlagInput) -> FlagResult:
+def _open_or_reflag(cw: Casework, actor: Actor, flag: FlagInput, reflag: bool) -> FlagResult:
     # Intake is the hottest write path, so it uses prepared Core statements rather than ORM objects.
     now = cw.now()
     role = actor.role_for(FLAGGING_ROLES)
@@ -222,6 +226,8 @@ def _open_or_reflag(cw: Casework, actor: Actor, flag: FlagInput) -> FlagResult:
         connection = uow.session.connection()
         key = {"force": flag.force, "platform": flag.platform, "external_id": flag.external_id}
         existing = connection.execute(_FIND, key).one_or_none()
+        if existing is not None and not reflag:
+            return FlagResult(existing, created=False)
         if existing is not None:
             uow.record(
                 "reflagged",
