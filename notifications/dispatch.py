@@ -12,33 +12,28 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, Protocol, cast
+from datetime import datetime
+from typing import cast
 
 import orjson
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
-from casework.clock import ensure_utc
-from casework.notify.outbox import ACTOR
 from casework.notify.tables import Notification, WebhookEndpoint
 from casework.runtime import Casework
 from casework.storage.tables import Case, Comment, User
 from notifications.channels import PermanentFailure, inbox, webhook
 from notifications.channels.email import SmtpSender, build_message, message_id
-from notifications.claims import DUE, claim, renew
+from notifications.claims import claim, renew
 from notifications.config import NotifySettings
+from notifications.marks import Delivery, Jitter, mark_failed, mark_sent
 from notifications.render import case_url, context, render
 
 log = logging.getLogger(__name__)
 CRASH_AFTER_SEND = "CASEWORK_NOTIFY_CRASH_AFTER_SEND"  # tests only: die between sending and marking
-
-
-class Jitter(Protocol):
-    """Where back-off jitter comes from: the `random` module, or a seeded `random.Random` in tests."""
-
-    def uniform(self, a: float, b: float) -> float: ...
+# Sent rows are marked this many at a time: a crash re-sends at most these (same Message-ID).
+MARK_EVERY = 20
 
 
 @dataclass
@@ -56,17 +51,6 @@ class DispatchReport:
             f"inbox {self.inbox}, claimed {self.claimed}: sent {self.sent}, "
             f"failed {self.failed} (will retry), dead {self.dead}"
         ) + (f", not marked {self.unmarked}" if self.unmarked else "")
-
-
-@dataclass
-class Delivery:
-    """A claimed notification with what its channel needs, loaded before any network I/O."""
-
-    n: Notification
-    state: str
-    to: str  # username or endpoint id, for the audit event
-    send: Callable[[], None]
-    message_id: str | None = None
 
 
 def dispatch_pending(
@@ -94,9 +78,10 @@ def _deliver(
 ) -> None:
     """Send one claimed batch; a database error marking one row is logged and the batch goes on."""
     renew_at = time.monotonic() + settings.lease / 2
-    waiting = list(ids)
+    waiting, sent = list(ids), list[Delivery]()
     for delivery in _load(cw, ids, settings, smtp):
         if time.monotonic() >= renew_at:
+            _mark_group(cw, sent, report)
             renew(cw, waiting, settings)
             renew_at = time.monotonic() + settings.lease / 2
         waiting.remove(cast(int, delivery.n.id))
@@ -104,7 +89,7 @@ def _deliver(
             delivery.send()
         except Exception as exc:  # any failure of one delivery is recorded; the others go on
             try:
-                status = _mark_failed(cw, delivery, exc, settings, rng)
+                status = mark_failed(cw, delivery, exc, settings, rng)
             except SQLAlchemyError as db_error:
                 _unmarked(report, delivery, db_error)
                 continue
@@ -113,12 +98,25 @@ def _deliver(
             continue
         if os.environ.get(CRASH_AFTER_SEND):
             os._exit(70)
-        try:
-            _mark_sent(cw, delivery)
-        except SQLAlchemyError as db_error:
-            _unmarked(report, delivery, db_error)
-            continue
-        report.sent += 1
+        sent.append(delivery)
+        if len(sent) >= MARK_EVERY:
+            _mark_group(cw, sent, report)
+    _mark_group(cw, sent, report)
+
+
+def _mark_group(cw: Casework, sent: list[Delivery], report: DispatchReport) -> None:
+    """Mark what was sent since the last group; if the database refuses the group, row by row."""
+    try:
+        mark_sent(cw, sent)
+        report.sent += len(sent)
+    except SQLAlchemyError:
+        for delivery in sent:
+            try:
+                mark_sent(cw, [delivery])
+                report.sent += 1
+            except SQLAlchemyError as db_error:
+                _unmarked(report, delivery, db_error)
+    sent.clear()
 
 
 def _unmarked(report: DispatchReport, delivery: Delivery, exc: SQLAlchemyError) -> None:
@@ -232,84 +230,3 @@ def _webhook(
         )
 
     return send
-
-
-def _event_data(d: Delivery, **extra: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "notification": d.n.id,
-        "delivery_id": d.n.delivery_id,
-        "kind": d.n.kind,
-        "channel": d.n.channel,
-        "to": d.to,
-        "attempt": d.n.attempts,
-    }
-    if d.message_id:
-        data["message_id"] = d.message_id
-    return {**data, **extra}
-
-
-def _mark_sent(cw: Casework, d: Delivery) -> None:
-    now = cw.now()
-    with cw.uow() as uow:
-        done = _rowcount(
-            uow.session.execute(
-                update(Notification)
-                .where(col(Notification.id) == d.n.id, col(Notification.status).in_(DUE))
-                .values(status="sent", sent_at=now, last_error=None)
-            )
-        )
-        if done:
-            uow.record(
-                "notification_sent",
-                at=now,
-                actor=ACTOR,
-                role="system",
-                case=d.n.case_id,
-                from_state=d.state,
-                to_state=d.state,
-                data=_event_data(d),
-            )
-        uow.commit()
-
-
-def _mark_failed(cw: Casework, d: Delivery, exc: Exception, settings: NotifySettings, rng: Jitter) -> str:
-    """Record the failure; a retry later with back-off, or a dead letter when it cannot or may not retry."""
-    now, attempt = cw.now(), d.n.attempts
-    # Both the attempts and the age: a day-long SMTP outage must not turn every queued e-mail into a dead letter.
-    old_enough = now - ensure_utc(d.n.created_at) >= timedelta(hours=settings.dead_after_hours)
-    dead = isinstance(exc, PermanentFailure) or (attempt >= settings.max_attempts and old_enough)
-    retry_at = now if dead else now + backoff(attempt, settings, rng)
-    error = f"{type(exc).__name__}: {exc}"[:500]
-    log.warning("notification %s attempt %s failed: %s", d.n.id, attempt, error)
-    with cw.uow() as uow:
-        done = _rowcount(
-            uow.session.execute(
-                update(Notification)
-                .where(col(Notification.id) == d.n.id, col(Notification.status).in_(DUE))
-                .values(status="dead" if dead else "failed", next_attempt_at=retry_at, last_error=error)
-            )
-        )
-        if done:
-            uow.record(
-                "notification_dead" if dead else "notification_failed",
-                at=now,
-                actor=ACTOR,
-                role="system",
-                case=d.n.case_id,
-                from_state=d.state,
-                to_state=d.state,
-                data=_event_data(d, error=error[:300], retry_at=None if dead else retry_at.isoformat()),
-            )
-        uow.commit()
-    return "dead" if dead else "failed"
-
-
-def _rowcount(result: object) -> int:
-    """Rows an UPDATE matched: Session.execute is typed as a plain Result, but an UPDATE gives a CursorResult."""
-    return cast(CursorResult[Any], result).rowcount
-
-
-def backoff(attempt: int, settings: NotifySettings, rng: Jitter) -> timedelta:
-    """Exponential back-off with jitter: between half and all of base·2^(attempt-1), capped."""
-    ceiling = min(settings.backoff_cap, settings.backoff_base * 2 ** (attempt - 1))
-    return timedelta(seconds=ceiling / 2 + rng.uniform(0, ceiling / 2))

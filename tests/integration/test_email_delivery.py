@@ -14,7 +14,8 @@ from casework.intake import flags as intake
 from casework.notify.inbox import outbox_rows, retry
 from casework.notify.outbox import KINDS
 from casework.storage.tables import Case, CaseEvent, Comment
-from notifications.dispatch import backoff, dispatch_pending
+from notifications.dispatch import dispatch_pending
+from notifications.marks import backoff
 from tests.factories import ADVICE, CLOSE, REFER
 from tests.notify_support import rows
 
