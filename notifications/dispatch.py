@@ -11,6 +11,7 @@ import os
 import random
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
@@ -56,16 +57,31 @@ class DispatchReport:
 def dispatch_pending(
     cw: Casework, limit: int = 100, *, settings: NotifySettings | None = None, rng: random.Random | None = None
 ) -> DispatchReport:
-    """One pass: deliver due inbox rows, then claim, send and mark batches of `limit` outgoing rows,
-    most urgent first, until none is due or the pass has used its time (`pass_seconds`)."""
+    """One pass: deliver due inbox rows, then `senders` threads claim, send and mark batches of `limit`
+    outgoing rows, most urgent first, until none is due or the pass has used its time (`pass_seconds`)."""
     settings = settings or NotifySettings.from_env()
     ends = time.monotonic() + settings.pass_seconds
     report = DispatchReport(inbox=inbox.deliver_due(cw, limit))
-    smtp = SmtpSender(settings)  # one connection for the whole pass, reopened only after an error
+    if settings.senders == 1:
+        parts = [_drain(cw, limit, settings, rng or random, ends)]
+    else:  # SMTP round trips overlap; claims never overlap (SKIP LOCKED, or SQLite's write lock)
+        with ThreadPoolExecutor(settings.senders, thread_name_prefix="casework-sender") as pool:
+            parts = list(pool.map(lambda _: _drain(cw, limit, settings, rng or random, ends), range(settings.senders)))
+    for part in parts:
+        for name in ("claimed", "sent", "failed", "dead", "unmarked"):
+            setattr(report, name, getattr(report, name) + getattr(part, name))
+        report.errors.extend(part.errors)
+    return report
+
+
+def _drain(cw: Casework, limit: int, settings: NotifySettings, rng: Jitter, ends: float) -> DispatchReport:
+    """One sender: batch after batch over one SMTP connection, reopened only after an error."""
+    report = DispatchReport()
+    smtp = SmtpSender(settings)
     try:
         while ids := claim(cw, limit, settings):
             report.claimed += len(ids)
-            _deliver(cw, ids, settings, smtp, report, rng or random)
+            _deliver(cw, ids, settings, smtp, report, rng)
             if len(ids) < limit or time.monotonic() >= ends:
                 break
     finally:
