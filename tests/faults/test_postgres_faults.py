@@ -54,6 +54,10 @@ def test_while_the_database_refuses_connections_every_request_is_503_and_service
     with refusing_connections(admin):
         assert terminate_app_backends(admin) >= 1
         read, write = pg_app.read(), pg_app.flag()
+        ready = pg_app.client.get("/readyz")
+        alive = pg_app.client.get("/healthz")
+    assert (ready.status_code, alive.status_code) == (503, 200)
+    assert ready.get_json()["checks"]["database"].startswith("unavailable: ")
     assert_unavailable(read, "unavailable")
     assert_unavailable(write, "unavailable")
     assert pg_app.read().status_code == 200
