@@ -10,4 +10,5 @@ import casework.cases.queue
 import casework.cases.tables
 import casework.notify.tables
 import casework.sla.models
+import casework.storage.heartbeat
 import casework.storage.tables  # noqa: F401

@@ -73,3 +73,24 @@ class AuthenticationFailed(CaseworkError):
     http_status = 401
     exit_code = 5
     title = "Authentication failed"
+
+
+class ConfigurationError(CaseworkError):
+    """A setting is missing or malformed (e.g. CASEWORK_DATABASE_URL): nothing was tried."""
+
+    http_status = 500
+    exit_code = 3
+    title = "Configuration error"
+
+
+class DatabaseUnavailable(CaseworkError):
+    """The database cannot do this now (down, locked, full, read-only, missing); nothing was changed."""
+
+    http_status = 503
+    exit_code = 4
+    title = "Temporarily unavailable"
+
+    def __init__(self, message: str, *, cause: str, retry_after: int = 5) -> None:
+        super().__init__(message, details={"cause": cause})
+        self.cause = cause
+        self.retry_after = retry_after

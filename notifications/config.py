@@ -30,7 +30,10 @@ class NotifySettings:
     max_attempts: int = 8
     backoff_base: float = 30.0  # seconds before the first retry (half of it plus jitter)
     backoff_cap: float = 3600.0
-    lease: float = 300.0  # seconds a claimed row stays hidden from other dispatchers while it is sent
+    lease: float = 60.0  # seconds a claimed row stays hidden from other dispatchers; renewed while sending
+    pass_seconds: float = 8.0  # a dispatch pass claims batch after batch until the queue is empty or this is up
+    senders: int = 2  # threads sending at once in a pass, each with its own SMTP connection
+    dead_after_hours: float = 48.0  # a row becomes a dead letter only when this old *and* out of attempts
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> NotifySettings:
@@ -51,6 +54,10 @@ class NotifySettings:
             "smtp_timeout": ("CASEWORK_SMTP_TIMEOUT", float),
             "webhook_timeout": ("CASEWORK_WEBHOOK_TIMEOUT", float),
             "max_attempts": ("CASEWORK_NOTIFY_MAX_ATTEMPTS", int),
+            "lease": ("CASEWORK_NOTIFY_LEASE_SECONDS", float),
+            "senders": ("CASEWORK_NOTIFY_SENDERS", int),
+            "pass_seconds": ("CASEWORK_NOTIFY_PASS_SECONDS", float),
+            "dead_after_hours": ("CASEWORK_NOTIFY_DEAD_AFTER_HOURS", float),
         }
         for name, var in text.items():
             if source.get(var):
@@ -84,6 +91,14 @@ class NotifySettings:
                 errors[var] = f"a number of seconds above 0 and at most {MAX_TIMEOUT:g}, not {seconds!r}"
         if self.max_attempts < 1:
             errors["CASEWORK_NOTIFY_MAX_ATTEMPTS"] = "at least 1"
+        if not 5 <= self.lease <= 3600:
+            errors["CASEWORK_NOTIFY_LEASE_SECONDS"] = "from 5 to 3600 seconds"
+        if not 0 < self.pass_seconds <= 3600:
+            errors["CASEWORK_NOTIFY_PASS_SECONDS"] = "more than 0, at most 3600 seconds"
+        if not 1 <= self.senders <= 32:
+            errors["CASEWORK_NOTIFY_SENDERS"] = "from 1 to 32"
+        if self.dead_after_hours < 0:
+            errors["CASEWORK_NOTIFY_DEAD_AFTER_HOURS"] = "0 or more hours"
         if self.smtp_ca_file and not os.path.isfile(self.smtp_ca_file):
             errors["CASEWORK_SMTP_CA_FILE"] = f"no such file: {self.smtp_ca_file}"
         if not self.base_url.startswith(("http://", "https://")):

@@ -9,33 +9,32 @@ from __future__ import annotations
 import logging
 import os
 import random
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, Protocol, cast
+from datetime import datetime
+from typing import cast
 
 import orjson
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
-from casework.notify.outbox import ACTOR
 from casework.notify.tables import Notification, WebhookEndpoint
 from casework.runtime import Casework
 from casework.storage.tables import Case, Comment, User
 from notifications.channels import PermanentFailure, inbox, webhook
 from notifications.channels.email import SmtpSender, build_message, message_id
+from notifications.claims import claim, renew
 from notifications.config import NotifySettings
+from notifications.marks import Delivery, Jitter, mark_failed, mark_sent
 from notifications.render import case_url, context, render
 
 log = logging.getLogger(__name__)
-DUE = ("pending", "failed")
 CRASH_AFTER_SEND = "CASEWORK_NOTIFY_CRASH_AFTER_SEND"  # tests only: die between sending and marking
-
-
-class Jitter(Protocol):
-    """Where back-off jitter comes from: the `random` module, or a seeded `random.Random` in tests."""
-
-    def uniform(self, a: float, b: float) -> float: ...
+# Sent rows are marked this many at a time: a crash re-sends at most these (same Message-ID).
+MARK_EVERY = 20
 
 
 @dataclass
@@ -45,82 +44,102 @@ class DispatchReport:
     sent: int = 0
     failed: int = 0
     dead: int = 0
+    unmarked: int = 0  # sent or failed, but the database refused the mark: comes back after the lease
     errors: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         return (
             f"inbox {self.inbox}, claimed {self.claimed}: sent {self.sent}, "
             f"failed {self.failed} (will retry), dead {self.dead}"
-        )
-
-
-@dataclass
-class Delivery:
-    """A claimed notification with what its channel needs, loaded before any network I/O."""
-
-    n: Notification
-    state: str
-    to: str  # username or endpoint id, for the audit event
-    send: Callable[[], None]
-    message_id: str | None = None
+        ) + (f", not marked {self.unmarked}" if self.unmarked else "")
 
 
 def dispatch_pending(
     cw: Casework, limit: int = 100, *, settings: NotifySettings | None = None, rng: random.Random | None = None
 ) -> DispatchReport:
-    """One pass: deliver due inbox rows, then claim, send and mark up to `limit` outgoing ones."""
+    """One pass: deliver due inbox rows, then `senders` threads claim, send and mark batches of `limit`
+    outgoing rows, most urgent first, until none is due or the pass has used its time (`pass_seconds`)."""
     settings = settings or NotifySettings.from_env()
+    ends = time.monotonic() + settings.pass_seconds
     report = DispatchReport(inbox=inbox.deliver_due(cw, limit))
-    ids = claim(cw, limit, settings)
-    report.claimed = len(ids)
-    if not ids:
-        return report
+    if settings.senders == 1:
+        parts = [_drain(cw, limit, settings, rng or random, ends)]
+    else:  # SMTP round trips overlap; claims never overlap (SKIP LOCKED, or SQLite's write lock)
+        with ThreadPoolExecutor(settings.senders, thread_name_prefix="casework-sender") as pool:
+            parts = list(pool.map(lambda _: _drain(cw, limit, settings, rng or random, ends), range(settings.senders)))
+    for part in parts:
+        for name in ("claimed", "sent", "failed", "dead", "unmarked"):
+            setattr(report, name, getattr(report, name) + getattr(part, name))
+        report.errors.extend(part.errors)
+    return report
+
+
+def _drain(cw: Casework, limit: int, settings: NotifySettings, rng: Jitter, ends: float) -> DispatchReport:
+    """One sender: batch after batch over one SMTP connection, reopened only after an error."""
+    report = DispatchReport()
     smtp = SmtpSender(settings)
     try:
-        for delivery in _load(cw, ids, settings, smtp):
-            try:
-                delivery.send()
-            except Exception as exc:  # any failure of one delivery is recorded; the others go on
-                status = _mark_failed(cw, delivery, exc, settings, rng or random)
-                setattr(report, status, getattr(report, status) + 1)
-                report.errors.append(f"{delivery.n.id}: {exc}")
-                continue
-            if os.environ.get(CRASH_AFTER_SEND):
-                os._exit(70)
-            _mark_sent(cw, delivery)
-            report.sent += 1
+        while ids := claim(cw, limit, settings):
+            report.claimed += len(ids)
+            _deliver(cw, ids, settings, smtp, report, rng)
+            if len(ids) < limit or time.monotonic() >= ends:
+                break
     finally:
         smtp.close()
     return report
 
 
-def claim(cw: Casework, limit: int, settings: NotifySettings) -> list[int]:
-    """Take due rows and hide them for the lease: other dispatchers skip them (SKIP LOCKED, then the lease)."""
-    now = cw.now()
-    with cw.uow() as uow:
-        ids = list(
-            uow.session.execute(
-                select(col(Notification.id))
-                .where(
-                    col(Notification.status).in_(DUE),
-                    col(Notification.channel) != "inbox",
-                    col(Notification.next_attempt_at) <= now,
-                )
-                .order_by(col(Notification.next_attempt_at), col(Notification.id))
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            ).scalars()
-        )
-        if ids:
-            uow.session.execute(
-                update(Notification)
-                .where(col(Notification.id).in_(ids))
-                .values(
-                    attempts=col(Notification.attempts) + 1, next_attempt_at=now + timedelta(seconds=settings.lease)
-                )
-            )
-        uow.commit()
-    return ids
+def _deliver(
+    cw: Casework, ids: list[int], settings: NotifySettings, smtp: SmtpSender, report: DispatchReport, rng: Jitter
+) -> None:
+    """Send one claimed batch; a database error marking one row is logged and the batch goes on."""
+    renew_at = time.monotonic() + settings.lease / 2
+    waiting, sent = list(ids), list[Delivery]()
+    for delivery in _load(cw, ids, settings, smtp):
+        if time.monotonic() >= renew_at:
+            _mark_group(cw, sent, report)
+            renew(cw, waiting, settings)
+            renew_at = time.monotonic() + settings.lease / 2
+        waiting.remove(cast(int, delivery.n.id))
+        try:
+            delivery.send()
+        except Exception as exc:  # any failure of one delivery is recorded; the others go on
+            try:
+                status = mark_failed(cw, delivery, exc, settings, rng)
+            except SQLAlchemyError as db_error:
+                _unmarked(report, delivery, db_error)
+                continue
+            setattr(report, status, getattr(report, status) + 1)
+            report.errors.append(f"{delivery.n.id}: {exc}")
+            continue
+        if os.environ.get(CRASH_AFTER_SEND):
+            os._exit(70)
+        sent.append(delivery)
+        if len(sent) >= MARK_EVERY:
+            _mark_group(cw, sent, report)
+    _mark_group(cw, sent, report)
+
+
+def _mark_group(cw: Casework, sent: list[Delivery], report: DispatchReport) -> None:
+    """Mark what was sent since the last group; if the database refuses the group, row by row."""
+    try:
+        mark_sent(cw, sent)
+        report.sent += len(sent)
+    except SQLAlchemyError:
+        for delivery in sent:
+            try:
+                mark_sent(cw, [delivery])
+                report.sent += 1
+            except SQLAlchemyError as db_error:
+                _unmarked(report, delivery, db_error)
+    sent.clear()
+
+
+def _unmarked(report: DispatchReport, delivery: Delivery, exc: SQLAlchemyError) -> None:
+    """The row stays claimed: when its lease runs out it is sent again, with the same Message-ID."""
+    log.error("notification %s could not be marked (%s): it will be retried", delivery.n.id, exc)
+    report.unmarked += 1
+    report.errors.append(f"{delivery.n.id}: not marked: {exc}")
 
 
 def _load(cw: Casework, ids: list[int], settings: NotifySettings, smtp: SmtpSender) -> list[Delivery]:
@@ -227,82 +246,3 @@ def _webhook(
         )
 
     return send
-
-
-def _event_data(d: Delivery, **extra: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "notification": d.n.id,
-        "delivery_id": d.n.delivery_id,
-        "kind": d.n.kind,
-        "channel": d.n.channel,
-        "to": d.to,
-        "attempt": d.n.attempts,
-    }
-    if d.message_id:
-        data["message_id"] = d.message_id
-    return {**data, **extra}
-
-
-def _mark_sent(cw: Casework, d: Delivery) -> None:
-    now = cw.now()
-    with cw.uow() as uow:
-        done = _rowcount(
-            uow.session.execute(
-                update(Notification)
-                .where(col(Notification.id) == d.n.id, col(Notification.status).in_(DUE))
-                .values(status="sent", sent_at=now, last_error=None)
-            )
-        )
-        if done:
-            uow.record(
-                "notification_sent",
-                at=now,
-                actor=ACTOR,
-                role="system",
-                case=d.n.case_id,
-                from_state=d.state,
-                to_state=d.state,
-                data=_event_data(d),
-            )
-        uow.commit()
-
-
-def _mark_failed(cw: Casework, d: Delivery, exc: Exception, settings: NotifySettings, rng: Jitter) -> str:
-    """Record the failure; a retry later with back-off, or a dead letter when it cannot or may not retry."""
-    now, attempt = cw.now(), d.n.attempts
-    dead = isinstance(exc, PermanentFailure) or attempt >= settings.max_attempts
-    retry_at = now if dead else now + backoff(attempt, settings, rng)
-    error = f"{type(exc).__name__}: {exc}"[:500]
-    log.warning("notification %s attempt %s failed: %s", d.n.id, attempt, error)
-    with cw.uow() as uow:
-        done = _rowcount(
-            uow.session.execute(
-                update(Notification)
-                .where(col(Notification.id) == d.n.id, col(Notification.status).in_(DUE))
-                .values(status="dead" if dead else "failed", next_attempt_at=retry_at, last_error=error)
-            )
-        )
-        if done:
-            uow.record(
-                "notification_dead" if dead else "notification_failed",
-                at=now,
-                actor=ACTOR,
-                role="system",
-                case=d.n.case_id,
-                from_state=d.state,
-                to_state=d.state,
-                data=_event_data(d, error=error[:300], retry_at=None if dead else retry_at.isoformat()),
-            )
-        uow.commit()
-    return "dead" if dead else "failed"
-
-
-def _rowcount(result: object) -> int:
-    """Rows an UPDATE matched: Session.execute is typed as a plain Result, but an UPDATE gives a CursorResult."""
-    return cast(CursorResult[Any], result).rowcount
-
-
-def backoff(attempt: int, settings: NotifySettings, rng: Jitter) -> timedelta:
-    """Exponential back-off with jitter: between half and all of base·2^(attempt-1), capped."""
-    ceiling = min(settings.backoff_cap, settings.backoff_base * 2 ** (attempt - 1))
-    return timedelta(seconds=ceiling / 2 + rng.uniform(0, ceiling / 2))

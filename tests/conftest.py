@@ -125,3 +125,10 @@ def cw(database_url, clock):
 def make(cw):
     """Factories for users and cases that go through the real services."""
     return Factory(cw)
+
+
+@pytest.fixture
+def postgres_url(postgres_engine):
+    """A freshly emptied PostgreSQL database, for tests of PostgreSQL's own behaviour."""
+    _reset_postgres(postgres_engine)
+    return PG_URL

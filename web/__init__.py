@@ -13,6 +13,8 @@ from casework.runtime import Casework
 from web.authz import public, register_deny_by_default
 from web.errors import register_errorhandlers
 from web.extensions import csrf, login_manager
+from web.faults import register_fault_handlers
+from web.health import register_operations
 from web.proxies import apply_trusted_proxies
 from web.security import register_security_headers
 from web.sessions import ServerSessionInterface
@@ -41,6 +43,8 @@ def create_app(config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_fault_handlers(app)
+    register_operations(app)
     register_security_headers(app)
     register_deny_by_default(app)
     register_template_helpers(app)

@@ -14,12 +14,13 @@ from casework.access.actors import Actor
 from casework.access.users import find_user
 from casework.errors import AuthenticationFailed, NotFound, ValidationError
 from casework.runtime import Casework
-from casework.storage.db import UTCDateTime
+from casework.storage.db import UTCDateTime, try_write
 from casework.storage.tables import User
 
 PREFIX = "cw_"
 MAX_TOKEN = 200
-# Writing last_used_at on every request would serialise readers on SQLite; a minute is precise enough.
+# Writing last_used_at on every request would serialise readers on SQLite; a minute is precise enough,
+# and the write is skipped rather than waited for when the database is locked, full or read-only.
 TOUCH_EVERY = timedelta(minutes=1)
 
 
@@ -121,7 +122,5 @@ def actor_for_token(cw: Casework, secret: str) -> Actor:
         raise refused
     now = cw.now()
     if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
-        with cw.uow() as uow:
-            uow.session.execute(update(ApiToken).where(col(ApiToken.id) == token.id).values(last_used_at=now))
-            uow.commit()
+        try_write(cw.engine, update(ApiToken).where(col(ApiToken.id) == token.id).values(last_used_at=now))
     return Actor.of(user)

@@ -20,13 +20,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    JobEvent,
+    JobExecutionEvent,
+    JobSubmissionEvent,
+)
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from casework.errors import ValidationError
 from casework.runtime import Casework
+from casework.storage.heartbeat import beat
 
 log = logging.getLogger(__name__)
 OFF = {"off", "0", "false", "no"}
@@ -82,6 +90,20 @@ JOBS: list[Job] = [
         trigger="cron",
         trigger_args={"hour": 3, "minute": 15},
     ),
+    # Beats as often as the sweep runs: /readyz calls the scheduler dead after three missed beats.
+    Job(
+        "scheduler.heartbeat",
+        "casework.entrypoints.scheduler:heartbeat",
+        every=30.0,
+        every_env="CASEWORK_SLA_SWEEP_SECONDS",
+        run_at_start=True,
+    ),
+    Job(
+        "storage.checkpoint",
+        "casework.storage.maintenance:checkpoint_wal",
+        every=300.0,
+        every_env="CASEWORK_SQLITE_CHECKPOINT_SECONDS",
+    ),
     Job(
         "audit.verify", "casework.audit.checks:scheduled_verify", trigger="cron", trigger_args={"hour": 2, "minute": 30}
     ),
@@ -96,23 +118,30 @@ def add_job(job: Job) -> None:
     JOBS.append(job)
 
 
+def heartbeat(cw: Casework) -> None:
+    """Update the heartbeat row with this job's own interval."""
+    [job] = [j for j in JOBS if j.id == "scheduler.heartbeat"]
+    beat(cw, job.seconds(os.environ))
+
+
 def _call(target: str, cw: Casework) -> None:
     module, _, name = target.partition(":")
     getattr(importlib.import_module(module), name)(cw)
 
 
-def _log_event(event: JobExecutionEvent) -> None:
-    if event.code == EVENT_JOB_ERROR:
+def _log_event(event: JobEvent) -> None:
+    if isinstance(event, JobSubmissionEvent):  # EVENT_JOB_MAX_INSTANCES: a list of run times, not one
+        times = ", ".join(str(t) for t in event.scheduled_run_times)
+        log.warning("job %s still running at %s: this run skipped", event.job_id, times)
+    elif isinstance(event, JobExecutionEvent) and event.code == EVENT_JOB_ERROR:
         log.error(
             "job %s failed: %r",
             event.job_id,
             event.exception,
             exc_info=(type(event.exception), event.exception, event.exception.__traceback__),
         )
-    elif event.code == EVENT_JOB_MISSED:
+    elif isinstance(event, JobExecutionEvent) and event.code == EVENT_JOB_MISSED:
         log.warning("job %s missed its run at %s", event.job_id, event.scheduled_run_time)
-    else:
-        log.warning("job %s still running at %s: this run skipped", event.job_id, event.scheduled_run_time)
 
 
 def build_scheduler(

@@ -179,11 +179,14 @@ def _parse_time(value: Any, errors: dict[str, str], now: datetime) -> datetime |
     return value.astimezone(UTC)
 
 
-def flag_comment(cw: Casework, actor: Actor, payload: object, detected_by: str | None = None) -> FlagResult:
+def flag_comment(
+    cw: Casework, actor: Actor, payload: object, detected_by: str | None = None, *, reflag: bool = True
+) -> FlagResult:
     """Open a case for a flagged comment, or record the re-flag on the case that has it.
 
     Who detected it is the signed-in actor, never a field of the payload; only in-process callers
-    (the detector's intake) name a rule instead.
+    (the detector's intake) name a rule instead. `reflag=False` (bulk import) leaves an existing case
+    untouched: a re-run or a second import of the same file is not a new report of the comment.
     """
     try:
         flag = replace(parse_flag(payload, cw), detected_by=detected_by)
@@ -192,9 +195,9 @@ def flag_comment(cw: Casework, actor: Actor, payload: object, detected_by: str |
         if not actor.in_force(flag.force):
             raise PermissionDenied(f"you do not act for the force {flag.force}")
         try:
-            return _open_or_reflag(cw, actor, flag)
+            return _open_or_reflag(cw, actor, flag, reflag)
         except IntegrityError:  # a concurrent intake of the same comment won: this one is a re-flag
-            return _open_or_reflag(cw, actor, flag)
+            return _open_or_reflag(cw, actor, flag, reflag)
     except CaseworkError as exc:
         record_refusal(
             cw,
@@ -216,7 +219,7 @@ _INSERT_CASE = insert(_cases).returning(*_cases.c)
 _INSERT_COMMENT = insert(_comments)
 
 
-def _open_or_reflag(cw: Casework, actor: Actor, flag: FlagInput) -> FlagResult:
+def _open_or_reflag(cw: Casework, actor: Actor, flag: FlagInput, reflag: bool) -> FlagResult:
     # Intake is the hottest write path, so it uses prepared Core statements rather than ORM objects.
     now = cw.now()
     role = actor.role_for(FLAGGING_ROLES)
@@ -224,6 +227,8 @@ def _open_or_reflag(cw: Casework, actor: Actor, flag: FlagInput) -> FlagResult:
         connection = uow.session.connection()
         key = {"force": flag.force, "platform": flag.platform, "external_id": flag.external_id}
         existing = connection.execute(_FIND, key).one_or_none()
+        if existing is not None and not reflag:
+            return FlagResult(existing, created=False)
         if existing is not None:
             uow.record(
                 "reflagged",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -25,6 +26,7 @@ from casework.intake.detector import Detector
 from casework.intake.platforms import normalise
 from casework.runtime import Casework
 
+log = logging.getLogger(__name__)
 OWN_FORMATS = ("jsonl", "csv")
 PLATFORM_FORMATS = ("facebook", "instagram", "x", "youtube")
 FORMATS = OWN_FORMATS + PLATFORM_FORMATS
@@ -163,25 +165,38 @@ def import_file(
     if not actor.role_for(intake.FLAGGING_ROLES):
         raise PermissionDenied("importing flagged comments needs the role channel_admin")
     report = ImportReport()
+    waiting: list[tuple[int, str]] = []  # reported in line order once the batch holding them has run
 
     def failed(number: int, reason: str) -> None:
         report.failed += 1
-        on_error(number, reason)
+        waiting.append((number, reason))
 
-    with open(path, "rb") as stream:
-        source = _Source(stream, on_bytes)
-        records = (_jsonl if fmt != "csv" else _csv)(source, failed)
-        run = _own_batch if fmt in OWN_FORMATS else _platform_batch
-        batch: list[tuple[int, object]] = []
-        for number, record in records:
-            report.records += 1
-            batch.append((number, record))
-            if len(batch) >= BATCH:
+    def flush() -> None:
+        for number, reason in sorted(waiting):
+            on_error(number, reason)
+        waiting.clear()
+
+    try:
+        with open(path, "rb") as stream:
+            source = _Source(stream, on_bytes)
+            records = (_jsonl if fmt != "csv" else _csv)(source, failed)
+            run = _own_batch if fmt in OWN_FORMATS else _platform_batch
+            batch: list[tuple[int, object]] = []
+            for number, record in records:
+                report.records += 1
+                batch.append((number, record))
+                if len(batch) >= BATCH:
+                    run(cw, batch, fmt, actor, channels, detector, report, failed)
+                    batch = []
+                    flush()
+            if batch:
                 run(cw, batch, fmt, actor, channels, detector, report, failed)
-                batch = []
-        if batch:
-            run(cw, batch, fmt, actor, channels, detector, report, failed)
-        report.sha256 = source.digest.hexdigest()
+            report.sha256 = source.digest.hexdigest()
+    except BaseException as exc:  # Ctrl-C or a lost database: what was done so far is still on record
+        flush()
+        _record_interrupted(cw, actor, path, fmt, report, exc)
+        raise
+    flush()
     _record_summary(cw, actor, path, fmt, report)
     return report
 
@@ -212,12 +227,14 @@ def _own_batch(
             report.already_present += 1
             continue
         try:
-            intake.flag_comment(cw, actor, record)
+            result = intake.flag_comment(cw, actor, record, reflag=False)
         except CaseworkError as exc:
             failed(number, exc.message)
             continue
         present.add(key)
-        report.created += 1
+        # Counted from what the insert did, not the look-up above: a concurrent import may have won.
+        report.created += result.created
+        report.already_present += not result.created
 
 
 def _platform_batch(
@@ -251,7 +268,7 @@ def _platform_batch(
     report.changes_recorded += tally.changes_recorded
 
 
-def _record_summary(cw: Casework, actor: Actor, path: Path, fmt: str, report: ImportReport) -> None:
+def _record_summary(cw: Casework, actor: Actor, path: Path, fmt: str, report: ImportReport, **extra: object) -> None:
     """One event per run, whatever the number of lines: what came in and what became of it."""
     with cw.uow() as uow:
         uow.record(
@@ -259,6 +276,16 @@ def _record_summary(cw: Casework, actor: Actor, path: Path, fmt: str, report: Im
             at=cw.now(),
             actor=actor.username,
             role=actor.role_for(intake.FLAGGING_ROLES),
-            data={"file": Path(path).name[:200], "format": fmt, **report.as_dict()},
+            data={"file": Path(path).name[:200], "format": fmt, **report.as_dict(), **extra},
         )
         uow.commit()
+
+
+def _record_interrupted(
+    cw: Casework, actor: Actor, path: Path, fmt: str, report: ImportReport, exc: BaseException
+) -> None:
+    reason = type(exc).__name__ if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"[:300]
+    try:
+        _record_summary(cw, actor, path, fmt, report, interrupted=reason)
+    except Exception as failure:  # the database itself is gone: say so, and let the first error through
+        log.error("import of %s interrupted (%s); its summary could not be recorded: %s", path, reason, failure)

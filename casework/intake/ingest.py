@@ -119,7 +119,8 @@ def ingest(
             tally.not_flagged += 1
             continue
         try:
-            result = intake.flag_comment(cw, flagger, flag_payload(routed, match.reason), match.detected_by)
+            payload = flag_payload(routed, match.reason)
+            result = intake.flag_comment(cw, flagger, payload, match.detected_by, reflag=source != "import")
         except CaseworkError as exc:
             tally.failed += 1
             if failures is None:

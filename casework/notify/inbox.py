@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
@@ -138,3 +139,30 @@ def retry(cw: Casework, notification_id: int, *, by: str, forces: Collection[str
         )
         uow.commit()
         return row
+
+
+def retry_dead(cw: Casework, *, by: str, kind: str | None = None, since: datetime | None = None) -> int:
+    """Queue every dead letter (of one kind, created since a time) again; each retry is an audit event."""
+    query = select(Notification, col(Case.state)).join(Case, col(Case.id) == col(Notification.case_id))
+    query = query.where(col(Notification.status) == "dead")
+    if kind:
+        query = query.where(col(Notification.kind) == kind)
+    if since:
+        query = query.where(col(Notification.created_at) >= since)
+    now = cw.now()
+    with cw.uow() as uow:
+        found = uow.session.execute(query.order_by(col(Notification.id)).with_for_update(of=Notification)).all()
+        for row, state in found:
+            row.status, row.attempts, row.next_attempt_at = "pending", 0, now
+            uow.record(
+                "notification_retried",
+                at=now,
+                actor=by,
+                role="system",
+                case=row.case_id,
+                from_state=state,
+                to_state=state,
+                data={"notification": row.id, "delivery_id": row.delivery_id, "was": "dead"},
+            )
+        uow.commit()
+    return len(found)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Connection, Dialect, Engine, make_url
+from sqlalchemy.engine import Connection, Dialect, Engine, ExceptionContext, make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
 from casework.clock import UTC, ensure_utc
 
+log = logging.getLogger(__name__)
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
@@ -34,19 +38,30 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE."""
+# The WAL is truncated back to this size after a checkpoint (it grew to twice the database without it).
+JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
+# SQLite errors after which a pooled connection is useless until reopened: a connection opened on a
+# read-only file stays read-only, one that saw an I/O error may hold a stale view.
+_REOPEN_AFTER = ("readonly database", "disk i/o error", "unable to open database file")
+
+
+def make_engine(url: str, *, busy_timeout: float = 30.0, **kwargs: Any) -> Engine:
+    """Create an engine that checks pooled connections before use, so it recovers when the database returns.
+
+    SQLite gets WAL (size-limited), foreign keys, a busy timeout (seconds) and BEGIN IMMEDIATE.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **kwargs)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
-    _serialise_sqlite_writers(engine)
+    connect_args = {"timeout": busy_timeout, "check_same_thread": False}
+    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True, **kwargs)
+    _serialise_sqlite_writers(engine, int(busy_timeout * 1000))
     return engine
 
 
-def _serialise_sqlite_writers(engine: Engine) -> None:
+def _serialise_sqlite_writers(engine: Engine, busy_ms: int) -> None:
     # The sqlite3 driver's own transaction handling loses updates under several writers;
     # taking the write lock at BEGIN makes read-modify-write safe (see PITFALLS.md).
     @event.listens_for(engine, "connect")
@@ -54,12 +69,41 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:
-        readonly = connection.get_execution_options().get("casework_readonly")
-        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        options = connection.get_execution_options()
+        if options.get("casework_nowait"):
+            connection.exec_driver_sql("PRAGMA busy_timeout=0")
+        try:
+            connection.exec_driver_sql("BEGIN" if options.get("casework_readonly") else "BEGIN IMMEDIATE")
+        finally:
+            if options.get("casework_nowait"):
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={busy_ms}")
+
+    @event.listens_for(engine, "handle_error")
+    def on_error(context: ExceptionContext) -> None:
+        if any(text in str(context.original_exception).lower() for text in _REOPEN_AFTER):
+            context.is_disconnect = True  # the pool drops its connections and opens fresh ones
+
+
+def try_write(engine: Engine, statement: Executable) -> bool:
+    """Run one statement in its own transaction if the database takes it at once; False if it does not.
+
+    For writes that may be lost (when a token was last used): they never wait for a lock held by
+    someone else, and a read-only, full or locked database does not fail the read that caused them.
+    """
+    try:
+        with engine.execution_options(casework_nowait=True).begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("SET LOCAL lock_timeout = '100ms'")
+            connection.execute(statement)
+    except OperationalError as exc:
+        log.info("skipped an optional write (%s)", str(exc.orig).splitlines()[0] if exc.orig else exc)
+        return False
+    return True

@@ -13,7 +13,7 @@ from tests.factories import REFER
 from tests.notify_support import free_port, rows
 from web import create_app
 
-DOWN = NotifySettings(smtp_port=free_port(), max_attempts=1)
+DOWN = NotifySettings(smtp_port=free_port(), max_attempts=1, dead_after_hours=0)
 
 
 def refer(cw, make, staff, **payload):

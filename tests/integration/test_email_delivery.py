@@ -14,7 +14,8 @@ from casework.intake import flags as intake
 from casework.notify.inbox import outbox_rows, retry
 from casework.notify.outbox import KINDS
 from casework.storage.tables import Case, CaseEvent, Comment
-from notifications.dispatch import backoff, dispatch_pending
+from notifications.dispatch import dispatch_pending
+from notifications.marks import backoff
 from tests.factories import ADVICE, CLOSE, REFER
 from tests.notify_support import rows
 
@@ -119,7 +120,7 @@ def test_back_off_grows_exponentially_with_jitter_up_to_a_cap(smtp_server):
 
 
 def test_after_the_last_attempt_a_notification_is_a_dead_letter(cw, referral, smtp_port_down, clock):
-    settings = smtp_port_down.settings(max_attempts=3)
+    settings = smtp_port_down.settings(max_attempts=3, dead_after_hours=0)
     for _ in range(3):
         dispatch_pending(cw, settings=settings)
         clock.advance(hours=1)
@@ -193,3 +194,23 @@ def test_smtp_login_uses_the_configured_credentials(cw, referral, smtp_port_down
     settings = smtp_port_down.settings(smtp_user="casework", smtp_password="s3cret-pass")
     assert dispatch_pending(cw, settings=settings).sent == 2
     assert logins == [(b"casework", b"s3cret-pass")]  # once: the connection is reused for the batch
+
+
+def test_an_outage_longer_than_the_attempts_does_not_kill_mail_before_it_is_old_enough(
+    cw, referral, smtp_port_down, clock
+):
+    settings = smtp_port_down.settings(max_attempts=3, dead_after_hours=24)
+    for _ in range(12):  # twelve hours of outage, an attempt an hour: far past the attempts
+        dispatch_pending(cw, settings=settings)
+        clock.advance(hours=1)
+    assert {r.status for r in rows(cw, channel="email")} == {"failed"}
+    smtp_port_down.start()
+    assert dispatch_pending(cw, settings=settings).sent == 2
+
+
+def test_out_of_attempts_and_old_enough_is_a_dead_letter(cw, referral, smtp_port_down, clock):
+    settings = smtp_port_down.settings(max_attempts=3, dead_after_hours=24)
+    for _ in range(3):
+        dispatch_pending(cw, settings=settings)
+        clock.advance(hours=12)
+    assert {r.status for r in rows(cw, channel="email")} == {"dead"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from click.testing import CliRunner
 
@@ -50,3 +52,21 @@ def test_the_cli_prints_a_token_once_lists_without_it_and_revokes(cw, make, data
         tokens.actor_for_token(cw, secret)
     missing = runner.invoke(main, ["--db", database_url, "users", "token", "--revoke", "999"])
     assert missing.exit_code == 4 and "no API token with id 999" in missing.output
+
+
+def test_token_use_is_written_at_most_once_a_minute(cw, make, clock):
+    user = make.staff("admin")
+    issued = tokens.issue_token(cw, user.username, "minute")
+
+    def last_used():
+        with cw.reader() as uow:
+            return uow.session.get(tokens.ApiToken, issued.id).last_used_at
+
+    tokens.actor_for_token(cw, issued.secret)
+    first = last_used()
+    clock.advance(seconds=59)
+    tokens.actor_for_token(cw, issued.secret)
+    assert last_used() == first
+    clock.advance(seconds=1)
+    tokens.actor_for_token(cw, issued.secret)
+    assert last_used() == first + timedelta(minutes=1)

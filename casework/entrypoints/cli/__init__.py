@@ -9,6 +9,7 @@ import click
 from casework.entrypoints.cli import (
     admin,
     auditing,
+    backups,
     cases,
     config,
     finding,
@@ -37,7 +38,21 @@ def main(ctx: click.Context, database_url: str | None) -> None:
     ctx.obj = {"database_url": database_url}
 
 
-for module in (admin, cases, finding, records, sla, notify, tokens, lifecycle, imports, serve, auditing, config):
+for module in (
+    admin,
+    cases,
+    finding,
+    records,
+    sla,
+    notify,
+    tokens,
+    lifecycle,
+    imports,
+    serve,
+    auditing,
+    config,
+    backups,
+):
     module.register(main)
 
 if __name__ == "__main__":

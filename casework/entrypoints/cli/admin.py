@@ -22,7 +22,7 @@ from workflows.diagram import mermaid
 @click.pass_context
 def init(ctx: click.Context, demo: bool) -> None:
     """Create or upgrade the database schema (Alembic migrations)."""
-    cw = runtime(ctx)
+    cw = runtime(ctx, create=True)
     migrate(cw.engine)
     click.echo(f"database ready: {cw.engine.url.render_as_string(hide_password=True)}")
     if not os.environ.get(SETTING):

@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from casework.bootstrap import bootstrap
 from casework.config import Settings
-from casework.errors import CaseworkError
+from casework.errors import CaseworkError, DatabaseUnavailable
 from casework.runtime import Casework
+from casework.storage.faults import UNUSABLE_URL, configuration_fault, database_fault
 
 
 class CaseworkGroup(click.Group):
-    """Turns domain errors into a clear message on stderr and the error's exit code."""
+    """Turns domain, configuration and database errors into one clear sentence and an exit code.
+
+    A driver error that is not a fault of the database (a bug) keeps its traceback.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except DBAPIError as exc:
+                fault = database_fault(exc)
+                if fault is None:
+                    raise
+                raise fault from exc
         except CaseworkError as exc:
             click.echo(f"error: {exc.message}", err=True)
             for field, problem in exc.details.get("errors", {}).items():
@@ -27,15 +40,38 @@ class CaseworkGroup(click.Group):
             ctx.exit(exc.exit_code)
 
 
-def runtime(ctx: click.Context) -> Casework:
-    """Build (once per command) the core wired to the chosen database."""
+def runtime(ctx: click.Context, create: bool = False) -> Casework:
+    """Build (once per command) the core wired to the chosen database.
+
+    Only `create=True` (init, restore, serve) may bring a new SQLite file into being: any other command
+    on a path with no database says so, instead of leaving an empty file behind.
+    """
     root = ctx.find_root()
     if "casework" not in root.obj:
         overrides = {"database_url": root.obj["database_url"]} if root.obj.get("database_url") else {}
-        root.obj["casework"] = bootstrap(Settings.from_env(**overrides))
+        settings = Settings.from_env(**overrides)
+        if not create:
+            _refuse_missing_sqlite_file(settings.database_url)
+        try:
+            root.obj["casework"] = bootstrap(settings)
+        except UNUSABLE_URL as exc:
+            raise configuration_fault(settings.database_url) from exc
         root.call_on_close(root.obj["casework"].engine.dispose)
     cw: Casework = root.obj["casework"]
     return cw
+
+
+def _refuse_missing_sqlite_file(url: str) -> None:
+    try:
+        parsed = make_url(url)
+    except UNUSABLE_URL:
+        return  # bootstrap names the bad URL
+    path = parsed.database if parsed.get_backend_name() == "sqlite" and parsed.database != ":memory:" else None
+    if path and not Path(path).exists():
+        raise DatabaseUnavailable(
+            f"no database at {path}: run `casework init` (or `casework restore FILE`) first",
+            cause="missing",
+        )
 
 
 def parse_sets(pairs: tuple[str, ...]) -> dict[str, Any]:

@@ -51,7 +51,10 @@ def import_(ctx: click.Context, file: Path, fmt: str | None, username: str, chan
         task = progress.add_task("import", total=os.path.getsize(file))
 
         def bad_line(number: int, reason: str) -> None:
-            progress.console.print(f"{file.name}: line {number}: {reason}", markup=False)
+            # One line per error however wide (soft_wrap): lines are meant for grep and for people.
+            progress.console.print(
+                f"{file.name}: line {number}: {reason}", markup=False, highlight=False, soft_wrap=True
+            )
 
         report = importer.import_file(
             cw,

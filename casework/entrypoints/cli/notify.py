@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from casework.cases.queries import users_by_id
-from casework.clock import london
+from casework.clock import LONDON, london
 from casework.entrypoints.cli.base import runtime
 from casework.notify import endpoints as notify_endpoints
 from casework.notify import inbox as notify_inbox
@@ -70,12 +70,34 @@ def list_(ctx: click.Context, failed: bool, limit: int) -> None:
 
 
 @notifications.command("retry")
-@click.argument("notification_id", type=int)
+@click.argument("notification_id", type=int, required=False)
+@click.option("--all-dead", is_flag=True, help="Every dead letter (narrow with --kind and --since).")
+@click.option("--kind", type=click.Choice(KINDS), help="With --all-dead: only this kind.")
+@click.option("--since", metavar="WHEN", help="With --all-dead: only those created since (ISO date or time, UK time).")
 @click.pass_context
-def retry(ctx: click.Context, notification_id: int) -> None:
-    """Send a failed or dead notification again (same Message-ID / delivery id)."""
+def retry(ctx: click.Context, notification_id: int | None, all_dead: bool, kind: str | None, since: str | None) -> None:
+    """Send a failed or dead notification again, or --all-dead of them (same Message-ID / delivery id)."""
+    if all_dead == (notification_id is not None):
+        raise click.UsageError("give a NOTIFICATION_ID or --all-dead, not both")
+    if (kind or since) and not all_dead:
+        raise click.UsageError("--kind and --since go with --all-dead")
+    if all_dead:
+        count = notify_inbox.retry_dead(runtime(ctx), by="system:cli", kind=kind, since=_since(since))
+        click.echo(f"{count} dead notification{'s' if count != 1 else ''} queued again")
+        return
+    assert notification_id is not None  # checked above
     row = notify_inbox.retry(runtime(ctx), notification_id, by="system:cli")
     click.echo(f"notification {row.id} queued again ({row.kind}, {row.channel})")
+
+
+def _since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO date or time", param_hint="--since") from None
+    return when if when.tzinfo else when.replace(tzinfo=LONDON)
 
 
 @notifications.command("prefer")

@@ -9,6 +9,7 @@ import click
 from casework.audit import checkpoints
 from casework.audit import verify as audit_log
 from casework.entrypoints.cli.base import runtime
+from casework.storage.backup import quick_check
 
 
 @click.group()
@@ -25,7 +26,10 @@ def audit() -> None:
 )
 @click.pass_context
 def audit_verify(ctx: click.Context, checkpoint_file: IO[bytes] | None) -> None:
-    """Check the whole chain and every case and comment against it; exit 1 naming the first fault."""
+    """Check the file (SQLite quick_check), the chain, and every case and comment against it; exit 1 on a fault."""
+    if damage := quick_check(runtime(ctx).engine):
+        click.echo(f"the database file is damaged (quick_check): {'; '.join(damage[:5])}", err=True)
+        ctx.exit(1)
     if checkpoint_file is not None:
         check = checkpoints.verify_checkpoint(runtime(ctx), checkpoint_file.read(), checkpoints.checkpoint_key())
         click.echo(check.message, err=not check.ok)

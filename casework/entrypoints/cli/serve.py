@@ -9,6 +9,7 @@ import click
 from casework.access.secret_key import check_secret_key, write_instance_secret
 from casework.entrypoints.cli.base import runtime
 from casework.entrypoints.cli.config import require_sound_configuration
+from casework.logs import configure_logging
 from casework.runtime import Casework
 from casework.storage.schema import migrate
 
@@ -40,8 +41,9 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, no_scheduler: 
     from casework.entrypoints.scheduler import start_embedded, stop_embedded
     from web import create_app
 
+    configure_logging()
     require_sound_configuration(ctx)
-    cw = runtime(ctx)
+    cw = runtime(ctx, create=True)
     migrate(cw.engine)
     if not cw.settings.secret_key:  # a new instance: as `casework init` would
         cw.settings = replace(cw.settings, secret_key=write_instance_secret(cw.settings.instance_path)[0])

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from casework.clock import london
 from casework.entrypoints.cli.base import runtime
+from casework.logs import configure_logging
 from casework.sla import queries
 from casework.sla.sweep import sweep as sweep_once
 
@@ -81,9 +82,8 @@ def worker(ctx: click.Context) -> None:
     from casework.entrypoints.cli.config import require_sound_configuration
     from casework.entrypoints.scheduler import build_scheduler
 
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per run; errors still show
+    configure_logging()
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per run; errors still show
     require_sound_configuration(ctx)
     scheduler = build_scheduler(runtime(ctx), blocking=True)
 
