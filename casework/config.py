@@ -13,6 +13,7 @@ from typing import Any
 from casework.errors import ValidationError
 
 DEFAULT_DATABASE_URL = "sqlite:///instance/casework.db"
+DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class ForceConfig:
     prefix: str
     nchi_enabled: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+    marking: str = DEFAULT_MARKING  # the protective marking on everything shown, printed, exported or sent
 
 
 DEFAULT_FORCES = {
@@ -61,6 +63,7 @@ class Settings:
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 _PREFIX = re.compile(r"^[A-Z]{2,4}$")
+_MARKING = re.compile(r"^[A-Z][A-Z -]{1,59}$")
 
 
 def load_forces(path: Path) -> dict[str, ForceConfig]:
@@ -91,6 +94,9 @@ def load_forces(path: Path) -> dict[str, ForceConfig]:
         nchi = table.get("nchi_enabled", True)
         if not isinstance(nchi, bool):
             raise ValidationError({"forces_file": f"{where}.nchi_enabled: true or false"})
-        extra = {k: v for k, v in table.items() if k not in {"name", "prefix", "nchi_enabled"}}
-        forces[code] = ForceConfig(code, name.strip(), prefix, nchi, extra)
+        marking = table.get("marking", DEFAULT_MARKING)
+        if not isinstance(marking, str) or not _MARKING.match(marking):
+            raise ValidationError({"forces_file": f"{where}.marking: 2-60 capital letters, spaces or hyphens"})
+        extra = {k: v for k, v in table.items() if k not in {"name", "prefix", "nchi_enabled", "marking"}}
+        forces[code] = ForceConfig(code, name.strip(), prefix, nchi, extra, marking)
     return forces

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
@@ -18,6 +18,8 @@ import orjson
 from sqlalchemy import CursorResult, select, update
 from sqlmodel import col
 
+from casework.config import DEFAULT_MARKING, ForceConfig
+from casework.labels import Labels
 from casework.notify.outbox import ACTOR
 from casework.notify.tables import Notification, WebhookEndpoint
 from casework.runtime import Casework
@@ -151,12 +153,13 @@ def _load(cw: Casework, ids: list[int], settings: NotifySettings, smtp: SmtpSend
             ).scalars()
         }
     now = cw.now()
+    labels = Labels(cw.workflow, cw.settings.forces)
     deliveries: list[Delivery] = []
     for n in rows:
         case = cases[n.case_id]
         if n.channel == "email":
             user = users.get(n.recipient_id)
-            send = _email(n, case, comments.get(case.id), user, settings, smtp, now)
+            send = _email(n, case, comments.get(case.id), user, settings, smtp, now, (labels, cw.settings.forces))
             deliveries.append(
                 Delivery(
                     n,
@@ -181,11 +184,14 @@ def _email(
     settings: NotifySettings,
     smtp: SmtpSender,
     now: datetime,
+    words: tuple[Labels, Mapping[str, ForceConfig]],
 ) -> Callable[[], None]:
     def send() -> None:
         if user is None or not user.active or not user.email:
             raise PermanentFailure("the recipient has no active account with an e-mail address")
-        rendered = render(n, context(n, case, comment, user, settings.base_url))
+        labels, forces = words
+        marking = forces[case.force].marking if case.force in forces else DEFAULT_MARKING
+        rendered = render(n, context(n, case, comment, user, settings.base_url, labels, marking))
         smtp.send(
             build_message(
                 settings,

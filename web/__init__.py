@@ -66,15 +66,14 @@ def register_blueprints(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from web import formatting, labels, transition_forms
 
-    app.jinja_env.filters.update(london=formatting.london_time, ago=formatting.relative, label=labels.label)
+    app.jinja_env.filters.update(london=formatting.london_time, ago=formatting.relative)
+    labels.install(app)
     cw = app.extensions["casework"]
-    app.jinja_env.tests["matching_code"] = labels.is_code
     app.jinja_env.filters["state"] = lambda name: cw.workflow.state(name).label if name else "—"
     app.jinja_env.globals.update(
         now=cw.now,
         workflow=cw.workflow,
         forces=cw.settings.forces,
-        label_of=labels.label,
         widget=transition_forms.widget,
         condition_text=transition_forms.condition_text,
     )

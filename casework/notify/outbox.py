@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlmodel import col
 
 from casework.clock import LONDON, london
+from casework.labels import CHOICES
 from casework.notify.tables import Notification, NotificationPreference, WebhookEndpoint
 from casework.storage.tables import Case, CaseEvent, User, table_of
 
@@ -219,7 +220,7 @@ def subject_for(kind: str, p: dict[str, Any]) -> str:
     return {
         "referral": f"{ref}: referred to the Crime Bureau",
         "threat_to_life": f"URGENT {ref}: threat to life, Crime Bureau advice needed within the hour",
-        "advice_given": f"{ref}: Crime Bureau advice given ({p.get('outcome')})",
+        "advice_given": f"{ref}: Crime Bureau advice given ({CHOICES.get(p.get('outcome') or '', p.get('outcome'))})",
         "information_requested": f"{ref}: the Crime Bureau asks for information",
         "sla_warning": f"{ref}: {p.get('clock_label')} is due soon",
         "sla_breach": f"BREACH {ref}: {p.get('clock_label')} target missed",

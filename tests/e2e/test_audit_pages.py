@@ -51,10 +51,10 @@ def test_the_case_page_shows_the_case_as_it_stood_and_logs_the_view(client, cw, 
     clock.advance(hours=2)
     actions.apply_trigger(cw, make.staff("admin"), ref, "dismiss", {"reason_code": "spam", "note": "spam"})
     now = client.get(f"/audit/cases/{ref}").get_data(as_text=True)
-    assert 'class="state">closed<' in now and "dismissed" in now
+    assert 'class="state">Closed<' in now and "Dismissed" in now
     assert HOSTILE not in now and "&lt;script&gt;alert(" in now  # escaped
     then = client.get(f"/audit/cases/{ref}?as_at=2026-11-25T09:30").get_data(as_text=True)  # London = UTC in November
-    assert 'class="state">admin_review<' in then and 'value="2026-11-25T09:30:00"' in then
+    assert 'class="state">Administrator review<' in then and 'value="2026-11-25T09:30:00"' in then
     assert before < clock.now()
     views = logged(cw, "viewed")
     assert [(v.actor, v.data["via"]) for v in views] == [("ann.auditor", "web")] * 2
@@ -62,7 +62,7 @@ def test_the_case_page_shows_the_case_as_it_stood_and_logs_the_view(client, cw, 
 
 def test_a_bad_moment_is_refused(client, make, auditor):
     response = client.get(f"/audit/cases/{make.case()}?as_at=yesterday")
-    assert response.status_code == 422 and b"as_at" in response.data
+    assert response.status_code == 422 and b"As at" in response.data
 
 
 def test_the_printable_history_has_the_whole_timeline(client, cw, make, auditor):
@@ -84,7 +84,8 @@ def test_an_export_downloads_and_is_logged_as_a_disclosure(client, cw, make, aud
     )
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert rows[-1]["action"] == "exported" and {r["reference"] for r in rows} == {ref}
+    assert rows[-1]["Action"] == "exported" and {r["Case reference"] for r in rows} == {ref}
+    assert {r["Protective marking"] for r in rows} == {"OFFICIAL-SENSITIVE"}
     [event] = logged(cw, "exported")
     assert (event.actor, event.data["recipient"], event.data["purpose"]) == ("ann.auditor", "CPS", "charging file")
 

@@ -154,7 +154,7 @@ def test_a_referral_goes_from_flag_to_advice_to_closure_and_the_auditor_traces_i
     rows = page.locator("table.log tbody tr").filter(has_not_text="Viewed")  # views are logged too (DPA s.62)
     assert rows.count() == 6  # the refused attempt at advice is history too
     actions = " ".join(rows.all_inner_texts())
-    for step in ("Flagged", "start_review", "refer", "Refused", "give_advice", "close"):
+    for step in ("Flagged", "Start review", "Refer to Crime Bureau", "Refused", "Give advice", "Close"):
         assert step in actions
     rows.first.get_by_role("link", name=ref).click()
     heads = [h for h in page.locator("ol.timeline .event-head strong").all_inner_texts() if h != "Viewed"]
