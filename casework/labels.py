@@ -217,6 +217,8 @@ class Labels:
             self._declared.update(c for i in spec.inputs for c in i.choices)
             for item in spec.inputs:
                 self._words.setdefault(item.name, item.label)
+                for choice in item.choices:
+                    self._words.setdefault(choice, choice.replace("_", " ").capitalize())
         for clock in workflow.clocks:
             self._words[clock.name] = clock.label
             self._declared.add(clock.name)
