@@ -28,6 +28,7 @@ from notifications.channels import PermanentFailure, inbox, webhook
 from notifications.channels.email import SmtpSender, build_message, message_id
 from notifications.config import NotifySettings
 from notifications.render import case_url, context, render
+from notifications.stale import drop_stale_warnings
 
 log = logging.getLogger(__name__)
 DUE = ("pending", "failed")
@@ -47,12 +48,13 @@ class DispatchReport:
     sent: int = 0
     failed: int = 0
     dead: int = 0
+    dropped: int = 0  # warnings whose deadline had passed before they went out
     errors: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         return (
             f"inbox {self.inbox}, claimed {self.claimed}: sent {self.sent}, "
-            f"failed {self.failed} (will retry), dead {self.dead}"
+            f"failed {self.failed} (will retry), dead {self.dead}, stale warnings dropped {self.dropped}"
         )
 
 
@@ -72,7 +74,8 @@ def dispatch_pending(
 ) -> DispatchReport:
     """One pass: deliver due inbox rows, then claim, send and mark up to `limit` outgoing ones."""
     settings = settings or NotifySettings.from_env()
-    report = DispatchReport(inbox=inbox.deliver_due(cw, limit))
+    dropped = drop_stale_warnings(cw, limit)
+    report = DispatchReport(inbox=inbox.deliver_due(cw, limit), dropped=dropped)
     ids = claim(cw, limit, settings)
     report.claimed = len(ids)
     if not ids:

@@ -13,6 +13,7 @@ from casework.runtime import Casework
 from web.authz import public, register_deny_by_default
 from web.errors import register_errorhandlers
 from web.extensions import csrf, login_manager
+from web.marking import register_marking
 from web.proxies import apply_trusted_proxies
 from web.security import register_security_headers
 
@@ -41,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_security_headers(app)
     register_deny_by_default(app)
     register_template_helpers(app)
+    register_marking(app)
     return app
 
 

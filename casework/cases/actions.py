@@ -184,6 +184,7 @@ def add_comment(cw: Casework, actor: Actor, reference: str, text: str) -> None:
             to_state=case.state,
             data={"text": text},
         )
+        cw.publish(uow, CaseChanged("commented", case, actor, cw.now(), inputs={"text": text}))  # @mentions
         uow.commit()
 
 

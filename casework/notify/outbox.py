@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlmodel import col
 
 from casework.clock import LONDON, london
@@ -30,7 +31,9 @@ KINDS = (
     "sla_breach",
     "reopened",
     "closed",
+    "mentioned",
 )
+MENTION = re.compile(r"(?<![\w.@])@([a-z0-9][a-z0-9._-]{0,62}[a-z0-9])", re.IGNORECASE)  # linear: no nesting
 ALWAYS_DELIVERED = frozenset({"threat_to_life", "sla_breach"})  # preferences cannot switch these off
 QUIET_HOURS_APPLY = frozenset({"sla_warning"})
 
@@ -62,6 +65,8 @@ def audiences_for(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> list[Au
         return [Audience("sla_warning", teams=_stage_team(cw, case))]
     if change.kind == "sla_breach":
         return [Audience("sla_breach", teams=(*_stage_team(cw, case), "supervisor"))]
+    if change.kind == "commented":
+        return [Audience("mentioned", people=_mentioned(uow, change.inputs.get("text", "")))]
     if change.kind != "transitioned":
         return []
     trigger = change.trigger
@@ -83,6 +88,16 @@ def audiences_for(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> list[Au
         sender = case.referred_by_id or _last_actor(uow, case, to_state="comms_action", from_state="admin_review")
         return [Audience("closed", people=(sender,))]
     return []
+
+
+def _mentioned(uow: UnitOfWork, text: str) -> tuple[int | None, ...]:
+    """The users named as @username in a note; `_queue` keeps those of the case's force."""
+    names = {m.lower() for m in MENTION.findall(text)}
+    if not names:
+        return ()
+    with uow.session.no_autoflush:
+        found = uow.session.execute(select(col(User.id)).where(func.lower(col(User.username)).in_(names)))
+        return tuple(found.scalars())
 
 
 def _stage_team(cw: Casework, case: Case) -> tuple[str, ...]:
@@ -211,6 +226,8 @@ def _payload(change: CaseChanged, cw: Casework, kind: str) -> dict[str, Any]:
         )
     if change.trigger == "give_advice":
         payload["outcome"] = inputs.get("outcome")
+    if kind == "mentioned":
+        payload["note"] = str(inputs.get("text", ""))[:2000]
     return payload
 
 
@@ -226,6 +243,7 @@ def subject_for(kind: str, p: dict[str, Any]) -> str:
         "sla_breach": f"BREACH {ref}: {p.get('clock_label')} target missed",
         "reopened": f"{ref}: reopened by a supervisor",
         "closed": f"{ref}: closed by Corporate Communications",
+        "mentioned": f"{ref}: {p.get('actor_name')} mentioned you in a note",
     }[kind]
 
 

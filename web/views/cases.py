@@ -8,10 +8,12 @@ from casework.audit import disclosure
 from casework.cases import actions, queries
 from casework.cases.options import assign_option, transition_options
 from casework.errors import CaseNotFound, ConcurrentUpdate, PermissionDenied, TransitionNotAllowed, ValidationError
+from casework.notify import inbox as notify_inbox
 from casework.sla.queries import case_clocks
 from web.authz import STAFF, WORKERS, current_actor, requires_roles
 from web.case_page import Feedback, timeline
 from web.extensions import casework
+from web.marking import for_force
 from web.transition_forms import read_inputs
 
 bp = Blueprint("cases", __name__)
@@ -20,6 +22,7 @@ bp = Blueprint("cases", __name__)
 def _page(ref: str, status: int = 200, feedback: Feedback | None = None, detail: queries.CaseDetail | None = None):
     cw, actor = casework(), current_actor()
     detail = detail or queries.get_case(cw, actor, ref, with_events=True)
+    for_force(detail.case.force)
     events, filters = timeline(detail.events or [], request.args.get("show"))
     options = transition_options(cw, actor, detail.case)
     return render_template(
@@ -75,6 +78,8 @@ def show(ref: str):
     cw, actor = casework(), current_actor()
     detail = queries.get_case(cw, actor, ref, with_events=True)
     disclosure.log_view(cw, actor, detail.case, "web")  # DPA 2018 s.62 consultation log
+    assert detail.case.id is not None  # a stored case
+    notify_inbox.mark_case_read(cw, actor, detail.case.id)  # before the header counts what is unread
     return _page(ref, detail=detail, feedback=Feedback.taken(ref))
 
 
