@@ -39,11 +39,12 @@ class World:
     mails: list[EmailMessage] = field(default_factory=list)
     url: str = ""
 
-    def pages_for(self, username: str) -> list[str]:
-        """Every page (and page state) the user's roles can open."""
+    def pages_for(self, username: str, every_case: bool = True) -> list[str]:
+        """Every page (and page state) the user's roles can open; with every_case off, one case per state."""
         actor = users.actor_for(self.cw, username)
         roles = actor.roles
-        refs = list(self.refs.values()) if "warwickshire" in actor.forces else []
+        mine = list(self.refs.values()) if every_case else self.one_per_state
+        refs = mine if "warwickshire" in actor.forces else []
         if "west_mercia" in actor.forces:
             refs += self.wm_refs
         pages = ["/queue", "/dashboard", "/workflow", "/inbox", "/inbox/preferences"]
@@ -59,6 +60,14 @@ class World:
             pages += ["/audit/exports", f"/audit/disclosures?case={refs[0]}", f"/audit/disclosures?user={username}"]
             pages += [f"/audit/cases/{r}/print" for r in refs[:3]]
         return pages
+
+    @property
+    def one_per_state(self) -> list[str]:
+        """A warwickshire case in each state (one closed one), and the case with the code-like evidence id."""
+        seen: dict[str, str] = {}
+        for key, ref in self.refs.items():
+            seen.setdefault(key.split(":")[0], ref)
+        return list(seen.values())
 
     @property
     def wm_refs(self) -> list[str]:

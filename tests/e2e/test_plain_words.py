@@ -143,3 +143,12 @@ def test_the_csv_export_header_uses_labels(app, world, codes):
     header, first = response.get_data(as_text=True).splitlines()[:2]
     assert header.startswith("Protective marking,Case reference,") and codes_in(header, codes) == set()
     assert first.startswith("OFFICIAL-SENSITIVE,")
+
+
+def test_the_flag_forms_error_summary_names_fields_as_their_labels(app):
+    response = signed_in(app, "wk.admin").post("/flag", data={"force": "warwickshire", "platform": "facebook"})
+    summary = visible(response.get_data(as_text=True).split('role="alert"', 1)[1].split("</ul>", 1)[0])
+    assert response.status_code == 422
+    for name in ("Comment id on the platform", "Link to the comment", "Comment text"):
+        assert name in summary
+    assert "External id" not in summary and "Permalink" not in summary

@@ -62,7 +62,7 @@ def _signed_in(chromium, world: World, username: str, width: int, scheme: str):
 
 def _states(world: World, username: str) -> list[str]:
     """Pages, plus the states worth seeing: a refused form with its error summary, a bad "as at"."""
-    pages = world.pages_for(username)
+    pages = world.pages_for(username, every_case=False)
     if username == "auditor":
         pages.append(f"/audit/cases/{world.odd_ref}?as_at=yesterday")
     return pages
@@ -119,5 +119,23 @@ def test_on_a_phone_the_case_page_shows_evidence_deadlines_and_actions_before_th
         top = {h: page.locator(f"#{h}").bounding_box()["y"] for h in ("act-h", "evidence-h", "clocks-h", "timeline-h")}
         assert top["act-h"] < top["timeline-h"] and top["evidence-h"] < top["timeline-h"]
         assert top["clocks-h"] < top["timeline-h"]
+    finally:
+        context.close()
+
+
+def test_the_diagrams_state_names_fit_their_boxes_and_edges_carry_step_labels(chromium, world):
+    context, page = _signed_in(chromium, world, "wk.admin", 1366, "light")
+    try:
+        page.goto(f"{world.url}/workflow")
+        fits = page.evaluate(
+            """() => [...document.querySelectorAll('g.node')].map(g => {
+                 const box = g.querySelector('rect').getBBox(), label = g.querySelector('.node-label').getBBox();
+                 const inside = label.x >= box.x && label.x + label.width <= box.x + box.width;
+                 return [g.querySelector('.node-label').textContent, inside];
+               })"""
+        )
+        assert fits and all(ok for _, ok in fits), fits
+        edges = page.eval_on_selector_all("text.edge-label", "els => els.map(e => e.textContent)")
+        assert "Refer to Crime Bureau" in edges and not [e for e in edges if "_" in e]
     finally:
         context.close()
