@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check bench install browser oidc-provider clean
+.PHONY: run test check bench install browser oidc-provider axe clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ $(OIDC_STAMP): tests/oidc/package.json tests/oidc/package-lock.json
 
 oidc-provider: $(OIDC_STAMP)
 
+# axe-core for the accessibility tests, pinned by its own lock file in its own folder.
+AXE_DIR := tests/e2e/axe
+$(AXE_DIR)/node_modules/axe-core/axe.min.js: $(AXE_DIR)/package-lock.json
+	npm ci --prefix $(AXE_DIR) --no-audit --no-fund --loglevel=error
+
+axe: $(AXE_DIR)/node_modules/axe-core/axe.min.js
+
 # Lint, format, types and the layer contracts: any failure fails `make test`.
 check: $(STAMP)
 	$(BIN)/ruff check .
@@ -45,11 +52,11 @@ check: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
-test: check browser oidc-provider
+test: check browser oidc-provider axe
 	$(BIN)/pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache $(AXE_DIR)/node_modules

@@ -19,6 +19,7 @@ DEFAULT_NOTICE = (
     "This system is for authorised users only. Access or use without authority, or beyond it, is an "
     "offence under the Computer Misuse Act 1990; activity is logged and may be monitored."
 )
+DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class ForceConfig:
     prefix: str
     nchi_enabled: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+    marking: str = DEFAULT_MARKING  # the protective marking on everything shown, printed, exported or sent
 
 
 DEFAULT_FORCES = {
@@ -118,6 +120,7 @@ def _number(name: str, raw: str) -> float:
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 _PREFIX = re.compile(r"^[A-Z]{2,4}$")
+_MARKING = re.compile(r"^[A-Z][A-Z -]{1,59}$")
 
 
 def load_forces(path: Path) -> dict[str, ForceConfig]:
@@ -166,10 +169,13 @@ def _force(path: Path, code: str, table: Any, errors: dict[str, str]) -> ForceCo
         bad("prefix", "2-4 capital letters")
     if not isinstance(nchi, bool):
         bad("nchi_enabled", "true or false")
+    marking = table.get("marking", DEFAULT_MARKING)
+    if not isinstance(marking, str) or not _MARKING.match(marking):
+        bad("marking", "2-60 capital letters, spaces or hyphens")
     if len(errors) > before or not isinstance(name, str) or not isinstance(prefix, str):
         return None
-    extra = {k: v for k, v in table.items() if k not in {"name", "prefix", "nchi_enabled"}}
-    return ForceConfig(code, name.strip(), prefix, nchi, extra)
+    extra = {k: v for k, v in table.items() if k not in {"name", "prefix", "nchi_enabled", "marking"}}
+    return ForceConfig(code, name.strip(), prefix, nchi, extra, marking)
 
 
 MAX_CLOCK_SKEW = 300  # seconds; OpenID Connect allows "a few minutes" at most

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 class CaseChanged:
     """Published inside the action's transaction so reactions (clocks, outbox) commit with it."""
 
-    kind: str  # flagged | reflagged | transitioned | assigned
+    kind: str  # flagged | reflagged | transitioned | assigned | commented | sla_warning | sla_breach
     case: Any
     actor: Actor
     at: datetime

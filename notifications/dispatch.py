@@ -10,7 +10,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
+from casework.config import DEFAULT_MARKING, ForceConfig
+from casework.labels import Labels
 from casework.notify.tables import Notification, WebhookEndpoint
 from casework.runtime import Casework
 from casework.storage.tables import Case, Comment, User
@@ -30,6 +32,7 @@ from notifications.claims import claim, renew
 from notifications.config import NotifySettings
 from notifications.marks import Delivery, Jitter, mark_failed, mark_sent
 from notifications.render import case_url, context, render
+from notifications.stale import drop_stale_warnings
 
 log = logging.getLogger(__name__)
 CRASH_AFTER_SEND = "CASEWORK_NOTIFY_CRASH_AFTER_SEND"  # tests only: die between sending and marking
@@ -45,13 +48,18 @@ class DispatchReport:
     failed: int = 0
     dead: int = 0
     unmarked: int = 0  # sent or failed, but the database refused the mark: comes back after the lease
+    dropped: int = 0  # warnings whose deadline had passed before they went out
     errors: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         return (
-            f"inbox {self.inbox}, claimed {self.claimed}: sent {self.sent}, "
-            f"failed {self.failed} (will retry), dead {self.dead}"
-        ) + (f", not marked {self.unmarked}" if self.unmarked else "")
+            (
+                f"inbox {self.inbox}, claimed {self.claimed}: sent {self.sent}, "
+                f"failed {self.failed} (will retry), dead {self.dead}"
+            )
+            + (f", not marked {self.unmarked}" if self.unmarked else "")
+            + (f", stale warnings dropped {self.dropped}" if self.dropped else "")
+        )
 
 
 def dispatch_pending(
@@ -61,7 +69,8 @@ def dispatch_pending(
     outgoing rows, most urgent first, until none is due or the pass has used its time (`pass_seconds`)."""
     settings = settings or NotifySettings.from_env()
     ends = time.monotonic() + settings.pass_seconds
-    report = DispatchReport(inbox=inbox.deliver_due(cw, limit))
+    dropped = drop_stale_warnings(cw, limit)
+    report = DispatchReport(inbox=inbox.deliver_due(cw, limit), dropped=dropped)
     if settings.senders == 1:
         parts = [_drain(cw, limit, settings, rng or random, ends)]
     else:  # SMTP round trips overlap; claims never overlap (SKIP LOCKED, or SQLite's write lock)
@@ -170,12 +179,13 @@ def _load(cw: Casework, ids: list[int], settings: NotifySettings, smtp: SmtpSend
             ).scalars()
         }
     now = cw.now()
+    labels = Labels(cw.workflow, cw.settings.forces)
     deliveries: list[Delivery] = []
     for n in rows:
         case = cases[n.case_id]
         if n.channel == "email":
             user = users.get(n.recipient_id)
-            send = _email(n, case, comments.get(case.id), user, settings, smtp, now)
+            send = _email(n, case, comments.get(case.id), user, settings, smtp, now, (labels, cw.settings.forces))
             deliveries.append(
                 Delivery(
                     n,
@@ -200,11 +210,14 @@ def _email(
     settings: NotifySettings,
     smtp: SmtpSender,
     now: datetime,
+    words: tuple[Labels, Mapping[str, ForceConfig]],
 ) -> Callable[[], None]:
     def send() -> None:
         if user is None or not user.active or not user.email:
             raise PermanentFailure("the recipient has no active account with an e-mail address")
-        rendered = render(n, context(n, case, comment, user, settings.base_url))
+        labels, forces = words
+        marking = forces[case.force].marking if case.force in forces else DEFAULT_MARKING
+        rendered = render(n, context(n, case, comment, user, settings.base_url, labels, marking))
         smtp.send(
             build_message(
                 settings,

@@ -9,6 +9,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from casework.clock import london
+from casework.config import DEFAULT_MARKING
+from casework.labels import Labels
 from casework.notify.tables import Notification
 from casework.storage.tables import Case, Comment, User
 
@@ -24,6 +26,8 @@ env.filters["london"] = lambda value: (
     london(datetime.fromisoformat(value)).strftime("%d %b %Y %H:%M %Z") if value else "-"
 )
 
+env.filters["words"] = lambda codes, label: ", ".join(label(c) for c in codes or ())
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -37,9 +41,15 @@ def case_url(base_url: str, reference: str) -> str:
 
 
 def context(
-    n: Notification, case: Case, comment: Comment | None, recipient: User | None, base_url: str
+    n: Notification,
+    case: Case,
+    comment: Comment | None,
+    recipient: User | None,
+    base_url: str,
+    labels: Labels,
+    marking: str = DEFAULT_MARKING,
 ) -> dict[str, Any]:
-    """What a template may use: the stored facts, and the case and comment read now."""
+    """What a template may use: the stored facts, the case and comment read now, labels and the marking."""
     shown = None  # a redacted (or missing) comment is never shown
     if comment is not None and comment.redacted_at is None and comment.text is not None:
         shown = {"text": comment.text, "author": comment.author_handle}
@@ -56,10 +66,15 @@ def context(
             "stage_inputs": case.stage_inputs or {},
         },
         "comment": shown,
+        "label": labels,
+        "marking": marking,
     }
 
 
 def render(n: Notification, ctx: dict[str, Any]) -> Rendered:
+    """The message with its protective marking first in the subject and at the top and foot of the body."""
     return Rendered(
-        n.subject, env.get_template(f"{n.kind}.txt").render(ctx), env.get_template(f"{n.kind}.html").render(ctx)
+        f"[{ctx['marking']}] {n.subject}",
+        env.get_template(f"{n.kind}.txt").render(ctx),
+        env.get_template(f"{n.kind}.html").render(ctx),
     )

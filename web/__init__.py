@@ -15,6 +15,7 @@ from web.errors import register_errorhandlers
 from web.extensions import csrf, login_manager
 from web.faults import register_fault_handlers
 from web.health import register_operations
+from web.marking import register_marking
 from web.proxies import apply_trusted_proxies
 from web.security import register_security_headers
 from web.sessions import ServerSessionInterface
@@ -48,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_security_headers(app)
     register_deny_by_default(app)
     register_template_helpers(app)
+    register_marking(app)
     return app
 
 
@@ -92,15 +94,14 @@ def register_template_helpers(app: Flask) -> None:
     from web import bidi, formatting, labels, transition_forms
 
     app.jinja_env.finalize = bidi.isolate  # every shown value: user text cannot reorder the page around it
-    app.jinja_env.filters.update(london=formatting.london_time, ago=formatting.relative, label=labels.label)
+    app.jinja_env.filters.update(london=formatting.london_time, ago=formatting.relative)
+    labels.install(app)
     cw = app.extensions["casework"]
-    app.jinja_env.tests["matching_code"] = labels.is_code
     app.jinja_env.filters["state"] = lambda name: cw.workflow.state(name).label if name else "—"
     app.jinja_env.globals.update(
         now=cw.now,
         workflow=cw.workflow,
         forces=cw.settings.forces,
-        label_of=labels.label,
         widget=transition_forms.widget,
         condition_text=transition_forms.condition_text,
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from workflows.spec import Workflow
 
-BOX_W, BOX_H, GAP, MARGIN = 150, 54, 64, 20
+BOX_W, BOX_H, GAP, MARGIN = 196, 54, 72, 20
 RISE = 44  # how much higher an arc climbs for each state it passes over
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -29,7 +29,9 @@ def problem(status: int, title: str, detail: str, **extra):
 def _render(status: int, title: str, detail: str, **extra):
     if wants_problem_json():
         return problem(status, title, detail, **extra)
-    return render_template("error.html", status=status, title=title, detail=detail, extra=extra), status
+    labels = current_app.extensions["casework_labels"]
+    page = render_template("error.html", status=status, title=title, detail=labels.relabel(detail), extra=extra)
+    return page, status
 
 
 def register_errorhandlers(app: Flask) -> None:

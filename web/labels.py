@@ -1,36 +1,25 @@
-"""Words for the codes the workflow uses, so pages read as English; unknown codes are humanised."""
+"""The label registry (`casework.labels`) in templates: one instance per app, from its workflow and forces."""
 
 from __future__ import annotations
 
-_LABELS = {
-    "mca_1988_s1": "Malicious Communications Act 1988 s.1",
-    "ca_2003_s127": "Communications Act 2003 s.127",
-    "osa_2023_s179": "Online Safety Act 2023 s.179 (false communications)",
-    "osa_2023_s181": "Online Safety Act 2023 s.181 (threatening communications)",
-    "poa_1986_part3": "Public Order Act 1986 Part 3 (racial hatred)",
-    "poa_1986_part3a": "Public Order Act 1986 Part 3A (religious / sexual orientation hatred)",
-    "pha_1997": "Protection from Harassment Act 1997",
-    "nchi_recorded": "Non-crime hate incident recorded",
-    "crime_recorded": "Crime recorded",
-    "no_crime": "No crime",
-    "referred_elsewhere": "Referred to another agency or force",
-    "reported_to_platform": "Reported to the platform",
-    "rejected": "Rejected (YouTube)",
-    "x": "X",
-    "youtube": "YouTube",
-    "facebook": "Facebook",
-    "instagram": "Instagram",
-}
+from flask import Flask, current_app
+
+from casework.labels import Labels
 
 
-def label(code) -> str:
-    """A readable label for a code such as `crime_recorded`."""
-    if code is None:
-        return "—"
-    code = str(code)
-    return _LABELS.get(code) or code.replace("_", " ").capitalize()
+def install(app: Flask) -> Labels:
+    """Give templates `|label`, `is matching_code`, `labels` and `label_of`, all from one registry."""
+    cw = app.extensions["casework"]
+    labels = Labels(cw.workflow, cw.settings.forces)
+    app.extensions["casework_labels"] = labels
+    app.jinja_env.filters["label"] = labels
+    app.jinja_env.filters["labels"] = labels.join
+    app.jinja_env.tests["matching_code"] = labels.knows
+    app.jinja_env.globals.update(labels=labels, label_of=labels)
+    return labels
 
 
-def is_code(value) -> bool:
-    """A workflow code such as `crime_recorded` (not free text), which reads better as a label."""
-    return isinstance(value, str) and "_" in value and value.replace("_", "").isalnum() and value.islower()
+def label(code: object) -> str:
+    """The current app's label for a code, for views that build text outside templates."""
+    labels: Labels = current_app.extensions["casework_labels"]
+    return labels(code)

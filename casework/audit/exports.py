@@ -20,6 +20,7 @@ from casework.audit.tables import CaseRetention
 from casework.cases.decisions import thread
 from casework.cases.queries import case_in_force
 from casework.clock import LONDON
+from casework.config import DEFAULT_MARKING
 from casework.errors import PermissionDenied, ValidationError
 from casework.storage.chain import canonical
 from casework.storage.tables import Case, CaseEvent, Comment
@@ -44,6 +45,22 @@ CSV_COLUMNS = (
     "prev_hash",
     "hash",
 )
+CSV_HEADINGS = {  # what a person reads at the top of each column; the cells keep the stored values
+    "reference": "Case reference",
+    "force": "Force",
+    "seq": "Event number",
+    "at": "When (UTC)",
+    "actor": "By",
+    "role": "Role",
+    "action": "Action",
+    "from_state": "From",
+    "to_state": "To",
+    "data": "Data (JSON, as hashed)",
+    "data_digest": "Data digest",
+    "prev_hash": "Previous hash",
+    "hash": "Hash",
+}
+MARKING_HEADING = "Protective marking"
 MEDIA = {"json": "application/json", "csv": "text/csv; charset=utf-8"}
 _CaseRows = tuple[dict[str, Any], list[CaseEvent]]  # a case record and its events
 
@@ -62,7 +79,9 @@ class Export:
 
     def chunks(self) -> Iterator[bytes]:
         rows = _stream_cases(self._cw, self._where)
-        return _json_chunks(self._header, rows) if self._fmt == "json" else _csv_chunks(rows)
+        if self._fmt == "json":
+            return _json_chunks(self._header, rows)
+        return _csv_chunks(rows, {code: force.marking for code, force in self._cw.settings.forces.items()})
 
 
 def export_case(cw: Casework, actor: Actor, reference: str, fmt: str, recipient: str, purpose: str) -> Export:
@@ -73,7 +92,7 @@ def export_case(cw: Casework, actor: Actor, reference: str, fmt: str, recipient:
     with cw.uow() as uow:
         case = case_in_force(uow.session, actor, reference)
         assert case.id is not None  # a stored case
-        scope = {"scope": "case", "reference": reference}
+        scope = {"scope": "case", "reference": reference, "force": case.force}
         disclosure.record_export(
             uow,
             cw,
@@ -174,9 +193,15 @@ def _header(cw: Casework, actor: Actor, scope: dict[str, Any], recipient: str, p
         **scope,
         "exported_at": cw.now().isoformat().replace("+00:00", "Z"),
         "exported_by": actor.username,
+        "protective_marking": _marking(cw, scope),
         "recipient": recipient,
         "purpose": purpose,
     }
+
+
+def _marking(cw: Casework, scope: dict[str, Any]) -> str:
+    force = cw.settings.forces.get(scope.get("force") or "")
+    return force.marking if force else DEFAULT_MARKING
 
 
 def _stream_cases(cw: Casework, where: tuple[ColumnElement[bool], ...]) -> Iterator[_CaseRows]:
@@ -218,15 +243,17 @@ def _json_chunks(header: dict[str, Any], rows: Iterable[_CaseRows]) -> Iterator[
     yield b"]}\n"
 
 
-def _csv_chunks(rows: Iterable[_CaseRows]) -> Iterator[bytes]:
+def _csv_chunks(rows: Iterable[_CaseRows], markings: dict[str, str]) -> Iterator[bytes]:
+    """One row per event, each carrying its force's protective marking in the first column."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([MARKING_HEADING, *(CSV_HEADINGS[c] for c in CSV_COLUMNS)])
     for case, events in rows:
         for event in events:
             record = event_record(event)
             record["data"] = canonical(record["data"]).decode()
-            writer.writerow([case["reference"], case["force"], *(record[c] for c in CSV_COLUMNS[2:])])
+            marking = markings.get(case["force"], DEFAULT_MARKING)
+            writer.writerow([marking, case["reference"], case["force"], *(record[c] for c in CSV_COLUMNS[2:])])
         yield buffer.getvalue().encode("utf-8")
         buffer.seek(0)
         buffer.truncate()

@@ -202,6 +202,7 @@ def add_comment(cw: Casework, actor: Actor, reference: str, text: str) -> None:
         )
         assert case.id is not None  # a stored case has an id
         search_index.add_text(uow, case.id, text)
+        cw.publish(uow, CaseChanged("commented", case, actor, cw.now(), inputs={"text": text}))  # @mentions
         uow.commit()
 
 

@@ -50,6 +50,26 @@ def unread_count(cw: Casework, actor: Actor) -> int:
         return count
 
 
+def mark_case_read(cw: Casework, actor: Actor, case_id: int) -> int:
+    """Opening a case reads the actor's inbox items about it; returns how many were unread."""
+    with cw.uow() as uow:
+        result = cast(
+            CursorResult[Any],
+            uow.session.execute(
+                update(Notification)
+                .where(
+                    col(Notification.recipient_id) == actor.id,
+                    col(Notification.channel) == "inbox",
+                    col(Notification.case_id) == case_id,
+                    col(Notification.read_at).is_(None),
+                )
+                .values(read_at=cw.now())
+            ),
+        )
+        uow.commit()
+        return result.rowcount
+
+
 def mark_read(cw: Casework, actor: Actor, notification_id: int | None = None) -> int:
     """Mark one (or, without an id, every) unread inbox notification of the actor as read."""
     where = [

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlmodel import col
 
 from casework.clock import LONDON, london
+from casework.labels import CHOICES
 from casework.notify.tables import Notification, NotificationPreference, WebhookEndpoint
 from casework.storage.tables import Case, CaseEvent, User, table_of
 
@@ -29,7 +31,9 @@ KINDS = (
     "sla_breach",
     "reopened",
     "closed",
+    "mentioned",
 )
+MENTION = re.compile(r"(?<![\w.@])@([a-z0-9][a-z0-9._-]{0,62}[a-z0-9])", re.IGNORECASE)  # linear: no nesting
 ALWAYS_DELIVERED = frozenset({"threat_to_life", "sla_breach"})  # preferences cannot switch these off
 QUIET_HOURS_APPLY = frozenset({"sla_warning"})
 
@@ -63,6 +67,8 @@ def audiences_for(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> list[Au
         if assignee:
             return [Audience("sla_warning", people=(assignee,))]
         return [Audience("sla_warning", teams=_owner(cw, stage))]
+    if change.kind == "commented":
+        return [Audience("mentioned", people=_mentioned(uow, change.inputs.get("text", "")))]
     if change.kind != "transitioned":
         return []
     trigger = change.trigger
@@ -84,6 +90,16 @@ def audiences_for(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> list[Au
         sender = case.referred_by_id or _last_actor(uow, case, to_state="comms_action", from_state="admin_review")
         return [Audience("closed", people=(sender,))]
     return []
+
+
+def _mentioned(uow: UnitOfWork, text: str) -> tuple[int | None, ...]:
+    """The users named as @username in a note; `_queue` keeps those of the case's force."""
+    names = {m.lower() for m in MENTION.findall(text)}
+    if not names:
+        return ()
+    with uow.session.no_autoflush:
+        found = uow.session.execute(select(col(User.id)).where(func.lower(col(User.username)).in_(names)))
+        return tuple(found.scalars())
 
 
 def _stage_team(cw: Casework, case: Case) -> tuple[str, ...]:
@@ -216,6 +232,8 @@ def _payload(change: CaseChanged, cw: Casework, kind: str) -> dict[str, Any]:
         )
     if change.trigger == "give_advice":
         payload["outcome"] = inputs.get("outcome")
+    if kind == "mentioned":
+        payload["note"] = str(inputs.get("text", ""))[:2000]
     return payload
 
 
@@ -225,12 +243,13 @@ def subject_for(kind: str, p: dict[str, Any]) -> str:
     return {
         "referral": f"{ref}: referred to the Crime Bureau",
         "threat_to_life": f"URGENT {ref}: threat to life, Crime Bureau advice needed within the hour",
-        "advice_given": f"{ref}: Crime Bureau advice given ({p.get('outcome')})",
+        "advice_given": f"{ref}: Crime Bureau advice given ({CHOICES.get(p.get('outcome') or '', p.get('outcome'))})",
         "information_requested": f"{ref}: the Crime Bureau asks for information",
         "sla_warning": f"{ref}: {p.get('clock_label')} is due soon",
         "sla_breach": f"BREACH {ref}: {p.get('clock_label')} target missed",
         "reopened": f"{ref}: reopened by a supervisor",
         "closed": f"{ref}: closed by Corporate Communications",
+        "mentioned": f"{ref}: {p.get('actor_name')} mentioned you in a note",
     }[kind]
 
 

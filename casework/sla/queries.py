@@ -14,6 +14,8 @@ from casework.runtime import Casework
 from casework.sla.models import SlaClock
 from casework.storage.tables import Case, table_of
 
+URGENT_WITHIN = timedelta(hours=2)  # amber when this little is left, however long the target (a 1-hour clock)
+
 _clocks, _cases = table_of(SlaClock), table_of(Case)
 _COLUMNS = (
     _clocks.c.case_id,
@@ -44,7 +46,11 @@ def in_words(span: timedelta) -> str:
 
 @dataclass(frozen=True)
 class ClockView:
-    """One run of a clock as people see it; `status` is running, warning, overdue, met or breached."""
+    """One run of a clock as people see it; `status` is running, warning, overdue, met or breached.
+
+    A running clock warns at its declared point (75 %) or when less than URGENT_WITHIN is left, so
+    urgency follows the time left rather than the share of the target.
+    """
 
     case_id: int
     name: str
@@ -65,7 +71,7 @@ class ClockView:
             return "breached" if self.breached_at or self.stopped_at >= self.due_at else "met"
         if now >= self.due_at:
             return "overdue"
-        return "warning" if now >= self.warn_at else "running"
+        return "warning" if now >= self.warn_at or self.due_at - now <= URGENT_WITHIN else "running"
 
     def words(self, now: datetime) -> str:
         """What the clock says: "due in 2 h 10 min", "overdue by 35 min", "met", "breached by 1 h"."""

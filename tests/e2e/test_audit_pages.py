@@ -52,18 +52,20 @@ def test_the_case_page_shows_the_case_as_it_stood_and_logs_the_view(client, cw, 
     actions.apply_trigger(cw, make.staff("admin"), ref, "dismiss", {"reason_code": "spam", "note": "spam"})
     sign_in_client(client, auditor.username)  # the first session went idle during those two hours
     now = client.get(f"/audit/cases/{ref}").get_data(as_text=True)
-    assert 'class="state">closed<' in now and "dismissed" in now
+    assert 'class="state">Closed<' in now and "Dismissed" in now
     assert HOSTILE not in now and "&lt;script&gt;alert(" in now  # escaped
     then = client.get(f"/audit/cases/{ref}?as_at=2026-11-25T09:30").get_data(as_text=True)  # London = UTC in November
-    assert 'class="state">admin_review<' in then and 'value="2026-11-25T09:30:00"' in then
+    assert 'class="state">Administrator review<' in then and 'value="2026-11-25T09:30:00"' in then
     assert before < clock.now()
     views = logged(cw, "viewed")
     assert [(v.actor, v.data["via"]) for v in views] == [("ann.auditor", "web")] * 2
 
 
-def test_a_bad_moment_is_refused(client, make, auditor):
+def test_a_bad_moment_is_refused_beside_the_field(client, make, auditor):
     response = client.get(f"/audit/cases/{make.case()}?as_at=yesterday")
-    assert response.status_code == 422 and b"as_at" in response.data
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="as_at-error"' in page and 'value="yesterday"' in page
+    assert "The case as it stood" in page  # not a dead end: the case as it is now, the field to correct
 
 
 def test_the_printable_history_has_the_whole_timeline(client, cw, make, auditor):
@@ -85,7 +87,8 @@ def test_an_export_downloads_and_is_logged_as_a_disclosure(client, cw, make, aud
     )
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert rows[-1]["action"] == "exported" and {r["reference"] for r in rows} == {ref}
+    assert rows[-1]["Action"] == "exported" and {r["Case reference"] for r in rows} == {ref}
+    assert {r["Protective marking"] for r in rows} == {"OFFICIAL-SENSITIVE"}
     [event] = logged(cw, "exported")
     assert (event.actor, event.data["recipient"], event.data["purpose"]) == ("ann.auditor", "CPS", "charging file")
 
@@ -160,3 +163,22 @@ def test_redacted_text_is_never_shown_on_the_audit_pages_or_in_downloads(client,
         body = page.get_data(as_text=True)
         assert "[redacted]" in body and "I know where you live" not in body
         assert "author_one" not in body and "Jo Bloggs" not in body
+
+
+def test_an_auditor_takes_a_checkpoint_and_downloads_the_signed_file(client, cw, make, auditor, monkeypatch):
+    make.case("closed")
+    monkeypatch.setenv("CASEWORK_CHECKPOINT_KEY", "k" * 40)
+    response = client.post("/audit/integrity/checkpoint")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    document = json.loads(response.data)
+    assert document["signature"] and len(document["hash"]) == 64
+    [event] = logged(cw, "checkpoint")
+    assert event.actor == "ann.auditor" and event.data["signature"] == document["signature"]
+    page = client.get("/audit/integrity").get_data(as_text=True)
+    assert "Take a checkpoint" in page and document["hash"] in page
+
+
+def test_without_the_signing_key_no_checkpoint_is_taken(client, cw, make, auditor, monkeypatch):
+    monkeypatch.delenv("CASEWORK_CHECKPOINT_KEY", raising=False)
+    response = client.post("/audit/integrity/checkpoint")
+    assert response.status_code == 302 and logged(cw, "checkpoint") == []

@@ -78,7 +78,7 @@ def test_the_audit_log_filters_by_case_user_action_and_date(cw, client, auth, ma
     by_case = client.get(f"/audit?reference={one}").get_data(as_text=True)
     assert f"/cases/{one}" in by_case and f"/cases/{two}" not in by_case and "2 events." in by_case
     by_action = client.get("/audit?action=transition&user=wa.admin").get_data(as_text=True)
-    assert "1 event." in by_action and "start_review" in by_action
+    assert "1 event." in by_action and "Start review" in by_action
     by_day = client.get("/audit?since=2026-11-27&until=2026-11-27").get_data(as_text=True)
     assert f"/cases/{two}" in by_day and f"/cases/{one}" not in by_day
 

@@ -1,5 +1,7 @@
 """Who may open which page: every page × every role; anonymous visitors are sent to sign in."""
 
+import re
+
 import pytest
 
 ROLES = ("channel_admin", "crime_bureau", "comms", "supervisor", "auditor")
@@ -31,6 +33,7 @@ def test_each_page_opens_only_for_its_roles(client, auth, make, path, role):
     else:
         assert response.status_code == 403
         assert b"this page is for the roles" in response.data
+        assert not re.search(rb"for the roles: [^<]*_", response.data)  # in words, not codes
 
 
 @pytest.mark.parametrize("path", ["/cases/{ref}", "/cases/{ref}/transitions/start_review"])

@@ -45,7 +45,7 @@ def test_each_recipient_gets_a_multipart_email_with_the_hostile_text_escaped_in_
     received = smtp_server.handler.by_recipient()
     assert sorted(received) == ["ben@police.example", "cat@police.example"]
     message = received["ben@police.example"][0]
-    assert message["Subject"] == f"{referral}: referred to the Crime Bureau"
+    assert message["Subject"].strip() == f"[OFFICIAL-SENSITIVE] {referral}: referred to the Crime Bureau"
     assert message["From"] == "casework <casework@police.example>" and message["To"] == "ben@police.example"
     delivery_id = rows(cw, channel="email", recipient_id=2)[0].delivery_id
     assert message["Message-ID"] == f"<casework.{delivery_id}@police.example>"
@@ -59,7 +59,7 @@ def test_each_recipient_gets_a_multipart_email_with_the_hostile_text_escaped_in_
         f"https://casework.example/cases/{referral}" in text
         and f'href="https://casework.example/cases/{referral}"' in html
     )
-    assert f"Ann referred {referral} to the Crime Bureau" in text and "Category: hate_crime" in text
+    assert f"Ann referred {referral} to the Crime Bureau" in text and "Category: Hate crime" in text
 
 
 def test_every_delivery_is_an_audit_event_and_the_chain_still_verifies(cw, referral, smtp_server):
@@ -176,9 +176,9 @@ def test_every_kind_of_notification_renders_in_both_parts(cw, make, staff, smtp_
         uow.commit()
     report = dispatch_pending(cw, settings=smtp_server.settings())
     assert report.failed == report.dead == 0 and report.sent == len(smtp_server.messages)
-    subjects = {m["Subject"] for _, m in smtp_server.messages}
+    subjects = {m["Subject"].strip() for _, m in smtp_server.messages}
     assert {r.kind for r in rows(cw, channel="email")} == set(KINDS)
-    assert f"BREACH {ref}: End to end target missed" in subjects
+    assert f"[OFFICIAL-SENSITIVE] BREACH {ref}: End to end target missed" in subjects
     bodies = "".join(m.get_body(("plain",)).get_content() for _, m in smtp_server.messages)
     assert "it was due at 01 Jul 2026 13:00 BST" in bodies and "Question: <i>which</i> post?" in bodies
 

@@ -66,10 +66,10 @@ def test_a_case_export_in_csv_has_every_event(cw, make):
     text = body(exports.export_case(cw, make.staff("auditor"), ref, "csv", **WHY)).decode()
     rows = list(csv.DictReader(io.StringIO(text)))
     expected = stored(cw, make, ref)
-    assert [int(r["seq"]) for r in rows] == [e["seq"] for e in expected]
-    assert [json.loads(r["data"]) for r in rows] == [e["data"] for e in expected]
-    assert [r["hash"] for r in rows] == [e["hash"] for e in expected]
-    assert {r["reference"] for r in rows} == {ref}
+    assert [int(r["Event number"]) for r in rows] == [e["seq"] for e in expected]
+    assert [json.loads(r["Data (JSON, as hashed)"]) for r in rows] == [e["data"] for e in expected]
+    assert [r["Hash"] for r in rows] == [e["hash"] for e in expected]
+    assert {r["Case reference"] for r in rows} == {ref}
 
 
 def test_a_period_export_holds_every_case_detected_in_it_with_full_histories(cw, make, clock):
@@ -95,7 +95,7 @@ def test_a_large_period_streams_in_batches(cw, make, monkeypatch):
     export = exports.export_period(cw, make.staff("auditor"), "warwickshire", today, today, "csv", **WHY)
     chunks = list(export.chunks())
     rows = list(csv.DictReader(io.StringIO(b"".join(chunks).decode())))
-    assert len(chunks) > 3 and sorted({r["reference"] for r in rows}) == refs
+    assert len(chunks) > 3 and sorted({r["Case reference"] for r in rows}) == refs
     assert len(rows) == sum(len(stored(cw, make, r)) for r in refs)
 
 
@@ -166,7 +166,7 @@ def test_the_cli_exports_to_a_file_and_logs_the_disclosure(cw, make, tmp_path):
             "wa.auditor",
         ],
     )
-    assert period.exit_code == 0 and period.output.startswith("reference,force,seq")
+    assert period.exit_code == 0 and period.output.startswith("Protective marking,Case reference,Force,Event number")
 
 
 def test_the_cli_needs_a_case_or_a_whole_period(cw, make):

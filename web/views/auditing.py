@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -14,6 +15,7 @@ from casework.clock import LONDON, UTC, london
 from casework.errors import ValidationError
 from web.authz import requires_roles
 from web.extensions import casework
+from web.marking import for_force
 
 bp = Blueprint("auditing", __name__, url_prefix="/audit")
 
@@ -33,9 +35,14 @@ def _moment(value: str | None) -> datetime:
 @requires_roles("auditor", "supervisor")
 def case(reference: str):
     cw, actor = casework(), current_user.actor
-    as_at = _moment(request.args.get("as_at"))
+    errors, status = {}, 200
+    try:
+        as_at = _moment(request.args.get("as_at"))
+    except ValidationError as exc:  # shown beside the field, with the case as it is now
+        errors, status, as_at = exc.errors, 422, cw.now()
     past = timetravel.case_as_at(cw, actor, reference, as_at)
     detail = queries.get_case(cw, actor, reference)
+    for_force(detail.case.force)
     disclosure.log_view(cw, actor, detail.case, "web")
     held = retention.status(cw, detail.case.id)
     logged = disclosure.for_case(cw, actor, reference) if current_user.has_role("auditor") else None
@@ -46,8 +53,9 @@ def case(reference: str):
         held=held,
         logged=logged,
         comment=retention.shown_comment(detail.comment, held),
-        as_at_value=london(as_at).strftime("%Y-%m-%dT%H:%M:%S"),
-    )
+        as_at_value=request.args.get("as_at", "") if errors else london(as_at).strftime("%Y-%m-%dT%H:%M:%S"),
+        errors=errors,
+    ), status
 
 
 @bp.get("/cases/<reference>/print")
@@ -55,6 +63,7 @@ def case(reference: str):
 def printable(reference: str):
     cw, actor = casework(), current_user.actor
     detail = queries.get_case(cw, actor, reference, with_events=True)
+    for_force(detail.case.force)
     disclosure.log_view(cw, actor, detail.case, "web")
     comment = retention.shown_comment(detail.comment, retention.status(cw, detail.case.id))
     return render_template("auditing/print.html", detail=detail, events=detail.events, comment=comment, now=cw.now())
@@ -125,6 +134,23 @@ def integrity():
     latest = checkpoints.latest(cw)
     holds = checkpoints.still_matches(cw, latest) if latest else None
     return render_template("auditing/integrity.html", checks=checks, latest=latest, holds=holds)
+
+
+@bp.post("/integrity/checkpoint")
+@requires_roles("auditor")
+def take_checkpoint():
+    """Sign the chain's head and download the file (kept outside the system); recorded as an event."""
+    try:
+        document = checkpoints.make_checkpoint(casework(), checkpoints.checkpoint_key(), current_user.actor.username)
+    except ValidationError:
+        flash("Checkpoints need the signing key CASEWORK_CHECKPOINT_KEY on the server; nothing was signed.", "error")
+        return redirect(url_for("auditing.integrity"))
+    name = f"checkpoint-{document['seq']}.json"
+    return Response(
+        json.dumps(document, indent=2) + "\n",
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @bp.post("/integrity/verify")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import NoReturn
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from werkzeug.datastructures import MultiDict
 
 from casework.audit import disclosure
 from casework.cases import actions, decisions, queries
@@ -21,35 +19,31 @@ from casework.errors import (
     TransitionNotAllowed,
     ValidationError,
 )
+from casework.notify import inbox as notify_inbox
 from casework.sla.queries import case_clocks
 from web.authz import STAFF, WORKERS, current_actor, requires_roles
+from web.case_page import Feedback, timeline
 from web.extensions import casework
+from web.marking import for_force
 from web.transition_forms import previous_inputs, read_inputs
 
 bp = Blueprint("cases", __name__)
 
 
-@dataclass
-class Feedback:
-    """What to show again after a refused post: the form it came from, its values and what went wrong."""
-
-    form: str = ""  # "transition:<trigger>", "assign", "comment" or "link"
-    values: MultiDict = field(default_factory=MultiDict)
-    errors: dict = field(default_factory=dict)
-    alert: str = ""
-    conflict: bool = False
-
-
 def _page(ref: str, status: int = 200, feedback: Feedback | None = None, detail: queries.CaseDetail | None = None):
     cw, actor = casework(), current_actor()
     detail = detail or queries.get_case(cw, actor, ref, with_events=True)
+    for_force(detail.case.force)
+    events, filters = timeline(detail.events or [], request.args.get("show"))
     options = transition_options(cw, actor, detail.case)
     return render_template(
         "case.html",
         d=detail,
         case=detail.case,
-        events=detail.events,
+        events=events,
+        timeline_filters=filters,
         options=options,
+        primary=next((o.spec.trigger for o in options if o.refusal is None), None),
         prefill={o.spec.trigger: previous_inputs(o.spec, detail.case.stage_inputs) for o in options},
         decisions=decisions.thread(detail.events or []),
         assign=assign_option(cw, actor, detail.case),
@@ -75,7 +69,10 @@ def _version(ref: str, attempted: str) -> int:
 
 
 def _refused(ref: str, form: str, exc: Exception):
-    """Show the case again with what went wrong, keeping what the user typed."""
+    """Back to the case's own address with what went wrong and what the user typed (post/redirect/get).
+
+    Feedback too large for the session cookie is shown in answer to the post instead, with its status.
+    """
     feedback = Feedback(form, request.form)
     if isinstance(exc, ValidationError):
         feedback.errors = exc.errors
@@ -88,6 +85,10 @@ def _refused(ref: str, form: str, exc: Exception):
         )
     else:
         feedback.alert = f"Refused: {exc.message}."
+    queries.get_case(casework(), current_actor(), ref)  # a case outside the user's forces is refused, not shown
+    if feedback.keep(ref):
+        anchor = "#act" if form.startswith("transition:") else {"comment": "#note-h", "link": "#author-h"}.get(form, "")
+        return redirect(url_for(".show", ref=ref) + anchor, code=303)
     return _page(ref, exc.http_status, feedback)
 
 
@@ -97,7 +98,9 @@ def show(ref: str):
     cw, actor = casework(), current_actor()
     detail = queries.get_case(cw, actor, ref, with_events=True)
     disclosure.log_view(cw, actor, detail.case, "web")  # DPA 2018 s.62 consultation log
-    return _page(ref, detail=detail)
+    assert detail.case.id is not None  # a stored case
+    notify_inbox.mark_case_read(cw, actor, detail.case.id)  # before the header counts what is unread
+    return _page(ref, detail=detail, feedback=Feedback.taken(ref))
 
 
 @bp.post("/cases/<ref>/transitions/<trigger>")

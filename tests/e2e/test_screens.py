@@ -1,0 +1,141 @@
+"""Every page in a real Chromium, as each demo role that can open it, at 1366 and 320 CSS px, light and
+dark: no horizontal scrolling at 320 px (WCAG 2.2 SC 1.4.10) and no axe-core violation."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from casework.entrypoints.demo import DEMO_PASSWORD
+from tests.conftest import IN_CI
+from tests.e2e.demo_world import World, build_world, serve
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+ROLES = ("wk.admin", "wk.bureau", "wk.comms", "wk.comms2", "auditor")  # each role once, and a supervisor
+SCREENS = [(1366, "light"), (1366, "dark"), (320, "light"), (320, "dark")]
+
+
+def _missing(what: str) -> None:
+    pytest.fail(what) if IN_CI else pytest.skip(what)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if not os.path.exists(CHROMIUM):
+        _missing(f"{CHROMIUM} is missing (make test installs it with apt-get)")
+    if not AXE.exists():
+        _missing(f"{AXE} is missing (make axe installs it with npm)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--disable-gpu"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    world = build_world(tmp_path_factory.mktemp("screens"))
+    server = serve(world)
+    yield world
+    server.shutdown()
+    world.cw.engine.dispose()
+
+
+def _signed_in(chromium, world: World, username: str, width: int, scheme: str):
+    """A context for one user on one screen; CSP is bypassed here only, so that axe can be injected."""
+    context = chromium.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{world.url}/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/queue$"))
+    return context, page
+
+
+def _states(world: World, username: str) -> list[str]:
+    """Pages, plus the states worth seeing: a refused form with its error summary, a bad "as at"."""
+    pages = world.pages_for(username, every_case=False)
+    if username == "auditor":
+        pages.append(f"/audit/cases/{world.odd_ref}?as_at=yesterday")
+    return pages
+
+
+def _overflow(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+def _violations(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    return [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}" for v in found]
+
+
+def _refused_refer(page, world: World) -> None:
+    """Leave the refer form of a case empty and send it: the page comes back with its error summary."""
+    page.goto(f"{world.url}/cases/{world.refs['admin_review']}")
+    if page.locator("details#step-refer").get_attribute("open") is None:
+        page.locator("details#step-refer > summary").click()
+    page.locator("form[action$='/transitions/refer'] button[type=submit]").click()
+    page.wait_for_selector(".error-summary")
+
+
+@pytest.mark.parametrize(("width", "scheme"), SCREENS, ids=[f"{w}px-{s}" for w, s in SCREENS])
+@pytest.mark.parametrize("username", ROLES)
+def test_every_page_reflows_and_passes_axe(chromium, world, username, width, scheme):
+    context, page = _signed_in(chromium, world, username, width, scheme)
+    problems: dict[str, list[str]] = {}
+    try:
+        for path in _states(world, username):
+            page.goto(world.url + path)
+            found = _violations(page)
+            if width == 320 and (wide := _overflow(page)) > 0:
+                found.append(f"scrolls sideways by {wide} px")
+            if found:
+                problems[path] = found
+        if username == "wk.admin":
+            _refused_refer(page, world)
+            assert page.url.endswith(f"/cases/{world.refs['admin_review']}#act")
+            if found := _violations(page) + (
+                [f"overflow {_overflow(page)}"] if width == 320 and _overflow(page) else []
+            ):
+                problems["refused refer"] = found
+    finally:
+        context.close()
+    assert problems == {}
+
+
+def test_on_a_phone_the_case_page_shows_evidence_deadlines_and_actions_before_the_timeline(chromium, world):
+    context, page = _signed_in(chromium, world, "wk.admin", 320, "light")
+    try:
+        page.goto(f"{world.url}/cases/{world.refs['admin_review']}")
+        top = {h: page.locator(f"#{h}").bounding_box()["y"] for h in ("act-h", "evidence-h", "clocks-h", "timeline-h")}
+        assert top["act-h"] < top["timeline-h"] and top["evidence-h"] < top["timeline-h"]
+        assert top["clocks-h"] < top["timeline-h"]
+    finally:
+        context.close()
+
+
+def test_the_diagrams_state_names_fit_their_boxes_and_edges_carry_step_labels(chromium, world):
+    context, page = _signed_in(chromium, world, "wk.admin", 1366, "light")
+    try:
+        page.goto(f"{world.url}/workflow")
+        fits = page.evaluate(
+            """() => [...document.querySelectorAll('g.node')].map(g => {
+                 const box = g.querySelector('rect').getBBox(), label = g.querySelector('.node-label').getBBox();
+                 const inside = label.x >= box.x && label.x + label.width <= box.x + box.width;
+                 return [g.querySelector('.node-label').textContent, inside];
+               })"""
+        )
+        assert fits and all(ok for _, ok in fits), fits
+        edges = page.eval_on_selector_all("text.edge-label", "els => els.map(e => e.textContent)")
+        assert "Refer to Crime Bureau" in edges and not [e for e in edges if "_" in e]
+    finally:
+        context.close()
