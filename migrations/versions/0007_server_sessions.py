@@ -13,7 +13,7 @@ from alembic import op
 from casework.storage.db import UTCDateTime
 
 revision: str = '0007'
-down_revision: Union[str, Sequence[str], None] = '0006'
+down_revision: Union[str, Sequence[str], None] = "0006"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,7 +1,7 @@
 """operations: the scheduler heartbeat
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0009
 Create Date: 2026-12-01
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ from alembic import op
 from casework.storage.db import UTCDateTime
 
 revision: str = '0010'
-down_revision: Union[str, Sequence[str], None] = '0006'
+down_revision: Union[str, Sequence[str], None] = "0009"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,7 +1,7 @@
 """cases: full-text search documents (FTS5 / tsvector), filter tags, saved views
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0010
 Create Date: 2026-12-01
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ from alembic import op
 from casework.storage.db import JSONType, UTCDateTime
 
 revision: str = '0011'
-down_revision: Union[str, Sequence[str], None] = '0006'
+down_revision: Union[str, Sequence[str], None] = "0010"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
