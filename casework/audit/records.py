@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casework.audit.redaction import REDACTED
 from casework.audit.timetravel import Replay, replay_events
 from casework.storage.chain import NotCanonical, digest
 from casework.storage.tables import Case, CaseEvent, Comment, User, table_of
@@ -105,6 +106,9 @@ def _case_problem(case: Any, events: list[Any], workflow: Workflow, user_ids: di
     return _comment_problem(case, events, replay)
 
 
+_BLANK = (None, REDACTED)  # what a redacted field may hold: nothing, or the marker the pages show
+
+
 def _comment_problem(case: Any, events: list[Any], replay: Replay) -> str | None:
     flagged_digest = (events[0].data or {}).get("evidence_digest")
     if case.comment_case_id is None:
@@ -123,9 +127,10 @@ def _comment_problem(case: Any, events: list[Any], replay: Replay) -> str | None
         )
     for name in CAPTURED_COLUMNS:
         column = getattr(case, f"comment_{name}")
-        if name in blanked and (column is not None or captured.get(name) is not None):
-            return f"the comment's {name} was redacted but holds a value again"
-        if column != captured.get(name):
+        if name in blanked:
+            if column not in _BLANK or captured.get(name) not in _BLANK:
+                return f"the comment's {name} was redacted but holds a value again"
+        elif column != captured.get(name):
             return f"the comment's {name} differs from the comment as captured (evidence was changed)"
     if case.redacted_at != replay.text_redacted_at:
         return "the comment's redaction time differs from its redaction event"

@@ -5,7 +5,8 @@ Revises: 0007
 Create Date: 2026-12-01
 
 An UPDATE of `comments` may only blank fields (the redaction path: personal columns and the same
-keys of `captured` set to null, `redacted_at` set once); the case, the digest and every kept value
+keys of `captured` set to null or "[redacted]", the captured permalink rewritten without the author,
+`redacted_at` set once); the case, the digest and every kept value
 stay. DELETE is refused. `audit verify` checks the rows against their events as well.
 """
 from typing import Sequence, Union
@@ -25,10 +26,11 @@ _SQLITE_NOT_REDACTION = " OR ".join(
         "NEW.case_id IS NOT OLD.case_id",
         "NEW.digest IS NOT OLD.digest",
         "(OLD.redacted_at IS NOT NULL AND NEW.redacted_at IS NOT OLD.redacted_at)",
-        *(f"(NEW.{c} IS NOT NULL AND NEW.{c} IS NOT OLD.{c})" for c in _PERSONAL),
+        *(f"(NEW.{c} IS NOT NULL AND NEW.{c} IS NOT '[redacted]' AND NEW.{c} IS NOT OLD.{c})" for c in _PERSONAL),
         "(SELECT count(*) FROM json_each(NEW.captured)) != (SELECT count(*) FROM json_each(OLD.captured))",
         "EXISTS (SELECT 1 FROM json_each(OLD.captured) AS o WHERE NOT EXISTS (SELECT 1 FROM json_each(NEW.captured)"
-        " AS n WHERE n.key = o.key AND (n.type = 'null' OR (n.type = o.type AND n.value IS o.value))))",
+        " AS n WHERE n.key = o.key AND (n.type = 'null' OR n.value IS '[redacted]' OR n.key = 'permalink'"
+        " OR (n.type = o.type AND n.value IS o.value))))",
     ]
 )
 _POSTGRES_NOT_REDACTION = " OR ".join(
@@ -36,10 +38,11 @@ _POSTGRES_NOT_REDACTION = " OR ".join(
         "NEW.case_id IS DISTINCT FROM OLD.case_id",
         "NEW.digest IS DISTINCT FROM OLD.digest",
         "(OLD.redacted_at IS NOT NULL AND NEW.redacted_at IS DISTINCT FROM OLD.redacted_at)",
-        *(f"(NEW.{c} IS NOT NULL AND NEW.{c} IS DISTINCT FROM OLD.{c})" for c in _PERSONAL),
+        *(f"(NEW.{c} IS NOT NULL AND NEW.{c} <> '[redacted]' AND NEW.{c} IS DISTINCT FROM OLD.{c})" for c in _PERSONAL),
         "EXISTS (SELECT 1 FROM jsonb_each(OLD.captured::jsonb) o FULL JOIN jsonb_each(NEW.captured::jsonb) n"
         " ON n.key = o.key WHERE o.key IS NULL OR n.key IS NULL"
-        " OR (n.value <> o.value AND n.value <> 'null'::jsonb))",
+        " OR (n.value <> o.value AND n.value <> 'null'::jsonb AND n.value <> '\"[redacted]\"'::jsonb"
+        " AND n.key <> 'permalink'))",
     ]
 )
 

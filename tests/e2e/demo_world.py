@@ -23,7 +23,7 @@ from casework.sla.sweep import sweep
 from casework.storage.schema import migrate
 from casework.storage.tables import Case
 from notifications.dispatch import dispatch_pending
-from tests.conftest import START
+from tests.conftest import START, TEST_SECRET_KEY
 from tests.notify_support import SmtpServer, free_port
 from web import create_app
 
@@ -85,7 +85,7 @@ class World:
 
 def build_world(directory) -> World:
     clock = FrozenClock(START)
-    cw = bootstrap(Settings(database_url=f"sqlite:///{directory}/casework.db"), clock=clock)
+    cw = bootstrap(Settings(secret_key=TEST_SECRET_KEY, database_url=f"sqlite:///{directory}/casework.db"), clock=clock)
     migrate(cw.engine)
     load_demo(cw)
     admin, comms2 = users.actor_for(cw, "wk.admin"), users.actor_for(cw, "wk.comms2")

@@ -9,6 +9,7 @@ from casework.audit import checks
 from casework.entrypoints.cli import main
 from casework.errors import CaseworkError
 from casework.intake import flags as intake
+from tests.e2e.session_support import sign_in_client
 from tests.e2e.test_audit_pages import sign_in
 
 
@@ -53,8 +54,7 @@ def test_an_auditor_still_sees_the_systems_own_events(client, cw, make, two_forc
 
 def test_a_two_force_auditor_sees_both(client, make, two_forces):
     make.user("both", ["auditor"], ["warwickshire", "west_mercia"])
-    with client.session_transaction() as session:
-        session["_user_id"], session["_fresh"] = "both", True
+    sign_in_client(client, "both")
     added = audit_page(client, "action=user_added")
     assert "wk.newcomer" in added and "wm.newcomer" in added
 

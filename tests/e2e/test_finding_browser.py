@@ -13,7 +13,7 @@ from casework.bootstrap import bootstrap
 from casework.cases import actions
 from casework.clock import FrozenClock
 from casework.config import Settings
-from tests.conftest import START
+from tests.conftest import START, TEST_SECRET_KEY
 from tests.e2e.conftest import PASSWORD
 from tests.e2e.test_browser import browser, page, sign_in, sign_out  # noqa: F401  (shared browser fixtures)
 from tests.factories import Factory
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def site(sqlite_url):
     """The app on its own SQLite runtime with a password user per role; yields (url, factory)."""
-    cw = bootstrap(Settings(database_url=sqlite_url), clock=FrozenClock(START))
+    cw = bootstrap(Settings(secret_key=TEST_SECRET_KEY, database_url=sqlite_url), clock=FrozenClock(START))
     make = Factory(cw)
     make.user("ann.admin", ["channel_admin"], ["warwickshire"], password=PASSWORD)
     server = make_server("127.0.0.1", 0, create_app({"CASEWORK": cw}), threaded=True)

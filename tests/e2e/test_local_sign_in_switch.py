@@ -6,6 +6,7 @@ from casework.access import users
 from casework.bootstrap import bootstrap
 from casework.config import OidcSettings, Settings
 from casework.errors import ValidationError
+from tests.conftest import TEST_SECRET_KEY
 from tests.e2e.conftest import PASSWORD
 from tests.factories import Factory
 from tests.notify_support import free_port
@@ -14,7 +15,7 @@ from web import create_app
 
 @pytest.fixture
 def off(sqlite_url, clock):
-    cw = bootstrap(Settings(database_url=sqlite_url, local_login=False), clock=clock)
+    cw = bootstrap(Settings(secret_key=TEST_SECRET_KEY, database_url=sqlite_url, local_login=False), clock=clock)
     make = Factory(cw)
     make.user("ann", ["channel_admin"], password=PASSWORD)
     make.user("root", ["supervisor"], password=PASSWORD)
@@ -54,7 +55,9 @@ def unreachable(tmp_path, cw):
     groups = tmp_path / "groups.toml"
     groups.write_text('[groups]\n"g" = { roles = ["comms"], forces = ["warwickshire"] }\n')
     issuer = f"http://127.0.0.1:{free_port()}"
-    cw.settings = Settings(database_url=cw.settings.database_url, oidc=OidcSettings(issuer, "c", "s", groups))
+    cw.settings = Settings(
+        secret_key=TEST_SECRET_KEY, database_url=cw.settings.database_url, oidc=OidcSettings(issuer, "c", "s", groups)
+    )
     return create_app({"CASEWORK": cw, "TESTING": True}).test_client()
 
 
@@ -78,7 +81,7 @@ def test_an_unreadable_client_key_stops_the_start_with_a_clear_error(tmp_path, c
     groups.write_text('[groups]\n"g" = { roles = ["comms"], forces = ["warwickshire"] }\n')
     (tmp_path / "client.pem").write_text("not a key")
     oidc = OidcSettings("https://idp.example", "c", "", groups, client_key_file=tmp_path / "client.pem")
-    cw.settings = Settings(database_url=cw.settings.database_url, oidc=oidc)
+    cw.settings = Settings(secret_key=TEST_SECRET_KEY, database_url=cw.settings.database_url, oidc=oidc)
     with pytest.raises(ValidationError) as refused:
         create_app({"CASEWORK": cw})
     assert "CASEWORK_OIDC_CLIENT_KEY_FILE" in refused.value.errors

@@ -8,6 +8,8 @@ import pytest
 from casework.bootstrap import bootstrap
 from casework.config import DEFAULT_FORCES, Settings, load_forces
 from casework.errors import ValidationError
+from tests.conftest import TEST_SECRET_KEY
+from tests.e2e.session_support import sign_in_client
 from tests.factories import Factory
 from web import create_app
 
@@ -17,15 +19,14 @@ SECRET = "OFFICIAL-SENSITIVE PERSONAL"
 @pytest.fixture
 def marked(sqlite_url, clock):
     forces = {**DEFAULT_FORCES, "west_mercia": replace(DEFAULT_FORCES["west_mercia"], marking=SECRET)}
-    cw = bootstrap(Settings(database_url=sqlite_url, forces=forces), clock=clock)
+    cw = bootstrap(Settings(secret_key=TEST_SECRET_KEY, database_url=sqlite_url, forces=forces), clock=clock)
     yield cw
     cw.engine.dispose()
 
 
 def _client(cw, username):
     client = create_app({"CASEWORK": cw, "TESTING": True}).test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = username
+    sign_in_client(client, username)
     return client
 
 

@@ -9,6 +9,7 @@ from casework.bootstrap import bootstrap
 from casework.config import Settings
 from casework.entrypoints.cli import main
 from tests.e2e.api_helpers import Bearer
+from tests.e2e.session_support import sign_in_client
 from tests.factories import Factory
 from web import create_app
 
@@ -57,8 +58,7 @@ def outcome_choices(client, ref):
 
 
 def sign_in(client, username):
-    with client.session_transaction() as session:
-        session["_user_id"], session["_fresh"] = username, True
+    sign_in_client(client, username)
 
 
 def test_the_advice_form_offers_nchi_only_where_the_force_allows_it(switched, client):

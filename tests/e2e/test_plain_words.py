@@ -10,6 +10,7 @@ import pytest
 
 from casework.labels import EVENT_KINDS, Labels
 from tests.e2e.demo_world import CODE_LIKE_ID, World, build_world
+from tests.e2e.session_support import sign_in_client
 from web import create_app
 
 SHOWN_ATTRIBUTES = ("aria-label", "title", "alt", "placeholder")
@@ -77,9 +78,7 @@ def codes_in(text: str, codes) -> set[str]:
 
 def signed_in(app, username):
     client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = username
-        session["_fresh"] = True
+    sign_in_client(client, username)
     return client
 
 

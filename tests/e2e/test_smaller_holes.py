@@ -8,6 +8,7 @@ from casework.cases import actions
 from casework.intake.handles import author_key
 from casework.storage.tables import Case
 from tests.e2e.api_helpers import Bearer
+from tests.e2e.session_support import sign_in_client
 from tests.e2e.test_audit_pages import sign_in
 from web.bidi import FSI, PDI, isolate
 
@@ -37,8 +38,7 @@ def test_bidi_controls_in_a_comment_or_name_are_isolated_wherever_they_are_shown
     actions.add_comment(cw, make.staff("admin"), ref, f"note {reverser}")
     roles = ["channel_admin", "supervisor", "auditor"]
     users.add_user(cw, "vera", roles=roles, forces=["warwickshire"], display_name=f"Vera {RLO}nosbor")
-    with client.session_transaction() as session:
-        session["_user_id"], session["_fresh"] = "vera", True
+    sign_in_client(client, "vera")
     for path in (f"/cases/{ref}", "/queue", "/audit", f"/audit/cases/{ref}"):
         page = client.get(path).get_data(as_text=True)
         assert page.count(RLO) >= 2 and page.count(RLO) == _isolated(page), path

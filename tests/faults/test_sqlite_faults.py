@@ -8,6 +8,7 @@ import os
 import shutil
 import sqlite3
 
+from tests.e2e.session_support import sign_in_client
 from tests.faults.conftest import assert_unavailable, fault_logs, faulty_app, read_only
 
 
@@ -31,8 +32,7 @@ def test_a_held_write_lock_refuses_writes_with_503_while_reads_and_token_checks_
 
 
 def test_a_held_lock_answers_a_plain_page_to_a_person(sqlite_app):
-    with sqlite_app.client.session_transaction() as session:
-        session["_user_id"] = sqlite_app.admin.username
+    sign_in_client(sqlite_app.client, sqlite_app.admin.username)
     holder = sqlite3.connect(sqlite_app.path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
