@@ -92,7 +92,8 @@ def export_case(cw: Casework, actor: Actor, reference: str, fmt: str, recipient:
     with cw.uow() as uow:
         case = case_in_force(uow.session, actor, reference)
         assert case.id is not None  # a stored case
-        scope = {"scope": "case", "reference": reference, "force": case.force}
+        scope = {"scope": "case", "reference": reference}
+        force = case.force
         disclosure.record_export(
             uow,
             cw,
@@ -105,7 +106,7 @@ def export_case(cw: Casework, actor: Actor, reference: str, fmt: str, recipient:
             cases=1,
         )
         uow.commit()
-    header = _header(cw, actor, scope, recipient, purpose)
+    header = _header(cw, actor, scope, recipient, purpose, force)
     return Export(f"{reference}-history.{fmt}", MEDIA[fmt], 1, cw, (col(Case.id) == case.id,), fmt, header)
 
 
@@ -137,7 +138,7 @@ def export_period(
             uow, cw, actor, case=None, scope=scope, fmt=fmt, recipient=recipient, purpose=purpose, cases=count
         )
         uow.commit()
-    header = _header(cw, actor, scope, recipient, purpose)
+    header = _header(cw, actor, scope, recipient, purpose, force)
     return Export(f"{force}-{first}-to-{last}.{fmt}", MEDIA[fmt], count, cw, where, fmt, header)
 
 
@@ -188,19 +189,21 @@ def _format(fmt: str) -> str:
     return fmt
 
 
-def _header(cw: Casework, actor: Actor, scope: dict[str, Any], recipient: str, purpose: str) -> dict[str, Any]:
+def _header(
+    cw: Casework, actor: Actor, scope: dict[str, Any], recipient: str, purpose: str, force: str
+) -> dict[str, Any]:
     return {
         **scope,
         "exported_at": cw.now().isoformat().replace("+00:00", "Z"),
         "exported_by": actor.username,
-        "protective_marking": _marking(cw, scope),
+        "protective_marking": _marking(cw, force),
         "recipient": recipient,
         "purpose": purpose,
     }
 
 
-def _marking(cw: Casework, scope: dict[str, Any]) -> str:
-    force = cw.settings.forces.get(scope.get("force") or "")
+def _marking(cw: Casework, code: str) -> str:
+    force = cw.settings.forces.get(code)
     return force.marking if force else DEFAULT_MARKING
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from casework.access.actors import Actor
 from casework.audit import verify as audit
-from casework.cases.actions import apply_trigger
+from casework.cases.actions import add_comment, apply_trigger
 from casework.events import CaseChanged
 from casework.intake import flags as intake
 from casework.notify.inbox import outbox_rows, retry
@@ -160,6 +160,7 @@ def test_every_kind_of_notification_renders_in_both_parts(cw, make, staff, smtp_
         (sue, "reopen", {"reason": "new evidence"}),
     ]:
         apply_trigger(cw, who, ref, trigger, inputs)
+    add_comment(cw, sue, ref, "@ben have a look at the new evidence")
     with cw.uow() as uow:
         case = uow.session.execute(select(Case)).scalar_one()
         for kind in ("sla_warning", "sla_breach"):

@@ -83,6 +83,7 @@ def test_a_period_export_holds_every_case_detected_in_it_with_full_histories(cw,
     export = exports.export_period(cw, make.staff("auditor"), "warwickshire", day, day, "json", **WHY)
     document = json.loads(body(export))
     assert export.cases == 3 and [c["reference"] for c in document["cases"]] == inside
+    assert document["export"]["protective_marking"] == "OFFICIAL-SENSITIVE"
     for case in document["cases"]:
         assert case["events"] == stored(cw, make, case["reference"])
     assert before not in {c["reference"] for c in document["cases"]}
