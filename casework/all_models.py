@@ -4,6 +4,7 @@ import casework.access.signin
 import casework.access.tokens
 import casework.audit.tables
 import casework.cases.queue
+import casework.evidence.tables
 import casework.notify.tables
 import casework.sla.models
 import casework.storage.tables  # noqa: F401

@@ -37,6 +37,9 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     forces: dict[str, ForceConfig] = field(default_factory=lambda: dict(DEFAULT_FORCES))
     secret_key: str = "dev-only-secret-change-me"
+    evidence_max_bytes: int = 25 * 1024 * 1024  # CASEWORK_EVIDENCE_MAX_MB
+    evidence_key_file: str = "instance/evidence-signing.key"  # CASEWORK_EVIDENCE_KEY_FILE
+    capture: bool = False  # CASEWORK_CAPTURE=on: capture each new case's page at intake
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -46,6 +49,7 @@ class Settings:
             settings = replace(settings, database_url=url)
         if key := source.get("CASEWORK_SECRET_KEY"):
             settings = replace(settings, secret_key=key)
+        settings = _evidence_settings(settings, source)
         if path := source.get("CASEWORK_FORCES_FILE"):
             settings = replace(settings, forces=load_forces(Path(path)))
         return replace(settings, **overrides)
@@ -57,6 +61,24 @@ class Settings:
             raise ValidationError(
                 {"force": f"unknown force {code!r}; known: {', '.join(sorted(self.forces))}"}
             ) from None
+
+
+def _evidence_settings(settings: Settings, source: Mapping[str, str]) -> Settings:
+    """The attachment size cap, the package signing key's path, and page capture (off unless `on`)."""
+    if raw := source.get("CASEWORK_EVIDENCE_MAX_MB"):
+        try:
+            megabytes = float(raw)
+        except ValueError:
+            megabytes = 0
+        if not 0 < megabytes <= 2048:
+            raise ValidationError({"CASEWORK_EVIDENCE_MAX_MB": f"a size in MB from 0 to 2048, not {raw!r}"})
+        settings = replace(settings, evidence_max_bytes=int(megabytes * 1024 * 1024))
+    if key := source.get("CASEWORK_EVIDENCE_KEY_FILE"):
+        settings = replace(settings, evidence_key_file=key)
+    capture = source.get("CASEWORK_CAPTURE", "off").strip().lower()
+    if capture not in ("on", "off"):
+        raise ValidationError({"CASEWORK_CAPTURE": f"on or off, not {capture!r}"})
+    return replace(settings, capture=capture == "on")
 
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
