@@ -41,6 +41,14 @@ def _postgres_or_skip():
     return engine
 
 
+@pytest.fixture(autouse=True)
+def evidence_key_file(tmp_path, monkeypatch):
+    """Each test's own evidence signing key path, so `casework init` never writes into the checkout."""
+    path = tmp_path / "keys" / "evidence-signing.key"
+    monkeypatch.setenv("CASEWORK_EVIDENCE_KEY_FILE", str(path))
+    return path
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory):
     path = tmp_path_factory.mktemp("template") / "casework.db"

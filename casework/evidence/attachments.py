@@ -65,6 +65,24 @@ def initials(actor: Actor) -> str:
     return "".join(w[0] for w in words).upper()[:6] or "X"
 
 
+def receive_upload(
+    cw: Casework,
+    stream: IO[bytes],
+    *,
+    filename: str | None,
+    declared_type: str | None = None,
+    expected_size: int | None = None,
+) -> store.Received:
+    """Read and check an upload in full, before any transaction; the caller closes what it returns."""
+    return store.receive(
+        stream,
+        max_bytes=cw.settings.evidence_max_bytes,
+        filename=clean_filename(filename),
+        declared=declared_type,
+        expected=expected_size,
+    )
+
+
 def add_attachment(
     cw: Casework,
     actor: Actor,
@@ -79,68 +97,82 @@ def add_attachment(
 ) -> Attachment:
     """Check who adds to which case, then read and check the bytes, then store them with their event."""
     require_adder(actor)
+    text = clean_description(description)
+    with cw.reader() as uow:
+        case_in_force(uow.session, actor, reference)  # refuse before reading a byte
+    received = receive_upload(cw, stream, filename=filename, declared_type=declared_type, expected_size=expected_size)
+    try:
+        return attach(cw, actor, reference, received, filename=filename, description=text, via=via)
+    finally:
+        received.close()
+
+
+def attach(
+    cw: Casework,
+    actor: Actor,
+    reference: str,
+    received: store.Received,
+    *,
+    filename: str | None,
+    description: str | None,
+    via: str,
+) -> Attachment:
+    """Store a checked upload on a case: blob (once per digest), attachment and event in one transaction."""
+    require_adder(actor)
     if via not in VIA:
         raise ValidationError({"via": f"one of {', '.join(VIA)}"})
     name, text = clean_filename(filename), clean_description(description)
-    with cw.reader() as uow:
-        case_in_force(uow.session, actor, reference)  # refuse before reading a byte
-    received = store.receive(
-        stream, max_bytes=cw.settings.evidence_max_bytes, filename=name, declared=declared_type, expected=expected_size
-    )
-    try:
-        thumbnail = thumbs.make_thumbnail(received.spool, received.media_type)
-        with cw.uow() as uow:
-            s = uow.session
-            case = case_in_force(s, actor, reference)
-            s.execute(select(col(Case.id)).where(col(Case.id) == case.id).with_for_update())  # exhibit numbers in order
-            mark = initials(actor)
-            count = s.execute(
-                select(func.count())
-                .select_from(Attachment)
-                .where(col(Attachment.case_id) == case.id, col(Attachment.exhibit).startswith(f"{mark}/"))
-            ).scalar_one()
-            at = cw.now()
-            created = store.save_blob(s, received, at)
-            assert case.id is not None  # a stored case
-            attachment = Attachment(
-                case_id=case.id,
-                sha256=received.sha256,
-                size=received.size,
-                media_type=received.media_type,
-                filename=name,
-                description=text,
-                producer=actor.username,
-                producer_name=actor.display_name or actor.username,
-                exhibit=f"{mark}/{count + 1}",
-                added_at=at,
-                thumbnail=thumbnail,
-            )
-            s.add(attachment)
-            s.flush()
-            uow.record(
-                "attachment_added",
-                at=at,
-                actor=actor.username,
-                role=actor.role_for(ADDERS),
-                case=case,
-                from_state=case.state,
-                to_state=case.state,
-                data={
-                    "attachment": attachment.id,
-                    "exhibit": attachment.exhibit,
-                    "sha256": received.sha256,
-                    "size": received.size,
-                    "media_type": received.media_type,
-                    "filename": name,
-                    "description": text,
-                    "new_blob": created,
-                    "via": via,
-                },
-            )
-            uow.commit()
-            return attachment
-    finally:
-        received.close()
+    thumbnail = thumbs.make_thumbnail(received.spool, received.media_type)
+    with cw.uow() as uow:
+        s = uow.session
+        case = case_in_force(s, actor, reference)
+        s.execute(select(col(Case.id)).where(col(Case.id) == case.id).with_for_update())  # exhibit numbers in order
+        mark = initials(actor)
+        count = s.execute(
+            select(func.count())
+            .select_from(Attachment)
+            .where(col(Attachment.case_id) == case.id, col(Attachment.exhibit).startswith(f"{mark}/"))
+        ).scalar_one()
+        at = cw.now()
+        created = store.save_blob(s, received, at)
+        assert case.id is not None  # a stored case
+        attachment = Attachment(
+            case_id=case.id,
+            sha256=received.sha256,
+            size=received.size,
+            media_type=received.media_type,
+            filename=name,
+            description=text,
+            producer=actor.username,
+            producer_name=actor.display_name or actor.username,
+            exhibit=f"{mark}/{count + 1}",
+            added_at=at,
+            thumbnail=thumbnail,
+        )
+        s.add(attachment)
+        s.flush()
+        uow.record(
+            "attachment_added",
+            at=at,
+            actor=actor.username,
+            role=actor.role_for(ADDERS),
+            case=case,
+            from_state=case.state,
+            to_state=case.state,
+            data={
+                "attachment": attachment.id,
+                "exhibit": attachment.exhibit,
+                "sha256": received.sha256,
+                "size": received.size,
+                "media_type": received.media_type,
+                "filename": name,
+                "description": text,
+                "new_blob": created,
+                "via": via,
+            },
+        )
+        uow.commit()
+        return attachment
 
 
 def list_attachments(cw: Casework, actor: Actor, reference: str) -> tuple[Case, list[Attachment]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
@@ -73,7 +74,7 @@ def test_refused_uploads_leave_nothing_behind(cw, make, data, name, declared, er
 
 def test_an_upload_over_the_size_cap_is_refused_as_too_large(cw, make):
     ref = make.case()
-    cw.settings = type(cw.settings)(**{**cw.settings.__dict__, "evidence_max_bytes": 1024 * 1024})
+    cw.settings = replace(cw.settings, evidence_max_bytes=1024 * 1024)
     with pytest.raises(TooLarge, match="1 MB"):
         _add(cw, make.staff("admin"), ref, files.png() + bytes(2 * 1024 * 1024))
     assert _count(cw, EvidenceBlob) == 0
@@ -102,7 +103,7 @@ def test_exhibit_references_number_each_producers_items(cw, make):
     ref = make.case()
     producer = make.user("jane", ["channel_admin"])
     refs = [_add(cw, producer, ref, files.png(color=c)).exhibit for c in ("red", "blue")]
-    assert refs == ["JANE/1", "JANE/2"] or refs[1].endswith("/2")
+    assert refs == ["J/1", "J/2"]
 
 
 def test_auditors_and_other_forces_cannot_add(cw, make):

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from casework.entrypoints.cli import admin, auditing, cases, imports, notify, records, serve, sla, tokens
+from casework.entrypoints.cli import admin, auditing, cases, evidence, imports, notify, records, serve, sla, tokens
 from casework.entrypoints.cli.base import CaseworkGroup
 
 
@@ -24,7 +24,7 @@ def main(ctx: click.Context, database_url: str | None) -> None:
     ctx.obj = {"database_url": database_url}
 
 
-for module in (admin, cases, records, sla, notify, tokens, imports, serve, auditing):
+for module in (admin, cases, records, sla, notify, tokens, imports, serve, auditing, evidence):
     module.register(main)
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from casework.access import users as user_service
 from casework.entrypoints.cli.base import runtime
+from casework.evidence.keys import ensure_key
 from casework.storage.schema import migrate
 from workflows.diagram import mermaid
 
@@ -22,6 +23,8 @@ def init(ctx: click.Context, demo: bool) -> None:
     cw = runtime(ctx)
     migrate(cw.engine)
     click.echo(f"database ready: {cw.engine.url.render_as_string(hide_password=True)}")
+    key_path, key_created = ensure_key(cw.settings.evidence_key_file)
+    click.echo(f"evidence signing key {'created' if key_created else 'kept'}: {key_path} (mode 0600)")
     if demo:
         from casework.entrypoints.demo import DEMO_PASSWORD, load_demo
 
