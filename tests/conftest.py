@@ -112,8 +112,8 @@ def clock():
 
 
 @pytest.fixture
-def cw(database_url, clock):
-    runtime = bootstrap(Settings(database_url=database_url), clock=clock)
+def cw(database_url, clock, evidence_key_file):
+    runtime = bootstrap(Settings(database_url=database_url, evidence_key_file=str(evidence_key_file)), clock=clock)
     yield runtime
     runtime.engine.dispose()
 

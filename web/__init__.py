@@ -52,9 +52,9 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from web import api
     from web.api import webhooks
-    from web.views import audit, auditing, auth, cases, dashboard, flag, inbox, queue, workflow
+    from web.views import audit, auditing, auth, cases, dashboard, evidence, flag, inbox, queue, workflow
 
-    for module in (auth, queue, cases, flag, dashboard, workflow, audit, auditing, inbox, api, webhooks):
+    for module in (auth, queue, cases, evidence, flag, dashboard, workflow, audit, auditing, inbox, api, webhooks):
         app.register_blueprint(module.bp)
 
     @app.get("/")

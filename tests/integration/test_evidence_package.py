@@ -7,7 +7,6 @@ import io
 import os
 import stat
 import zipfile
-from dataclasses import replace
 
 import orjson
 import pytest
@@ -25,7 +24,6 @@ from tests import evidence_files as files
 @pytest.fixture
 def signing(cw, evidence_key_file):
     keys.ensure_key(evidence_key_file)
-    cw.settings = replace(cw.settings, evidence_key_file=str(evidence_key_file))
     return evidence_key_file
 
 
