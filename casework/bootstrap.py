@@ -7,6 +7,7 @@ from sqlalchemy.engine import Engine
 from casework.audit import retention
 from casework.clock import Clock, SystemClock
 from casework.config import Settings
+from casework.evidence import capture, redaction
 from casework.notify import outbox
 from casework.runtime import Casework
 from casework.sla.clocks import ClockKeeper
@@ -25,5 +26,11 @@ def bootstrap(
         engine=engine or make_engine(settings.database_url),
         clock=clock or SystemClock(),
         flow=WorkflowEngine(A017),
-        handlers=[ClockKeeper(settings, A017).on_case_changed, retention.on_case_changed, outbox.on_case_changed],
+        handlers=[
+            ClockKeeper(settings, A017).on_case_changed,
+            retention.on_case_changed,
+            redaction.on_case_changed,
+            capture.on_case_changed,
+            outbox.on_case_changed,
+        ],
     )

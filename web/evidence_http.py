@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, request
 
 from casework.evidence import attachments
-from casework.evidence.sniff import KEPT
+from casework.evidence.sniff import FILE_EXTENSIONS
 from casework.runtime import Casework
 
 FORM_OVERHEAD = 1024 * 1024  # multipart boundaries and the other fields
@@ -33,7 +33,7 @@ def upload_source():
 def download(cw: Casework, opened: attachments.Opened) -> Response:
     """The exhibit's bytes as a download, streamed a chunk at a time."""
     item = opened.attachment
-    name = f"{opened.case.reference}_{item.exhibit.replace('/', '-')}.{KEPT.get(item.media_type, 'bin')}"
+    name = f"{opened.case.reference}_{item.exhibit.replace('/', '-')}.{FILE_EXTENSIONS.get(item.media_type, 'bin')}"
     response = Response(attachments.chunks(cw, opened), mimetype=item.media_type, direct_passthrough=True)
     response.headers.update(
         {

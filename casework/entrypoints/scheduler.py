@@ -83,6 +83,19 @@ JOBS: list[Job] = [
         trigger_args={"hour": 3, "minute": 15},
     ),
     Job(
+        "evidence.redact",
+        "casework.evidence.redaction:redact_due",
+        trigger="cron",
+        trigger_args={"hour": 3, "minute": 45},
+    ),
+    Job(
+        "evidence.capture",
+        "casework.evidence.capture:sweep",
+        every=30.0,
+        every_env="CASEWORK_CAPTURE_SWEEP_SECONDS",
+        run_at_start=True,
+    ),
+    Job(
         "audit.verify", "casework.audit.checks:scheduled_verify", trigger="cron", trigger_args={"hour": 2, "minute": 30}
     ),
 ]

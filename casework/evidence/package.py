@@ -28,7 +28,7 @@ from casework.cases.queries import case_in_force
 from casework.clock import london
 from casework.errors import PermissionDenied
 from casework.evidence import attachments, keys, printable
-from casework.evidence.sniff import KEPT
+from casework.evidence.sniff import FILE_EXTENSIONS
 from casework.evidence.tables import Attachment, EvidenceBlob
 from casework.storage.tables import Case, CaseEvent, Comment
 
@@ -61,7 +61,7 @@ class Package:
 
 
 def exhibit_file(item: Attachment) -> str:
-    return f"exhibits/{item.exhibit.replace('/', '-')}.{KEPT.get(item.media_type, 'bin')}"
+    return f"exhibits/{item.exhibit.replace('/', '-')}.{FILE_EXTENSIONS.get(item.media_type, 'bin')}"
 
 
 @dataclass

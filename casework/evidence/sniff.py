@@ -27,6 +27,7 @@ KEPT = {
     "application/pdf": "pdf",
     "video/mp4": "mp4",
 }
+FILE_EXTENSIONS = {**KEPT, "application/warc": "warc.gz"}  # KEPT, and what casework's own capture makes
 PILLOW_FORMATS = {"image/png": {"PNG"}, "image/jpeg": {"JPEG", "MPO"}, "image/webp": {"WEBP"}, "image/gif": {"GIF"}}
 EXTENSIONS = {
     "png": "image/png",

@@ -78,6 +78,13 @@ def receive(
         raise
 
 
+def receive_trusted(data: bytes, media_type: str) -> Received:
+    """A file made by casework itself (a page capture's WARC): typed by its maker, not sniffed."""
+    spool = tempfile.TemporaryFile(prefix="casework-capture-")  # noqa: SIM115  (closed by Received.close)
+    spool.write(data)
+    return Received(spool, hashlib.sha256(data).hexdigest(), len(data), media_type)
+
+
 def save_blob(session: Session, received: Received, at: datetime) -> bool:
     """Store the bytes once per digest, in the caller's transaction; False when they were stored already."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

@@ -93,7 +93,15 @@ def test_other_modules_register_their_jobs_once(live, monkeypatch):
     with pytest.raises(ValueError):
         sched.add_job(sched.Job("exports.nightly", f"{__name__}:explode"))
     ids = [j.id for j in sched.build_scheduler(live, blocking=False, env=FAST).get_jobs()]
-    assert ids == ["sla.sweep", "notifications.dispatch", "retention.run", "audit.verify", "exports.nightly"]
+    assert ids == [
+        "sla.sweep",
+        "notifications.dispatch",
+        "retention.run",
+        "evidence.redact",
+        "evidence.capture",
+        "audit.verify",
+        "exports.nightly",
+    ]
 
 
 def test_every_registered_job_names_a_function_that_exists():

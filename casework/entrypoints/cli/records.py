@@ -9,6 +9,7 @@ import click
 from casework.audit import checkpoints
 from casework.audit import verify as audit_log
 from casework.entrypoints.cli.base import runtime
+from casework.evidence import integrity
 
 
 @click.group()
@@ -25,15 +26,17 @@ def audit() -> None:
 )
 @click.pass_context
 def audit_verify(ctx: click.Context, checkpoint_file: IO[bytes] | None) -> None:
-    """Check the whole chain; exit 1 naming the first event that does not verify."""
+    """Check the whole chain and re-hash every stored attachment; exit 1 naming what does not verify."""
     if checkpoint_file is not None:
         check = checkpoints.verify_checkpoint(runtime(ctx), checkpoint_file.read(), checkpoints.checkpoint_key())
         click.echo(check.message, err=not check.ok)
         ctx.exit(0 if check.ok else 1)
     with runtime(ctx).reader() as uow:
         result = audit_log.verify(uow.session)
+        blobs = integrity.verify_blobs(uow.session)
     click.echo(result.describe(), err=not result.ok)
-    ctx.exit(0 if result.ok else 1)
+    click.echo(blobs.describe(), err=not blobs.ok)
+    ctx.exit(0 if result.ok and blobs.ok else 1)
 
 
 def register(group: click.Group) -> None:
