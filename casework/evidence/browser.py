@@ -31,7 +31,7 @@ def capture_page(url: str, at: datetime, timeout_ms: int = TIMEOUT_MS) -> Captur
         try:
             context = browser.new_context(service_workers="block", accept_downloads=False)
             page = context.new_page()
-            page.on("response", responses.append)
+            page.on("response", lambda response: responses.append(response))  # Playwright wraps plain functions
             page.goto(url, wait_until="networkidle", timeout=timeout_ms)
             png = page.screenshot(full_page=True, type="png", timeout=timeout_ms)
             pdf = page.pdf(print_background=True)
@@ -61,6 +61,7 @@ def _warc(responses: list[Response], at: datetime) -> bytes:
             response.url,
             "response",
             payload=io.BytesIO(body),
+            length=len(body),  # with a length warcio hashes in place instead of spooling to a temporary file
             http_headers=headers,
             warc_headers_dict={"WARC-Date": stamp},
         )
