@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from casework.evidence.tables import Attachment, EvidenceBlob
-from casework.storage.tables import CaseEvent
+from casework.storage.tables import Case, CaseEvent
 from tests import evidence_files as files
 from tests.e2e.api_helpers import Bearer
 
@@ -229,3 +229,59 @@ def test_page_authorization_for_every_route_role_and_force(client, auth, make, b
     expected = WEB_MATRIX[route][kind] if force == "warwickshire" else 403
     response.close()  # a package streams from a temporary file that closing removes
     assert response.status_code == expected, response.get_data(as_text=True)[:300]
+
+
+FLAG_FORM = {
+    "force": "warwickshire",
+    "platform": "facebook",
+    "channel": "Warwickshire Police",
+    "external_id": "fb-777",
+    "permalink": "https://facebook.com/warwickshirepolice/posts/1?c=777",
+    "text": "hostile comment",
+    "reason": "race",
+}
+
+
+def test_the_flag_form_attaches_a_screenshot_to_the_new_case(client, auth, make, cw):
+    auth.as_actor(make.staff("admin"))
+    shot = files.png()
+    response = client.post(
+        "/flag", data={**FLAG_FORM, "file": (io.BytesIO(shot), "screenshot.png"), "file_description": "as posted"}
+    )
+    assert response.status_code == 302
+    ref = response.headers["Location"].rsplit("/", 1)[1]
+    _, items = attachments_of(cw, make, ref)
+    assert [(i.exhibit, i.description, i.size) for i in items] == [("WA/1", "as posted", len(shot))]
+
+
+def test_a_bad_file_on_the_flag_form_opens_no_case(client, auth, make, cw):
+    auth.as_actor(make.staff("admin"))
+    response = client.post("/flag", data={**FLAG_FORM, "file": (io.BytesIO(files.html()), "screenshot.png")})
+    assert response.status_code == 415
+    page = response.get_data(as_text=True)
+    assert "none of PNG, JPEG" in page and 'value="fb-777"' in page  # the form keeps what was typed
+    with cw.reader() as uow:
+        assert uow.session.execute(select(func.count()).select_from(Case)).scalar_one() == 0
+
+
+def test_a_package_made_on_the_case_page_verifies(client, auth, make, cw, bearer, tmp_path):
+    from casework.evidence import keys
+    from casework.evidence.verify import verify_package
+
+    keys.ensure_key(cw.settings.evidence_key_file)
+    ref = make.case()
+    _post(client, ref, bearer("admin"), files.png())
+    auth.as_actor(make.staff("auditor"))
+    response = client.post(f"/cases/{ref}/evidence-package", data={"recipient": "CPS", "purpose": "charging file"})
+    assert response.headers["Content-Disposition"] == f"attachment; filename={ref}-evidence.zip"
+    path = tmp_path / "p.zip"
+    path.write_bytes(response.get_data())
+    response.close()
+    public = keys.public_text(keys.load_key(cw.settings.evidence_key_file).public_key())
+    assert verify_package(path, public).ok
+
+
+def attachments_of(cw, make, ref):
+    from casework.evidence import attachments
+
+    return attachments.list_attachments(cw, make.staff("auditor"), ref)
