@@ -285,3 +285,15 @@ def attachments_of(cw, make, ref):
     from casework.evidence import attachments
 
     return attachments.list_attachments(cw, make.staff("auditor"), ref)
+
+
+def test_the_api_chain_check_also_re_hashes_stored_exhibits(client, make, bearer, cw):
+    from sqlalchemy import text
+
+    item = _post(client, make.case(), bearer("admin"), files.png()).get_json()
+    assert client.get("/api/v1/audit/verify", headers=bearer("auditor")).get_json()["ok"] is True
+    with cw.engine.begin() as connection:
+        connection.execute(text("UPDATE evidence_chunks SET data = :d"), {"d": b"tampered"})
+    body = client.get("/api/v1/audit/verify", headers=bearer("auditor")).get_json()
+    assert body["ok"] is False and body["chain_ok"] is True
+    assert item["sha256"] in body["attachments"]["problems"][0]

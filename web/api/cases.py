@@ -9,6 +9,7 @@ from casework.audit import disclosure
 from casework.audit import verify as audit
 from casework.cases import actions, queries
 from casework.errors import PermissionDenied, TransitionNotAllowed, UserNotFound, ValidationError
+from casework.evidence import integrity
 from casework.intake import flags as intake
 from web.api import actor, bp, json_body, serialize
 from web.api.schemas import trigger_description
@@ -138,9 +139,12 @@ def verify_audit():
         raise PermissionDenied("verifying the audit chain needs the role auditor or supervisor")
     with casework().reader() as uow:
         result = audit.verify(uow.session)
+        blobs = integrity.verify_blobs(uow.session)
     return jsonify(
         {
-            "ok": result.ok,
+            "ok": result.ok and blobs.ok,
+            "chain_ok": result.ok,
+            "attachments": {"ok": blobs.ok, "stored": blobs.blobs, "problems": blobs.problems},
             "count": result.count,
             "head_hash": result.head_hash,
             "first_bad_seq": result.first_bad_seq,
