@@ -130,3 +130,15 @@ def test_the_cli_audit_verify_fails_on_tampered_exhibit_bytes(cw, make):
         )
     result = runner.invoke(main, ["--db", url, "audit", "verify"])
     assert result.exit_code == 1 and "attachments tampered with" in result.output
+
+
+def test_the_exhibit_check_walks_in_batches_and_names_each_bad_blob(cw, make):
+    ref = make.case()
+    items = [_attach(cw, make, ref, files.png(color=c)) for c in ("red", "green", "blue")]
+    with cw.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE evidence_chunks SET data = :d WHERE sha256 = :s"), {"d": b"x", "s": items[1].sha256}
+        )
+    with cw.reader() as uow:
+        check = integrity.verify_blobs(uow.session, batch=1)
+    assert check.blobs == 3 and check.problems == [f"stored bytes of {items[1].sha256} no longer match their SHA-256"]
