@@ -297,3 +297,12 @@ def test_the_api_chain_check_also_re_hashes_stored_exhibits(client, make, bearer
     body = client.get("/api/v1/audit/verify", headers=bearer("auditor")).get_json()
     assert body["ok"] is False and body["chain_ok"] is True
     assert item["sha256"] in body["attachments"]["problems"][0]
+
+
+def test_a_package_without_a_signing_key_is_refused_and_nothing_is_disclosed(client, auth, make, cw):
+    ref = make.case()
+    auth.as_actor(make.staff("auditor"))
+    response = client.post(f"/cases/{ref}/evidence-package", data={"recipient": "CPS", "purpose": "charging"})
+    assert response.status_code == 503 and "casework init" in response.get_data(as_text=True)
+    with cw.reader() as uow:
+        assert uow.session.execute(select(CaseEvent).where(CaseEvent.action == "exported")).first() is None

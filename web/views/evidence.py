@@ -56,13 +56,16 @@ def thumbnail(ref: str, attachment_id: int):
 @bp.post("/cases/<ref>/evidence-package")
 @requires_roles(*PACKAGERS)
 def make_package(ref: str):
+    spool = tempfile.TemporaryFile(prefix="casework-package-")  # noqa: SIM115  (send_file closes it)
     try:
-        spool = tempfile.TemporaryFile(prefix="casework-package-")  # noqa: SIM115  (send_file closes it)
         package.make_package(
             casework(), current_actor(), ref, request.form.get("recipient", ""), request.form.get("purpose", ""), spool
         )
     except (ValidationError, PermissionDenied) as exc:
         spool.close()
         return refused(ref, "package", exc)
+    except BaseException:
+        spool.close()
+        raise
     spool.seek(0)
     return send_file(spool, mimetype="application/zip", as_attachment=True, download_name=f"{ref}-evidence.zip")
