@@ -131,3 +131,26 @@ def test_every_opening_is_a_consultation(cw, make):
         "sha256": item.sha256,
         "what": "download",
     }
+
+
+def test_the_same_bytes_uploaded_at_the_same_moment_make_one_blob(cw, make):
+    import threading
+
+    ref, data = make.case(), files.pdf()
+    people = [make.staff("admin"), make.staff("comms")]
+    start, errors = threading.Barrier(2), []
+
+    def upload(actor):
+        start.wait()
+        try:
+            _add(cw, actor, ref, data, "page.pdf")
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=upload, args=(p,)) for p in people]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert _count(cw, EvidenceBlob) == 1 and _count(cw, Attachment) == 2 and _count(cw, EvidenceChunk) == 1
