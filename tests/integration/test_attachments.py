@@ -154,3 +154,21 @@ def test_the_same_bytes_uploaded_at_the_same_moment_make_one_blob(cw, make):
         t.join()
     assert errors == []
     assert _count(cw, EvidenceBlob) == 1 and _count(cw, Attachment) == 2 and _count(cw, EvidenceChunk) == 1
+
+
+def test_the_cli_adds_and_lists_exhibits_and_refuses_with_exit_3(cw, make, tmp_path):
+    from click.testing import CliRunner
+
+    from casework.entrypoints.cli import main
+
+    ref, admin = make.case(), make.staff("admin")
+    good, bad = tmp_path / "shot.png", tmp_path / "page.png"
+    good.write_bytes(files.png())
+    bad.write_bytes(files.html())
+    db = ["--db", cw.settings.database_url]
+    added = CliRunner().invoke(main, [*db, "evidence", "add", ref, str(good), "--as", admin.username])
+    assert added.exit_code == 0 and f"exhibit WA/1 on {ref}: image/png" in added.output
+    refused = CliRunner().invoke(main, [*db, "evidence", "add", ref, str(bad), "--as", admin.username])
+    assert refused.exit_code == 3 and "none of PNG, JPEG" in refused.output
+    listed = CliRunner().invoke(main, [*db, "evidence", "list", ref, "--as", make.staff("auditor").username])
+    assert listed.exit_code == 0 and listed.output.count("\n") == 1 and "WA/1\twa.admin" in listed.output
