@@ -76,3 +76,20 @@ def decompression_bomb() -> bytes:
 
 def executable() -> bytes:
     return b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + bytes(200)
+
+
+def mp4_with_box(kind: bytes, content: bytes, in_media: bytes = b"") -> bytes:
+    """An MP4 with an extra top-level box, and `in_media` placed past the first 64 KiB of its media data."""
+    ftyp = struct.pack(">I4s4sI4s4s", 24, b"ftyp", b"mp42", 0, b"mp42", b"isom")
+    extra = struct.pack(">I4s", 8 + len(content), kind) + content
+    media = bytes(70 * 1024) + in_media + bytes(1024)
+    return ftyp + extra + struct.pack(">I4s", 8 + len(media), b"mdat") + media
+
+
+def jpeg_with_comment(comment: bytes) -> bytes:
+    body = jpeg()
+    return body[:2] + b"\xff\xfe" + struct.pack(">H", len(comment) + 2) + comment + body[2:]
+
+
+def pdf_with_javascript() -> bytes:
+    return pdf().replace(b"%%EOF", b"1 0 obj << /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >> endobj\n%%EOF")

@@ -9,7 +9,6 @@ a polyglot and refused; images must open in Pillow within the decompression-bomb
 from __future__ import annotations
 
 import os
-import struct
 import warnings
 import zipfile
 from typing import IO
@@ -17,6 +16,7 @@ from typing import IO
 import filetype
 from PIL import Image
 
+from casework.evidence import polyglot
 from casework.evidence.errors import SuspectFile, UnsupportedType
 
 KEPT = {
@@ -52,9 +52,6 @@ EXTENSIONS = {
 NO_CLAIM = frozenset({"", "application/octet-stream", "binary/octet-stream"})
 HEAD_BYTES = 8192
 MAX_PIXELS = 60_000_000  # a 25 MB upload has no business decoding to more (about 240 MB of RGBA)
-# Markup a browser would render or run; active PDF actions. Matched case-insensitively, in linear time.
-ACTIVE = (b"<script", b"<html", b"<svg", b"<iframe", b"<!doctype", b"<?xml", b"<?php", b"<body", b"<object")
-PDF_ACTIVE = (b"/javascript", b"/launch", b"/embeddedfile")
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's bomb limit is process-wide; nothing else here decodes images
 
 
@@ -81,48 +78,18 @@ def check_claims(media_type: str, filename: str, declared: str | None) -> None:
         raise SuspectFile(f"the declared type is {declared} but the content is {media_type}")
 
 
-class ActiveContentScan:
-    """Fed the upload piece by piece; remembers whether any active marker appeared (pieces overlap)."""
-
-    def __init__(self) -> None:
-        self.found: bytes | None = None
-        self._tail = b""
-        self._keep = max(len(m) for m in ACTIVE + PDF_ACTIVE) - 1
-
-    def feed(self, piece: bytes) -> None:
-        if self.found is not None:
-            return
-        window = (self._tail + piece).lower()
-        self.found = next((m for m in ACTIVE + PDF_ACTIVE if m in window), None)
-        self._tail = window[-self._keep :]
-
-
-def check_structure(media_type: str, spool: IO[bytes], scan: ActiveContentScan) -> None:
+def check_structure(media_type: str, spool: IO[bytes]) -> None:
     """Refuse polyglots and broken or oversized images; the spool holds the whole upload."""
-    if scan.found is not None and (scan.found in ACTIVE or media_type == "application/pdf"):
-        raise SuspectFile(f"the file also carries active content ({scan.found.decode()!s}…): a polyglot")
+    if marker := polyglot.find_active(media_type, spool):
+        raise SuspectFile(f"the {media_type} also carries active content ({marker.strip()}…): a polyglot")
     spool.seek(0)
     if zipfile.is_zipfile(spool):
         raise SuspectFile(f"the {media_type} also ends in a ZIP archive: a polyglot")
     if media_type == "image/png":
-        _png_ends_at_iend(spool)
+        polyglot.png_ends_at_iend(spool)
     if media_type in PILLOW_FORMATS:
         _opens_as_image(spool, media_type)
     spool.seek(0)
-
-
-def _png_ends_at_iend(spool: IO[bytes]) -> None:
-    spool.seek(8)
-    while header := spool.read(8):
-        if len(header) < 8:
-            break
-        length, kind = struct.unpack(">I4s", header)
-        spool.seek(length + 4, os.SEEK_CUR)
-        if kind == b"IEND":
-            if spool.read(1):
-                raise SuspectFile("data follows the PNG's end (IEND): a polyglot")
-            return
-    raise SuspectFile("the PNG has no end chunk (IEND): truncated or not a PNG")
 
 
 def _opens_as_image(spool: IO[bytes], media_type: str) -> None:

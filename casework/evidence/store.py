@@ -55,7 +55,7 @@ def receive(
     """Read the whole upload (to a temporary file), refusing it as soon as it is too large or proves bad."""
     spool = tempfile.TemporaryFile(prefix="casework-upload-")  # noqa: SIM115  (closed by Received.close)
     try:
-        sha, size, head, scan = hashlib.sha256(), 0, b"", sniff.ActiveContentScan()
+        sha, size, head = hashlib.sha256(), 0, b""
         while piece := stream.read(READ_BYTES):
             size += len(piece)
             if size > max_bytes:
@@ -63,7 +63,6 @@ def receive(
             if len(head) < sniff.HEAD_BYTES:
                 head += piece[: sniff.HEAD_BYTES - len(head)]
             sha.update(piece)
-            scan.feed(piece)
             spool.write(piece)
         if expected is not None and size != expected:
             raise IncompleteUpload()
@@ -71,7 +70,7 @@ def receive(
             raise SuspectFile("the file is empty")
         media_type = sniff.sniff(head)
         sniff.check_claims(media_type, filename, declared)
-        sniff.check_structure(media_type, spool, scan)
+        sniff.check_structure(media_type, spool)
         return Received(spool, sha.hexdigest(), size, media_type)
     except BaseException:
         spool.close()
