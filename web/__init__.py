@@ -12,6 +12,7 @@ from casework.bootstrap import bootstrap
 from casework.runtime import Casework
 from web.authz import public, register_deny_by_default
 from web.errors import register_errorhandlers
+from web.evidence_http import register_upload_limits
 from web.extensions import csrf, login_manager
 from web.proxies import apply_trusted_proxies
 from web.security import register_security_headers
@@ -36,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["casework"] = cw
     apply_trusted_proxies(app)
     register_extensions(app)
+    register_upload_limits(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)

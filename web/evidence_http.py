@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Flask, Response, request
 
 from casework.evidence import attachments
 from casework.evidence.sniff import FILE_EXTENSIONS
@@ -13,9 +13,21 @@ FORM_OVERHEAD = 1024 * 1024  # multipart boundaries and the other fields
 SANDBOX_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; sandbox; frame-ancestors 'none'"
 
 
-def allow_upload(cw: Casework) -> None:
-    """Raise the app's 2 MB body limit to the attachment cap for this request only (Flask 3.1)."""
-    request.max_content_length = cw.settings.evidence_max_bytes + FORM_OVERHEAD
+UPLOAD_ENDPOINTS = frozenset({"evidence.upload", "flag.index", "api.post_attachment"})
+
+
+def register_upload_limits(app: Flask) -> None:
+    """On the endpoints that take files, raise the app's 2 MB body limit to the attachment cap (Flask 3.1).
+
+    It runs before every other hook: the CSRF check reads the form, and so the body, before any view.
+    """
+
+    def raise_limit() -> None:
+        if request.method == "POST" and request.endpoint in UPLOAD_ENDPOINTS:
+            cw: Casework = app.extensions["casework"]
+            request.max_content_length = cw.settings.evidence_max_bytes + FORM_OVERHEAD
+
+    app.before_request_funcs.setdefault(None, []).insert(0, raise_limit)
 
 
 def upload_source():

@@ -30,18 +30,20 @@ def _post(client, ref, headers, data: bytes, name="shot.png", description="befor
     return client.post(f"/api/v1/cases/{ref}/attachments", data=body, headers=headers, **kwargs)
 
 
-def _post_multipart_bytes(client, ref, headers, data: bytes, name: str):
+def _multipart(data: bytes, name: str, **fields: str) -> tuple[bytes, str]:
     """A multipart body built by hand: the test client would spool a large one to a file it never closes."""
     boundary = "casework-test-boundary"
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
-            f"Content-Type: application/octet-stream\r\n\r\n"
-        ).encode()
-        + data
-        + f"\r\n--{boundary}--\r\n".encode()
+    parts = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'
+        for key, value in fields.items()
     )
-    content_type = f"multipart/form-data; boundary={boundary}"
+    head = f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n\r\n'
+    body = (parts + head).encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def _post_multipart_bytes(client, ref, headers, data: bytes, name: str):
+    body, content_type = _multipart(data, name)
     return client.post(f"/api/v1/cases/{ref}/attachments", data=body, headers={**headers, "Content-Type": content_type})
 
 
@@ -306,3 +308,26 @@ def test_a_package_without_a_signing_key_is_refused_and_nothing_is_disclosed(cli
     assert response.status_code == 503 and "casework init" in response.get_data(as_text=True)
     with cw.reader() as uow:
         assert uow.session.execute(select(CaseEvent).where(CaseEvent.action == "exported")).first() is None
+
+
+def test_a_large_upload_passes_the_csrf_check_with_csrf_on(cw, make):
+    """CSRF reads the form before the view runs, so the attachment limit must already apply then."""
+    import re
+
+    from tests.e2e.conftest import PASSWORD
+    from web import create_app
+
+    app = create_app({"CASEWORK": cw, "TESTING": True})  # CSRF on, as in production
+    make.user("ann", ["channel_admin"], password=PASSWORD)
+    ref = make.case()
+    client = app.test_client()
+    login = client.get("/login").get_data(as_text=True)
+    token = login.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    client.post("/login", data={"username": "ann", "password": PASSWORD, "csrf_token": token})
+    page = client.get(f"/cases/{ref}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    big = files.png() + bytes(3 * 1024 * 1024)  # over the app's 2 MB form limit, under the 25 MB cap
+    body, content_type = _multipart(big, "big.png", csrf_token=token)
+    response = client.post(f"/cases/{ref}/attachments", data=body, headers={"Content-Type": content_type})
+    assert response.status_code == 422  # reached the service: data after the PNG's end, not a 413 at the door
+    assert "data follows the PNG" in response.get_data(as_text=True)

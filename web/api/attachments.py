@@ -34,7 +34,6 @@ def post_attachment(reference: str):
     """Attach a file: multipart (`file`, `description`) or the raw body (`?filename=&description=`)."""
     cw = casework()
     attachments.require_adder(actor())
-    evidence_http.allow_upload(cw)
     source = evidence_http.upload_source()
     if source is None:
         raise ValidationError({"file": "send the file in a multipart field named file, or as the raw body"})

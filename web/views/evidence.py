@@ -24,7 +24,6 @@ def upload(ref: str):
     cw = casework()
     try:
         attachments.require_adder(current_actor())
-        evidence_http.allow_upload(cw)
         source = evidence_http.upload_source()
         if source is None or not source[1]:
             raise ValidationError({"file": "choose a file to attach"})

@@ -10,7 +10,6 @@ from casework.clock import LONDON
 from casework.errors import CaseworkError, ValidationError
 from casework.evidence import attachments
 from casework.intake.flags import flag_comment
-from web import evidence_http
 from web.authz import current_actor, requires_roles
 from web.extensions import casework
 from workflows.a017 import PLATFORMS
@@ -44,8 +43,6 @@ def _posted_at(value: str) -> str:
 @requires_roles("channel_admin")
 def index():
     cw = casework()
-    if request.method == "POST":
-        evidence_http.allow_upload(cw)  # the form may carry a screenshot; read before the form is parsed
     values, errors, status = request.form, {}, 200
     if request.method == "POST":
         payload = {k: values.get(k, "") for k in FIELDS if values.get(k, "") != ""}
