@@ -9,6 +9,7 @@ from casework.cases import search_index
 from casework.clock import Clock, SystemClock
 from casework.config import Settings
 from casework.errors import ValidationError
+from casework.evidence import capture, redaction
 from casework.notify import outbox
 from casework.runtime import Casework
 from casework.sla.clocks import ClockKeeper
@@ -33,6 +34,8 @@ def bootstrap(
             ClockKeeper(settings, A017).on_case_changed,
             search_index.on_case_changed,
             retention.on_case_changed,
+            redaction.on_case_changed,
+            capture.on_case_changed,
             outbox.on_case_changed,
         ],
     )

@@ -66,6 +66,9 @@ class Settings:
     signin_notice: str = DEFAULT_NOTICE
     oidc: OidcSettings | None = None
     local_login: bool = True  # CASEWORK_LOCAL_LOGIN=off: only break-glass users may use a password
+    evidence_max_bytes: int = 25 * 1024 * 1024  # CASEWORK_EVIDENCE_MAX_MB
+    evidence_key_file: str = "instance/evidence-signing.key"  # CASEWORK_EVIDENCE_KEY_FILE
+    capture: bool = False  # CASEWORK_CAPTURE=on: capture each new case's page at intake
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -83,6 +86,7 @@ class Settings:
             settings = replace(settings, session_max=timedelta(hours=_number("CASEWORK_SESSION_MAX_HOURS", raw)))
         if notice := source.get("CASEWORK_SIGNIN_NOTICE"):
             settings = replace(settings, signin_notice=notice.strip())
+        settings = _evidence_settings(settings, source)
         if path := source.get("CASEWORK_FORCES_FILE"):
             settings = replace(settings, forces=load_forces(Path(path)))
         if source.get("CASEWORK_OIDC_ISSUER"):
@@ -116,6 +120,24 @@ def _number(name: str, raw: str) -> float:
     if not 0 < value <= 10_080:
         raise ValidationError({name: f"a positive number, not {raw!r}"})
     return value
+
+
+def _evidence_settings(settings: Settings, source: Mapping[str, str]) -> Settings:
+    """The attachment size cap, the package signing key's path, and page capture (off unless `on`)."""
+    if raw := source.get("CASEWORK_EVIDENCE_MAX_MB"):
+        try:
+            megabytes = float(raw)
+        except ValueError:
+            megabytes = 0
+        if not 0 < megabytes <= 2048:
+            raise ValidationError({"CASEWORK_EVIDENCE_MAX_MB": f"a size in MB from 0 to 2048, not {raw!r}"})
+        settings = replace(settings, evidence_max_bytes=int(megabytes * 1024 * 1024))
+    if key := source.get("CASEWORK_EVIDENCE_KEY_FILE"):
+        settings = replace(settings, evidence_key_file=key)
+    capture = source.get("CASEWORK_CAPTURE", "off").strip().lower()
+    if capture not in ("on", "off"):
+        raise ValidationError({"CASEWORK_CAPTURE": f"on or off, not {capture!r}"})
+    return replace(settings, capture=capture == "on")
 
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")

@@ -52,6 +52,14 @@ def instance_folder(tmp_path, monkeypatch):
     return folder
 
 
+@pytest.fixture(autouse=True)
+def evidence_key_file(tmp_path, monkeypatch):
+    """Each test's own evidence signing key path, so `casework init` never writes into the checkout."""
+    path = tmp_path / "keys" / "evidence-signing.key"
+    monkeypatch.setenv("CASEWORK_EVIDENCE_KEY_FILE", str(path))
+    return path
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory):
     path = tmp_path_factory.mktemp("template") / "casework.db"
@@ -115,8 +123,9 @@ def clock():
 
 
 @pytest.fixture
-def cw(database_url, clock):
-    runtime = bootstrap(Settings(database_url=database_url, secret_key=TEST_SECRET_KEY), clock=clock)
+def cw(database_url, clock, evidence_key_file):
+    settings = Settings(database_url=database_url, secret_key=TEST_SECRET_KEY, evidence_key_file=str(evidence_key_file))
+    runtime = bootstrap(settings, clock=clock)
     yield runtime
     runtime.engine.dispose()
 

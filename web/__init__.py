@@ -12,6 +12,7 @@ from casework.errors import ValidationError
 from casework.runtime import Casework
 from web.authz import public, register_deny_by_default
 from web.errors import register_errorhandlers
+from web.evidence_http import register_upload_limits
 from web.extensions import csrf, login_manager
 from web.faults import register_fault_handlers
 from web.health import register_operations
@@ -42,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.session_interface = ServerSessionInterface()
     apply_trusted_proxies(app)
     register_extensions(app)
+    register_upload_limits(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_fault_handlers(app)
@@ -72,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
         case_list,
         cases,
         dashboard,
+        evidence,
         flag,
         inbox,
         oidc,
@@ -80,7 +83,22 @@ def register_blueprints(app: Flask) -> None:
         workflow,
     )
 
-    blueprints = (auth, oidc, queue, case_list, cases, search, bulk, flag, dashboard, workflow, audit, auditing, inbox)
+    blueprints = (
+        auth,
+        oidc,
+        queue,
+        case_list,
+        cases,
+        evidence,
+        search,
+        bulk,
+        flag,
+        dashboard,
+        workflow,
+        audit,
+        auditing,
+        inbox,
+    )
     for module in (*blueprints, api, webhooks):
         app.register_blueprint(module.bp)
 

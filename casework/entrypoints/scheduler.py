@@ -105,6 +105,19 @@ JOBS: list[Job] = [
         every_env="CASEWORK_SQLITE_CHECKPOINT_SECONDS",
     ),
     Job(
+        "evidence.redact",
+        "casework.evidence.redaction:redact_due",
+        trigger="cron",
+        trigger_args={"hour": 3, "minute": 45},
+    ),
+    Job(
+        "evidence.capture",
+        "casework.evidence.capture:sweep",
+        every=30.0,
+        every_env="CASEWORK_CAPTURE_SWEEP_SECONDS",
+        run_at_start=True,
+    ),
+    Job(
         "audit.verify", "casework.audit.checks:scheduled_verify", trigger="cron", trigger_args={"hour": 2, "minute": 30}
     ),
     Job("sessions.sweep", "casework.access.sessions:sweep", every=300.0, every_env="CASEWORK_SESSION_SWEEP_SECONDS"),

@@ -1,7 +1,7 @@
 """single sign-on: identities from the OpenID Provider, break-glass users
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-01
 """
 from typing import Sequence, Union
@@ -13,7 +13,7 @@ from alembic import op
 from casework.storage.db import UTCDateTime
 
 revision: str = '0013'
-down_revision: Union[str, Sequence[str], None] = "0011"
+down_revision: Union[str, Sequence[str], None] = "0012"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

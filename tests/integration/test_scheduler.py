@@ -95,9 +95,15 @@ def test_other_modules_register_their_jobs_once(live, monkeypatch):
         sched.add_job(sched.Job("exports.nightly", f"{__name__}:explode"))
     ids = [j.id for j in sched.build_scheduler(live, blocking=False, env=FAST).get_jobs()]
     assert ids[0] == "sla.sweep" and ids[-1] == "exports.nightly"
-    assert {"notifications.dispatch", "retention.run", "audit.verify", "storage.checkpoint", "sessions.sweep"} <= set(
-        ids
-    )
+    assert {
+        "notifications.dispatch",
+        "retention.run",
+        "audit.verify",
+        "storage.checkpoint",
+        "sessions.sweep",
+        "evidence.redact",
+        "evidence.capture",
+    } <= set(ids)
 
 
 def test_every_registered_job_names_a_function_that_exists():

@@ -62,4 +62,4 @@ class MalformedJSON(ValidationError):
         super().__init__({"body": f"not valid JSON: {reason}"})
 
 
-from web.api import cases, finding, openapi  # noqa: E402,F401  (routes register on bp)
+from web.api import attachments, cases, finding, openapi  # noqa: E402,F401  (routes register on bp)

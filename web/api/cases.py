@@ -12,6 +12,7 @@ from casework.cases import actions, decisions, queries
 from casework.cases.consultation import log_list
 from casework.cases.refusals import record_refused_request
 from casework.errors import PermissionDenied, TransitionNotAllowed, UserNotFound, ValidationError
+from casework.evidence import integrity
 from casework.intake import flags as intake
 from web.api import actor, bp, json_body, serialize
 from web.api.schemas import trigger_description
@@ -166,9 +167,12 @@ def verify_audit():
         raise PermissionDenied("verifying the audit chain needs the role auditor or supervisor")
     with casework().reader() as uow:
         result = audit.verify(uow.session, workflow=casework().workflow)
+        blobs = integrity.verify_blobs(uow.session)
     return jsonify(
         {
-            "ok": result.ok,
+            "ok": result.ok and blobs.ok,
+            "chain_ok": result.ok,
+            "attachments": {"ok": blobs.ok, "stored": blobs.blobs, "problems": blobs.problems},
             "count": result.count,
             "head_hash": result.head_hash,
             "first_bad_seq": result.first_bad_seq,

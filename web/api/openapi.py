@@ -7,7 +7,7 @@ from flask import jsonify
 from casework.cases.decisions import KINDS
 from casework.cases.queries import MAX_PAGE
 from casework.intake.flags import MAX_TEXT
-from web.api import bp
+from web.api import bp, openapi_evidence
 from web.api.openapi_finding import finding_paths
 from web.api.schemas import NOT_BLANK, SPACE, input_schema
 from web.extensions import casework
@@ -422,7 +422,7 @@ def document() -> dict:
             "description": "Flagged comments on police social-media channels, worked as cases (policy A017). "
             "Errors are application/problem+json (RFC 9457).",
         },
-        "paths": _paths(cw),
+        "paths": {**_paths(cw), **openapi_evidence.paths()},
         "components": {
             "schemas": _schemas(cw),
             "responses": responses,

@@ -19,6 +19,7 @@ from casework.errors import (
     TransitionNotAllowed,
     ValidationError,
 )
+from casework.evidence import attachments
 from casework.notify import inbox as notify_inbox
 from casework.sla.queries import case_clocks
 from web.authz import STAFF, WORKERS, current_actor, requires_roles
@@ -51,6 +52,8 @@ def _page(ref: str, status: int = 200, feedback: Feedback | None = None, detail:
         feedback=feedback or Feedback(),
         can_write=bool(actor.roles & set(WORKERS)),
         linked_refs={c.reference for c in detail.linked},
+        attachments=attachments.list_attachments(cw, actor, ref)[1],
+        evidence_max_mb=cw.settings.evidence_max_bytes / 1024 / 1024,
     ), status
 
 
@@ -68,7 +71,7 @@ def _version(ref: str, attempted: str) -> int:
     return version
 
 
-def _refused(ref: str, form: str, exc: Exception):
+def refused(ref: str, form: str, exc: Exception):
     """Back to the case's own address with what went wrong and what the user typed (post/redirect/get).
 
     Feedback too large for the session cookie is shown in answer to the post instead, with its status.
@@ -116,7 +119,7 @@ def transition(ref: str, trigger: str):
             cw, current_actor(), ref, trigger, read_inputs(spec, request.form), expected_version=version
         )
     except (ValidationError, ConcurrentUpdate, TransitionNotAllowed, PermissionDenied) as exc:
-        return _refused(ref, f"transition:{trigger}", exc)
+        return refused(ref, f"transition:{trigger}", exc)
     flash(f"{spec.label}: the case is now at “{cw.workflow.state(outcome.dest).label}”.", "info")
     return redirect(url_for(".show", ref=ref))
 
@@ -130,7 +133,7 @@ def assign(ref: str):
             casework(), current_actor(), ref, assignee or None, expected_version=_version(ref, "assign")
         )
     except (ValidationError, ConcurrentUpdate, TransitionNotAllowed, PermissionDenied) as exc:
-        return _refused(ref, "assign", exc)
+        return refused(ref, "assign", exc)
     flash(f"Assigned to {assignee}." if case.assignee_id else "The case is now unassigned.", "info")
     return redirect(url_for(".show", ref=ref))
 
@@ -141,7 +144,7 @@ def comment(ref: str):
     try:
         actions.add_comment(casework(), current_actor(), ref, request.form.get("text", ""))
     except (ValidationError, PermissionDenied) as exc:
-        return _refused(ref, "comment", exc)
+        return refused(ref, "comment", exc)
     flash("Note added to the timeline.", "info")
     return redirect(url_for(".show", ref=ref) + "#timeline")
 
@@ -154,8 +157,8 @@ def link(ref: str):
         actions.link_cases(casework(), current_actor(), ref, other.strip())
     except CaseNotFound as exc:
         exc.http_status = 422  # the other case is missing, not this one
-        return _refused(ref, "link", exc)
+        return refused(ref, "link", exc)
     except (ValidationError, PermissionDenied) as exc:
-        return _refused(ref, "link", exc)
+        return refused(ref, "link", exc)
     flash(f"Linked with {other}.", "info")
     return redirect(url_for(".show", ref=ref))

@@ -12,6 +12,7 @@ from casework.entrypoints.cli import (
     backups,
     cases,
     config,
+    evidence,
     finding,
     imports,
     lifecycle,
@@ -52,6 +53,7 @@ for module in (
     auditing,
     config,
     backups,
+    evidence,
 ):
     module.register(main)
 

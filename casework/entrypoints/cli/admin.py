@@ -13,6 +13,7 @@ from casework.access import users as user_service
 from casework.access.secret_key import SETTING, write_instance_secret
 from casework.config import SECRET_FILE
 from casework.entrypoints.cli.base import runtime
+from casework.evidence.keys import ensure_key
 from casework.storage.schema import migrate
 from workflows.diagram import mermaid
 
@@ -29,6 +30,8 @@ def init(ctx: click.Context, demo: bool) -> None:
         _, written = write_instance_secret(cw.settings.instance_path)
         where = cw.settings.instance_path / SECRET_FILE
         click.echo(f"secret key: {'written to' if written else 'kept in'} {where} (mode 0600)")
+    key_path, key_created = ensure_key(cw.settings.evidence_key_file)
+    click.echo(f"evidence signing key {'created' if key_created else 'kept'}: {key_path} (mode 0600)")
     if demo:
         from casework.entrypoints.demo import DEMO_PASSWORD, load_demo
 

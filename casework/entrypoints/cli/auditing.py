@@ -14,6 +14,7 @@ from casework.access import users as user_service
 from casework.audit import checkpoints, exports, retention
 from casework.entrypoints.cli.base import runtime
 from casework.errors import ValidationError
+from casework.evidence import redaction
 from casework.storage import chain
 
 
@@ -102,6 +103,9 @@ def retention_run(ctx: click.Context) -> None:
     click.echo(
         f"redacted {len(report.redacted)} case(s)" + (f": {', '.join(report.redacted)}" if report.redacted else "")
     )
+    exhibits = redaction.redact_due(runtime(ctx))
+    if exhibits:
+        click.echo(f"exhibits redacted on: {', '.join(exhibits)}")
     if report.held:
         click.echo(f"kept on legal hold: {', '.join(report.held)}")
 

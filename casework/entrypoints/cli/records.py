@@ -9,6 +9,7 @@ import click
 from casework.audit import checkpoints
 from casework.audit import verify as audit_log
 from casework.entrypoints.cli.base import runtime
+from casework.evidence import integrity
 from casework.storage.backup import quick_check
 
 
@@ -26,7 +27,8 @@ def audit() -> None:
 )
 @click.pass_context
 def audit_verify(ctx: click.Context, checkpoint_file: IO[bytes] | None) -> None:
-    """Check the file (SQLite quick_check), the chain, and every case and comment against it; exit 1 on a fault."""
+    """Check the file (SQLite quick_check), the chain, every case and comment against it, and re-hash every
+    stored attachment; exit 1 naming the first fault."""
     if damage := quick_check(runtime(ctx).engine):
         click.echo(f"the database file is damaged (quick_check): {'; '.join(damage[:5])}", err=True)
         ctx.exit(1)
@@ -37,8 +39,10 @@ def audit_verify(ctx: click.Context, checkpoint_file: IO[bytes] | None) -> None:
     cw = runtime(ctx)
     with cw.reader() as uow:
         result = audit_log.verify(uow.session, workflow=cw.workflow)
+        blobs = integrity.verify_blobs(uow.session)
     click.echo(result.describe(), err=not result.ok)
-    ctx.exit(0 if result.ok else 1)
+    click.echo(blobs.describe(), err=not blobs.ok)
+    ctx.exit(0 if result.ok and blobs.ok else 1)
 
 
 def register(group: click.Group) -> None:

@@ -1,0 +1,78 @@
+"""The printable case history in a package: plain HTML, every value escaped, no script, styles inline-free."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from html import escape
+from typing import Any
+
+import orjson
+
+from casework.clock import london
+
+STYLE = "body{font:11pt serif;margin:2em}table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;padding:4px;vertical-align:top}code{word-break:break-all}"  # noqa: E501
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, dict | list):
+        value = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    return f"<td>{escape('' if value is None else str(value))}</td>"
+
+
+def _row(values: Iterable[Any]) -> str:
+    return "<tr>" + "".join(_cell(v) for v in values) + "</tr>"
+
+
+def _heading(names: Iterable[str]) -> str:
+    return "<tr>" + "".join(f"<th>{escape(n)}</th>" for n in names) + "</tr>"
+
+
+def history_html(
+    case: dict[str, Any], events: list[dict[str, Any]], exhibits: list[dict[str, Any]], made: str
+) -> bytes:
+    """One page: the case facts, the captured comment, the exhibit list and every event in order."""
+    comment = case.get("comment", {})
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>Case {escape(case['reference'])}: evidence package</title>",
+        f"<style>{STYLE}</style></head><body>",
+        f"<h1>Case {escape(case['reference'])}</h1><p>{escape(made)}</p><table>",
+        *(
+            _row((name, case.get(name)))
+            for name in ("force", "platform", "channel", "external_id", "permalink", "state", "outcome")
+        ),
+        _row(("detected", f"{case['detected_at']} by {case['detected_by']}")),
+        _row(("evidence digest (SHA-256)", case["evidence_digest"])),
+        "</table><h2>Captured comment</h2><table>",
+        *(_row((name, value)) for name, value in comment.items()),
+        "</table><h2>Exhibits</h2><table>",
+        _heading(("exhibit", "producer", "time (London)", "SHA-256", "description", "file")),
+        *(
+            _row(
+                (x["exhibit"], x["producer"], x["time_london"], x["sha256"], x["description"], x["file"] or "redacted")
+            )
+            for x in exhibits
+        ),
+        "</table><h2>History</h2><table>",
+        _heading(("#", "time (London)", "who", "what", "from → to", "details")),
+        *(
+            _row(
+                (
+                    e["seq"],
+                    london_text(e["at"]),
+                    f"{e['actor']} ({e['role'] or '-'})",
+                    e["action"],
+                    f"{e['from_state'] or '-'} → {e['to_state'] or '-'}",
+                    e["data"],
+                )
+            )
+            for e in events
+        ),
+        "</table></body></html>\n",
+    ]
+    return "".join(parts).encode("utf-8")
+
+
+def london_text(stamp: str) -> str:
+    return london(datetime.fromisoformat(stamp.replace("Z", "+00:00"))).strftime("%d %b %Y %H:%M:%S %Z")
