@@ -90,8 +90,9 @@ def refused(ref: str, form: str, exc: Exception):
         feedback.alert = f"Refused: {exc.message}."
     queries.get_case(casework(), current_actor(), ref)  # a case outside the user's forces is refused, not shown
     if feedback.keep(ref):
-        anchor = "#act" if form.startswith("transition:") else {"comment": "#note-h", "link": "#author-h"}.get(form, "")
-        return redirect(url_for(".show", ref=ref) + anchor, code=303)
+        anchors = {"comment": "#note-h", "link": "#author-h", "attachment": "#attachments"}
+        anchor = "#act" if form.startswith("transition:") else anchors.get(form, "")
+        return redirect(url_for("cases.show", ref=ref) + anchor, code=303)
     return _page(ref, exc.http_status, feedback)
 
 
