@@ -7,16 +7,20 @@ The user a session belongs to is the row's, set at sign-in; Flask-Login's `_user
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, Request, Response, request, session
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
+from sqlalchemy.exc import OperationalError
 from werkzeug.datastructures import CallbackDict
 
 from casework.access import sessions
 from casework.runtime import Casework
 from casework.storage.tables import User
+
+log = logging.getLogger(__name__)
 
 
 class ServerSession(CallbackDict[str, Any], SessionMixin):
@@ -47,11 +51,16 @@ class ServerSessionInterface(SessionInterface):
             if request.cookies.get(name):
                 response.delete_cookie(name, path=self.get_cookie_path(app), domain=self.get_cookie_domain(app))
             return
-        if session.token is None:
-            session.token, session.new_token = sessions.open_anonymous(cw, self.serializer.dumps(dict(session))), True
-        elif session.modified and not sessions.save_data(cw, session.token, self.serializer.dumps(dict(session))):
-            response.delete_cookie(name, path=self.get_cookie_path(app), domain=self.get_cookie_domain(app))
-            return  # ended meanwhile (signed out elsewhere): never brought back
+        try:
+            if session.token is None:
+                data = self.serializer.dumps(dict(session))
+                session.token, session.new_token = sessions.open_anonymous(cw, data), True
+            elif session.modified and not sessions.save_data(cw, session.token, self.serializer.dumps(dict(session))):
+                response.delete_cookie(name, path=self.get_cookie_path(app), domain=self.get_cookie_domain(app))
+                return  # ended meanwhile (signed out elsewhere): never brought back
+        except OperationalError:  # locked or read-only: the page (a 503 already, or a read) goes out as it is
+            log.info("session data not saved: the database refuses writes just now")
+            return
         response.vary.add("Cookie")
         if session.new_token:
             response.set_cookie(

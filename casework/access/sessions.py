@@ -10,17 +10,21 @@ token, a flash message) are dropped silently. Times come from the injected clock
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Index, Text, delete, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, SQLModel, col
 
 from casework.runtime import Casework
 from casework.storage.db import UTCDateTime
 from casework.storage.tables import User
 from casework.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 MAX_TOKEN = 100
 # Writing last_seen_at on every request would serialise readers on SQLite; a minute is precise enough.
@@ -83,9 +87,12 @@ def resume(cw: Casework, token: str | None) -> LiveSession | None:
             uow.commit()
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
-        with cw.uow() as uow:
-            uow.session.execute(update(UserSession).where(col(UserSession.id) == row.id).values(last_seen_at=now))
-            uow.commit()
+        try:
+            with cw.uow() as uow:
+                uow.session.execute(update(UserSession).where(col(UserSession.id) == row.id).values(last_seen_at=now))
+                uow.commit()
+        except OperationalError:  # locked or read-only: reads go on; a later request records the activity
+            log.info("session activity not recorded: the database refuses writes just now")
     return LiveSession(token, row.id, row.user_id, row.data)
 
 

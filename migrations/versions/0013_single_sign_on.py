@@ -19,8 +19,8 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('break_glass', sa.Boolean(), nullable=False, server_default=sa.false()))
+    # ALTER TABLE ADD COLUMN in place: a batch rebuild of `users` fails once other rows point at its rows.
+    op.add_column('users', sa.Column('break_glass', sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_table('sso_identities',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -40,5 +40,5 @@ def downgrade() -> None:
     with op.batch_alter_table('sso_identities', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sso_identities_user_id'))
     op.drop_table('sso_identities')
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('break_glass')
+    # In place, not by rebuilding `users` (a rebuild drops a table other tables' foreign keys point at).
+    op.execute("ALTER TABLE users DROP COLUMN break_glass")

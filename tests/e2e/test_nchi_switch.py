@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from casework.bootstrap import bootstrap
 from casework.config import Settings
 from casework.entrypoints.cli import main
+from tests.conftest import TEST_SECRET_KEY
 from tests.e2e.api_helpers import Bearer
 from tests.e2e.session_support import sign_in_client
 from tests.factories import Factory
@@ -41,7 +42,7 @@ def forces_file(tmp_path, monkeypatch):
 
 @pytest.fixture
 def switched(database_url, clock, forces_file):
-    runtime = bootstrap(Settings.from_env(database_url=database_url), clock=clock)
+    runtime = bootstrap(Settings.from_env(database_url=database_url, secret_key=TEST_SECRET_KEY), clock=clock)
     yield runtime
     runtime.engine.dispose()
 

@@ -100,7 +100,7 @@ def test_no_page_shows_a_code_to_any_demo_user(app, world, codes):
         ("wk.bureau", "/flag", 403),
         ("wk.comms", "/audit", 403),
         ("wk.comms", "/audit/exports", 403),
-        ("wm.admin", "/cases/{wk}", 403),
+        ("wm.admin", "/cases/{wk}", 404),  # another force's case answers as if unknown
         ("wk.admin", "/cases/WK-1999-000001", 404),
         ("wk.admin", "/cases/{wk}/transitions/refer", 405),
     ],

@@ -7,6 +7,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.conftest import TEST_SECRET_KEY
 from tests.notify_support import free_port
 
 
@@ -56,7 +57,10 @@ def test_serve_embeds_the_scheduler_which_records_a_due_breach(tmp_path):
     from tests.factories import Factory
 
     url = f"sqlite:///{tmp_path / 'due.db'}"
-    cw = bootstrap(Settings(database_url=url), clock=FrozenClock(SystemClock().now() - timedelta(hours=2)))
+    cw = bootstrap(
+        Settings(secret_key=TEST_SECRET_KEY, database_url=url),
+        clock=FrozenClock(SystemClock().now() - timedelta(hours=2)),
+    )
     migrate(cw.engine)
     Factory(cw).case("detected")  # flagged two hours ago: the 1-hour review-started clock is overdue
     port = free_port()

@@ -16,7 +16,7 @@ from casework.bootstrap import bootstrap
 from casework.clock import FrozenClock
 from casework.config import OidcSettings, Settings
 from casework.storage.tables import CaseEvent, User
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, TEST_SECRET_KEY
 from tests.e2e.oidc_support import CLIENT_ID, CLIENT_SECRET, Provider
 from tests.notify_support import free_port
 from web import create_app
@@ -85,7 +85,11 @@ def sso(request, tmp_path, sqlite_url):
     provider = Provider(tmp_path, site, client_key=client_key)
     clock = FrozenClock(datetime.now(UTC))  # ID tokens carry real times; tests move casework's clock from here
     secret = "" if client_key else CLIENT_SECRET
-    settings = Settings(database_url=sqlite_url, oidc=OidcSettings(provider.issuer, CLIENT_ID, secret, groups, **oidc))
+    settings = Settings(
+        secret_key=TEST_SECRET_KEY,
+        database_url=sqlite_url,
+        oidc=OidcSettings(provider.issuer, CLIENT_ID, secret, groups, **oidc),
+    )
     cw = bootstrap(settings, clock=clock)
     provider.start()
     server = make_server("127.0.0.1", port, create_app({"CASEWORK": cw}), threaded=True)
@@ -210,7 +214,7 @@ def test_a_replayed_authorization_code_is_refused(page, sso, caplog):
     page.goto(f"{sso.site}/login")
     page.get_by_role("link", name=f"Sign in with {PROVIDER_NAME}").click()
     page.wait_for_url(f"{sso.provider.issuer}/**")
-    before = page.context.cookies()  # casework's session still holds this sign-in's state and PKCE verifier
+    before = page.context.cookies()  # the cookie of the session that held this sign-in's state
     page.locator("input[name=login]").fill("alice")
     page.locator("input[name=password]").fill("any password")
     with page.expect_request(f"{sso.site}/login/oidc/callback**") as callback:
@@ -218,10 +222,12 @@ def test_a_replayed_authorization_code_is_refused(page, sso, caplog):
     page.wait_for_url(f"{sso.site}/queue")
     page.context.clear_cookies()
     page.context.add_cookies(before)
-    response = page.goto(callback.value.url)  # the same code, with a session that still expects it
+    # The same code again, with the old cookie: signing in replaced that session on the server, so it no
+    # longer holds the state; the code is refused before it reaches the provider a second time.
+    response = page.goto(callback.value.url)
     assert response.status == 401
     assert "Sign-in not completed" in refused_page(page)
-    assert "invalid_grant" in caplog.text
+    assert "single sign-on refused" in caplog.text
     assert _not_signed_in(page, sso)
 
 
@@ -286,7 +292,7 @@ def test_a_provider_whose_discovery_names_another_issuer_is_not_used(tmp_path, s
     groups = tmp_path / "groups.toml"
     groups.write_text(GROUPS)
     oidc = OidcSettings(provider.issuer + "/", CLIENT_ID, CLIENT_SECRET, groups)  # discovery says no slash
-    cw = bootstrap(Settings(database_url=sqlite_url, oidc=oidc))
+    cw = bootstrap(Settings(secret_key=TEST_SECRET_KEY, database_url=sqlite_url, oidc=oidc))
     provider.start()
     try:
         response = create_app({"CASEWORK": cw}).test_client().get("/login/oidc")

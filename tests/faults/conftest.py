@@ -18,6 +18,7 @@ from casework.bootstrap import bootstrap
 from casework.config import Settings
 from casework.storage.db import make_engine
 from casework.storage.tables import Case
+from tests.conftest import TEST_SECRET_KEY
 from tests.factories import Factory
 from web import create_app
 
@@ -50,7 +51,7 @@ class Faulty:
 
 
 def faulty_app(url: str, **engine_args) -> Faulty:
-    cw = bootstrap(Settings(database_url=url), engine=make_engine(url, **engine_args))
+    cw = bootstrap(Settings(secret_key=TEST_SECRET_KEY, database_url=url), engine=make_engine(url, **engine_args))
     admin = Factory(cw).staff("admin")
     secret = tokens.issue_token(cw, admin.username, "faults").secret
     faulty = Faulty(cw, {"Authorization": f"Bearer {secret}"})

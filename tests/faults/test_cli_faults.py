@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import TEST_SECRET_KEY
 from tests.faults.conftest import app_backends, read_only, refusing_connections, terminate_app_backends
 
 CASEWORK = str(Path(sys.executable).parent / "casework")  # the installed command, as people run it
@@ -84,7 +85,7 @@ def test_a_database_lost_during_import_ends_with_exit_4_and_a_sentence(tmp_path,
     from casework.config import Settings
     from tests.factories import Factory
 
-    cw = bootstrap(Settings(database_url=postgres_url))
+    cw = bootstrap(Settings(secret_key=TEST_SECRET_KEY, database_url=postgres_url))
     Factory(cw).staff("admin")
     cw.engine.dispose()
     lines = tmp_path / "big.jsonl"

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select
 
-from casework.errors import PermissionDenied
+from casework.errors import CaseNotFound, PermissionDenied
 from casework.evidence import attachments
 from casework.evidence.errors import IncompleteUpload, SuspectFile, TooLarge, UnsupportedType
 from casework.evidence.tables import Attachment, EvidenceBlob, EvidenceChunk
@@ -126,7 +126,7 @@ def test_auditors_and_other_forces_cannot_add(cw, make):
     ref = make.case()
     with pytest.raises(PermissionDenied):
         _add(cw, make.staff("auditor"), ref, files.png())
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(CaseNotFound):  # another force's case is as if unknown
         _add(cw, make.staff("admin", "west_mercia"), ref, files.png())
     assert _count(cw, EvidenceBlob) == 0
 

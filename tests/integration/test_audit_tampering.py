@@ -7,6 +7,7 @@ from sqlalchemy.exc import DBAPIError
 from casework.audit import verify as audit
 from casework.bootstrap import bootstrap
 from casework.config import Settings
+from tests.conftest import TEST_SECRET_KEY
 from tests.tampering import raw, verify
 
 
@@ -79,6 +80,6 @@ def test_the_cli_exits_1_naming_the_event(chain):
 
 
 def test_a_fresh_runtime_sees_the_same_chain(chain):
-    other = bootstrap(Settings(database_url=chain.settings.database_url))
+    other = bootstrap(Settings(secret_key=TEST_SECRET_KEY, database_url=chain.settings.database_url))
     assert verify(other).head_hash == verify(chain).head_hash
     other.engine.dispose()

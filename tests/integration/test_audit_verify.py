@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import text
 
 from casework.audit import verify as audit
+from tests.conftest import TEST_SECRET_KEY
 from tests.tampering import bypass_append_only
 
 
@@ -17,7 +18,7 @@ def test_a_time_stored_in_another_text_form_is_a_false_alarm_not_a_break(sqlite_
     from casework.config import Settings
     from tests.factories import Factory
 
-    cw = bootstrap(Settings(database_url=sqlite_url), clock=clock)
+    cw = bootstrap(Settings(secret_key=TEST_SECRET_KEY, database_url=sqlite_url), clock=clock)
     try:
         Factory(cw).case("closed")
         with cw.engine.begin() as connection:  # the same instant, without the microseconds

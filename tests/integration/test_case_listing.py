@@ -136,7 +136,7 @@ def test_a_new_referral_replaces_the_decisions_the_filters_see(cw, make):
     admin, bureau = make.staff("admin"), make.staff("bureau")
     actions.apply_trigger(cw, admin, ref, "refer", {**REFER, "offences": ["pha_1997"]})
     actions.apply_trigger(cw, bureau, ref, "request_information", {"question": "which post?"})
-    actions.apply_trigger(cw, admin, ref, "refer", {**REFER, "strands": ["disability"]})
+    actions.apply_trigger(cw, admin, ref, "refer", {**REFER, "strands": ["disability"], "answer": "the first one"})
     assert _refs(_list(cw, admin, offence="pha_1997")) == []
     assert _refs(_list(cw, admin, strand="race")) == []
     assert _refs(_list(cw, admin, strand="disability")) == [ref]

@@ -8,6 +8,7 @@ from casework.config import ForceConfig, Settings
 from casework.entrypoints.cli import main
 from casework.errors import ValidationError
 from notifications.config import NotifySettings
+from tests.conftest import TEST_SECRET_KEY
 
 GOOD = """
 [forces.warwickshire]
@@ -97,7 +98,7 @@ def test_a_force_with_cases_missing_from_the_forces_file_is_a_problem(cw, make, 
 def test_bad_retention_rules_refuse_start_up_not_the_first_close(sqlite_url):
     forces = {"wk": ForceConfig("wk", "Warwickshire Police", "WK", extra={"retention": {"dismissed": -3}})}
     with pytest.raises(ValidationError) as refused:
-        bootstrap(Settings(database_url=sqlite_url, forces=forces))
+        bootstrap(Settings(secret_key=TEST_SECRET_KEY, database_url=sqlite_url, forces=forces))
     assert refused.value.errors == {"forces.wk.retention.dismissed": "a whole number of years from 1 to 100, not -3"}
 
 

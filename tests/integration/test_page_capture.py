@@ -19,6 +19,7 @@ from casework.evidence import attachments, capture
 from casework.evidence.tables import Attachment, CaptureJob
 from casework.intake import flags
 from casework.storage.tables import CaseEvent
+from tests.conftest import TEST_SECRET_KEY
 from tests.factories import Factory
 from tests.notify_support import free_port
 
@@ -52,7 +53,10 @@ class _Quiet(SimpleHTTPRequestHandler):
 @pytest.fixture
 def capturing(sqlite_url, clock, evidence_key_file):
     runtime = bootstrap(
-        Settings(database_url=sqlite_url, evidence_key_file=str(evidence_key_file), capture=True), clock=clock
+        Settings(
+            secret_key=TEST_SECRET_KEY, database_url=sqlite_url, evidence_key_file=str(evidence_key_file), capture=True
+        ),
+        clock=clock,
     )
     runtime.factory = Factory(runtime)
     yield runtime

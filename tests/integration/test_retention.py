@@ -16,6 +16,7 @@ from casework.config import ForceConfig, Settings
 from casework.entrypoints.cli import main
 from casework.errors import PermissionDenied, ValidationError
 from casework.storage.tables import Case, CaseEvent, Comment
+from tests.conftest import TEST_SECRET_KEY
 from tests.factories import Factory
 
 TEXT = "you lot are vermin, I know where you live"
@@ -51,7 +52,7 @@ def test_a_force_sets_its_own_periods(database_url, clock):
     forces = {
         "warwickshire": ForceConfig("warwickshire", "Warwickshire Police", "WK", extra={"retention": {"dismissed": 3}})
     }
-    cw = bootstrap(Settings(database_url=database_url, forces=forces), clock=clock)
+    cw = bootstrap(Settings(secret_key=TEST_SECRET_KEY, database_url=database_url, forces=forces), clock=clock)
     try:
         assert rows(cw, dismissed(Factory(cw)))[2].review_date == date(2029, 11, 25)
     finally:

@@ -9,6 +9,7 @@ from casework.bootstrap import bootstrap
 from casework.cases import actions
 from casework.config import DEFAULT_FORCES, Settings
 from casework.sla.sweep import sweep
+from tests.conftest import TEST_SECRET_KEY
 from tests.factories import ADVICE, CLOSE, REFER, Factory
 from tests.integration.sla_helpers import Published, clocks, running, sla_events
 
@@ -187,7 +188,7 @@ def test_clock_changes_roll_back_with_a_transition_that_fails(cw, make, clock):
 def test_per_force_targets_apply_to_that_forces_cases(database_url, clock):
     forces = dict(DEFAULT_FORCES)
     forces["west_mercia"] = replace(forces["west_mercia"], extra={"sla": {"end_to_end": {"target_hours": 72}}})
-    cw = bootstrap(Settings(database_url=database_url, forces=forces), clock=clock)
+    cw = bootstrap(Settings(secret_key=TEST_SECRET_KEY, database_url=database_url, forces=forces), clock=clock)
     make = Factory(cw)
     wk, wm = make.case(force="warwickshire"), make.case(force="west_mercia")
     assert clocks(cw, wk)["end_to_end"][0].due_at == clock.now() + timedelta(days=5)

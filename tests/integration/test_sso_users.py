@@ -12,6 +12,7 @@ from casework.bootstrap import bootstrap
 from casework.config import Settings
 from casework.entrypoints.cli import main
 from casework.storage.tables import CaseEvent
+from tests.conftest import TEST_SECRET_KEY
 
 ISSUER = "https://login.microsoftonline.com/tenant/v2.0"
 PASSWORD = "a-long-test-password"
@@ -109,7 +110,13 @@ def test_with_local_sign_in_off_only_break_glass_users_may_use_a_password(cw, ma
     make.user("ann", ["channel_admin"], password=PASSWORD)
     make.user("root", ["supervisor"], password=PASSWORD)
     users.set_break_glass(cw, "root", True)
-    off = bootstrap(Settings(database_url=str(cw.engine.url.render_as_string(hide_password=False)), local_login=False))
+    off = bootstrap(
+        Settings(
+            secret_key=TEST_SECRET_KEY,
+            database_url=str(cw.engine.url.render_as_string(hide_password=False)),
+            local_login=False,
+        )
+    )
     try:
         with pytest.raises(LocalSignInOff):
             sign_in(off, "ann", PASSWORD)

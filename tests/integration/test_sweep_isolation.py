@@ -8,12 +8,13 @@ from casework.bootstrap import bootstrap
 from casework.config import DEFAULT_FORCES, Settings
 from casework.entrypoints.cli import main
 from casework.sla.sweep import sweep
+from tests.conftest import TEST_SECRET_KEY
 from tests.integration.sla_helpers import sla_events
 
 
 def without_west_mercia(database_url, clock):
     forces = {"warwickshire": DEFAULT_FORCES["warwickshire"]}
-    return bootstrap(Settings(database_url=database_url, forces=forces), clock=clock)
+    return bootstrap(Settings(secret_key=TEST_SECRET_KEY, database_url=database_url, forces=forces), clock=clock)
 
 
 def test_a_force_removed_from_the_forces_file_is_skipped_and_the_others_still_swept(

@@ -15,6 +15,7 @@ from casework.bootstrap import bootstrap
 from casework.config import Settings
 from casework.entrypoints.cli import main
 from casework.storage import chain
+from tests.conftest import TEST_SECRET_KEY
 from tests.factories import Factory
 from tests.integration.test_retention import dismissed
 from tests.tampering import raw, verify
@@ -40,7 +41,7 @@ def reference_of(cw, case_id=1):
 @pytest.fixture
 def sqlite_cw(sqlite_url, clock):
     """SQLite keeps JSON as text, so an attacker can store what PostgreSQL's jsonb would refuse."""
-    runtime = bootstrap(Settings(database_url=sqlite_url), clock=clock)
+    runtime = bootstrap(Settings(secret_key=TEST_SECRET_KEY, database_url=sqlite_url), clock=clock)
     yield runtime
     runtime.engine.dispose()
 
