@@ -9,7 +9,7 @@ from casework.cases import search_index
 from casework.clock import Clock, SystemClock
 from casework.config import Settings
 from casework.errors import ValidationError
-from casework.evidence import capture, redaction
+from casework.evidence import capture, integrity, redaction
 from casework.notify import outbox
 from casework.runtime import Casework
 from casework.sla.clocks import ClockKeeper
@@ -38,6 +38,7 @@ def bootstrap(
             capture.on_case_changed,
             outbox.on_case_changed,
         ],
+        record_checks=[integrity.problem],  # a recorded verification re-hashes the evidence too
     )
 
 

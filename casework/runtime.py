@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from casework.clock import Clock
 from casework.config import Settings
@@ -20,6 +21,8 @@ from workflows.engine import WorkflowEngine
 from workflows.spec import Workflow
 
 Handler = Callable[[UnitOfWork, CaseChanged, "Casework"], None]
+# A further check `audit verify` runs as part of a recorded verification: None, or what is wrong.
+RecordCheck = Callable[[Session], str | None]
 
 
 @dataclass
@@ -29,6 +32,7 @@ class Casework:
     clock: Clock
     flow: WorkflowEngine
     handlers: list[Handler] = field(default_factory=list)
+    record_checks: list[RecordCheck] = field(default_factory=list)  # e.g. evidence bytes re-hashed
 
     @property
     def workflow(self) -> Workflow:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -81,7 +81,7 @@ def verify_and_record(cw: Casework, actor: Actor, via: str) -> audit.Verificatio
     if not actor.is_system and not actor.roles & VERIFIERS:
         raise PermissionDenied("verifying the audit chain needs the role auditor or supervisor")
     with cw.reader() as uow:
-        result = audit.verify(uow.session, workflow=cw.workflow)
+        result = _with_record_checks(cw, uow.session, audit.verify(uow.session, workflow=cw.workflow))
     _record(cw, actor, result, via)
     return result
 
@@ -93,8 +93,16 @@ def scheduled_verify(cw: Casework) -> audit.Verification | None:
         if not _take_lock(uow.session) or _ran_since(uow.session, actor, cw.now() - RERUN_AFTER):
             log.info("audit chain verification skipped: another scheduler is running or has just run it")
             return None
-        result = audit.verify(uow.session, workflow=cw.workflow)
+        result = _with_record_checks(cw, uow.session, audit.verify(uow.session, workflow=cw.workflow))
         _record(cw, actor, result, "scheduler")  # while the lock is held, so a late sibling sees the record
+    return result
+
+
+def _with_record_checks(cw: Casework, session: Session, result: audit.Verification) -> audit.Verification:
+    """The chain's result, or broken by the first further check (such as the evidence bytes) that fails."""
+    for check in cw.record_checks if result.ok else ():
+        if found := check(session):
+            return replace(result, ok=False, problem=found)
     return result
 
 

@@ -38,6 +38,8 @@ class Verification:
             return f"audit chain intact: {self.count} events, head {self.head_hash}; every case and comment matches it"
         if self.case_reference:
             return f"case {self.case_reference} does not match its audit events: {self.problem}"
+        if self.first_bad_seq is None and self.problem:
+            return f"audit chain intact, but {self.problem}"
         return f"audit chain broken at event seq {self.first_bad_seq} (id {self.first_bad_id}): {self.problem}"
 
 

@@ -77,3 +77,9 @@ def _recorded_digests(session: Session, case_ids: set[int]) -> dict[int | None, 
         )
     ).scalars()
     return {data.get("attachment"): data.get("sha256") for data in events}
+
+
+def problem(session: Session) -> str | None:
+    """The re-hash as a check of a recorded verification (wired by `casework.bootstrap`)."""
+    check = verify_blobs(session)
+    return None if check.ok else check.describe()

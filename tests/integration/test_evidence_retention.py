@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, text
 
-from casework.audit import retention
+from casework.audit import checks, retention
 from casework.audit import verify as audit
 from casework.cases import actions
 from casework.entrypoints.cli import main
@@ -130,6 +130,22 @@ def test_the_cli_audit_verify_fails_on_tampered_exhibit_bytes(cw, make):
         )
     result = runner.invoke(main, ["--db", url, "audit", "verify"])
     assert result.exit_code == 1 and "attachments tampered with" in result.output
+
+
+def test_the_recorded_verification_and_the_daily_job_re_hash_the_exhibits_too(cw, make):
+    ref = make.case()
+    item = _attach(cw, make, ref)
+    auditor = make.staff("auditor")
+    assert checks.verify_and_record(cw, auditor, "web").ok
+    with cw.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE evidence_chunks SET data = :d WHERE sha256 = :s"), {"d": b"x", "s": item.sha256}
+        )
+    by_hand, daily = checks.verify_and_record(cw, auditor, "web"), checks.scheduled_verify(cw)
+    assert daily is not None
+    for result in (by_hand, daily):
+        assert not result.ok and item.sha256 in result.describe()
+    assert [c.ok for c in checks.recent(cw, limit=3)] == [False, False, True]
 
 
 def test_the_exhibit_check_walks_in_batches_and_names_each_bad_blob(cw, make):
