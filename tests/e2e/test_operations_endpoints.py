@@ -43,8 +43,13 @@ def test_readyz_waits_for_a_scheduler_heartbeat_and_calls_it_stale_after_three_i
 def test_readyz_is_not_ready_on_a_schema_behind_the_code(client, cw):
     heartbeat(cw)
     with cw.engine.begin() as connection:
+        head = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
         connection.execute(text("UPDATE alembic_version SET version_num = '0006'"))
-    response = client.get("/readyz")
+    try:
+        response = client.get("/readyz")
+    finally:  # the PostgreSQL schema is shared by the session's tests: put its version back
+        with cw.engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head})
     assert response.status_code == 503
     assert response.get_json()["checks"]["schema"] == "not at the head of the migrations"
 
