@@ -10,6 +10,7 @@ from sqlalchemy import Select, or_, select, text
 from sqlmodel import Session, col
 
 from casework.access.actors import Actor
+from casework.cases.consultation import check_via
 from casework.cases.queries import case_in_force
 from casework.errors import PermissionDenied, ValidationError
 from casework.storage.tables import Case, CaseEvent
@@ -18,7 +19,6 @@ if TYPE_CHECKING:
     from casework.runtime import Casework
     from casework.storage.uow import UnitOfWork
 
-VIA = ("web", "api", "cli")
 ACTIONS = ("viewed", "exported")
 AUDIT_ROLES = frozenset({"auditor"})
 MAX_LISTED = 1000
@@ -39,8 +39,7 @@ def require_auditor(actor: Actor, doing: str) -> None:
 
 def log_view(cw: Casework, actor: Actor, case: Case, via: str) -> None:
     """Record that `actor` consulted `case`, the case the read just returned (no second look-up)."""
-    if via not in VIA:
-        raise ValidationError({"via": f"one of {', '.join(VIA)}"})
+    check_via(via)
     with cw.uow() as uow:
         uow.record(
             "viewed",

@@ -10,6 +10,14 @@ from casework.errors import ValidationError
 from casework.runtime import Casework
 
 VIA = ("web", "api", "cli")
+
+
+def check_via(via: str) -> None:
+    """Every consultation names the door it came through."""
+    if via not in VIA:
+        raise ValidationError({"via": f"one of {', '.join(VIA)}"})
+
+
 MAX_NAMED = 500
 
 
@@ -17,8 +25,7 @@ def log_list(
     cw: Casework, actor: Actor, *, scope: str, via: str, shown: Sequence[tuple[str, str]], detail: dict[str, Any]
 ) -> None:
     """One `viewed` event for the page of (reference, force) the actor was shown; nothing if it was empty."""
-    if via not in VIA:
-        raise ValidationError({"via": f"one of {', '.join(VIA)}"})
+    check_via(via)
     if not shown:
         return
     with cw.uow() as uow:

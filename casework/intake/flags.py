@@ -69,7 +69,7 @@ class FlagResult:
     created: bool
 
 
-_FIELDS = {
+FLAG_FIELDS = (  # what a flag may carry, in the order the form asks for it
     "force",
     "platform",
     "channel",
@@ -81,7 +81,7 @@ _FIELDS = {
     "author_name",
     "author_id",
     "posted_at",
-}
+)
 
 
 def parse_flag(payload: object, cw: Casework) -> FlagInput:
@@ -89,7 +89,7 @@ def parse_flag(payload: object, cw: Casework) -> FlagInput:
     if not isinstance(payload, dict):
         raise ValidationError({"body": "expected an object with the comment's fields"})
     errors: dict[str, str] = {}
-    for name in sorted(set(payload) - _FIELDS):
+    for name in sorted(set(payload) - set(FLAG_FIELDS)):
         errors[name] = "unknown field"
 
     def text(name: str, limit: int, required: bool = True) -> str | None:

@@ -128,7 +128,7 @@ def _csv(source: _Source, on_error: OnError) -> Iterator[tuple[int, object]]:
             continue
         if header is None:
             header = [h.strip() for h in row]
-            if unknown := sorted(set(header) - intake._FIELDS):
+            if unknown := sorted(set(header) - set(intake.FLAG_FIELDS)):
                 raise ValidationError({"header": f"line {first}: unknown column(s) {', '.join(unknown)}"})
             continue
         if not any(cell.strip() for cell in row):

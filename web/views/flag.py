@@ -9,26 +9,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from casework.clock import LONDON
 from casework.errors import CaseworkError, ValidationError
 from casework.evidence import attachments
-from casework.intake.flags import flag_comment
+from casework.intake.flags import FLAG_FIELDS, flag_comment
 from web.authz import current_actor, requires_roles
 from web.extensions import casework
 from workflows.a017 import PLATFORMS
 
 bp = Blueprint("flag", __name__)
-
-FIELDS = (
-    "force",
-    "platform",
-    "channel",
-    "external_id",
-    "permalink",
-    "text",
-    "reason",
-    "author_handle",
-    "author_name",
-    "author_id",
-    "posted_at",
-)
 
 
 def _posted_at(value: str) -> str:
@@ -45,7 +31,7 @@ def index():
     cw = casework()
     values, errors, status = request.form, {}, 200
     if request.method == "POST":
-        payload = {k: values.get(k, "") for k in FIELDS if values.get(k, "") != ""}
+        payload = {k: values.get(k, "") for k in FLAG_FIELDS if values.get(k, "") != ""}
         if "posted_at" in payload:
             payload["posted_at"] = _posted_at(payload["posted_at"])
         try:
