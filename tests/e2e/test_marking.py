@@ -14,9 +14,9 @@ from casework.bootstrap import bootstrap
 from casework.cases import listing
 from casework.config import DEFAULT_FORCES, Settings, load_forces
 from casework.errors import ValidationError
+from notifications.dispatch import dispatch_pending
 from tests.conftest import TEST_SECRET_KEY
 from tests.e2e.session_support import sign_in_client
-from notifications.dispatch import dispatch_pending
 from tests.factories import Factory
 from tests.notify_support import SmtpServer, Staff, free_port
 from web import create_app
