@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from casework.labels import EVENT_KINDS, Labels
+from casework.labels import EVENT_KINDS, REFUSALS, Labels
 from tests.e2e.demo_world import CODE_LIKE_ID, World, build_world
 from tests.e2e.session_support import sign_in_client
 from web import create_app
@@ -71,6 +71,8 @@ def codes(world) -> list[tuple[re.Pattern, str]]:
         humanised = code.replace("_", " ").capitalize()
         if " " in humanised and not any(humanised in labels(c) for c in checked):
             found.append((re.compile(rf"\b{re.escape(humanised)}\b"), humanised))
+    found += [(re.compile(rf"\b{kind}\b"), kind) for kind in REFUSALS]  # "ValidationError"
+    found += [(re.compile(r"\b1 (events|cases|notes)\b"), "1 events"), (re.compile(r"\bon x\b"), "on x")]
     return found
 
 
