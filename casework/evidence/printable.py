@@ -11,8 +11,6 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-import orjson
-
 from casework.clock import london
 from casework.labels import Labels
 
@@ -20,8 +18,6 @@ STYLE = "body{font:11pt serif;margin:2em}table{border-collapse:collapse;width:10
 
 
 def _cell(value: Any) -> str:
-    if isinstance(value, dict | list):
-        value = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
     return f"<td>{escape('' if value is None else str(value))}</td>"
 
 
