@@ -95,6 +95,8 @@ CHOICES = {
     "instagram": "Instagram",
     "office_hours": "Office hours",
     "24x7": "Around the clock",
+    "nchi_personal_data_threshold_not_met": "Non-crime hate incident under the personal-data threshold",
+    "retention_review_passed": "Retention review date passed",
 }
 
 FIELDS = {

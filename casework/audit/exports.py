@@ -1,4 +1,10 @@
-"""Exports of case histories as JSON or CSV, streamed; each one is first logged as a disclosure."""
+"""Exports of case histories as JSON or CSV, streamed; each one is first logged as a disclosure.
+
+The JSON is for machines: every stored field as hashed, codes and all, so a recipient's tools can
+re-check the chain. The CSV is for people reading it in a spreadsheet: headings, states, steps,
+roles, forces, event kinds and event details in the label registry's words; references, digests
+and hashes verbatim and in full.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +28,7 @@ from casework.cases.queries import case_in_force
 from casework.clock import LONDON
 from casework.config import DEFAULT_MARKING
 from casework.errors import PermissionDenied, ValidationError
-from casework.storage.chain import canonical
+from casework.labels import Labels
 from casework.storage.tables import Case, CaseEvent, Comment
 
 if TYPE_CHECKING:
@@ -45,7 +51,7 @@ CSV_COLUMNS = (
     "prev_hash",
     "hash",
 )
-CSV_HEADINGS = {  # what a person reads at the top of each column; the cells keep the stored values
+CSV_HEADINGS = {  # what a person reads at the top of each column
     "reference": "Case reference",
     "force": "Force",
     "seq": "Event number",
@@ -55,7 +61,7 @@ CSV_HEADINGS = {  # what a person reads at the top of each column; the cells kee
     "action": "Action",
     "from_state": "From",
     "to_state": "To",
-    "data": "Data (JSON, as hashed)",
+    "data": "Details",
     "data_digest": "Data digest",
     "prev_hash": "Previous hash",
     "hash": "Hash",
@@ -81,7 +87,8 @@ class Export:
         rows = _stream_cases(self._cw, self._where)
         if self._fmt == "json":
             return _json_chunks(self._header, rows)
-        return _csv_chunks(rows, {code: force.marking for code, force in self._cw.settings.forces.items()})
+        markings = {code: force.marking for code, force in self._cw.settings.forces.items()}
+        return _csv_chunks(rows, markings, Labels(self._cw.workflow, self._cw.settings.forces))
 
 
 def export_case(cw: Casework, actor: Actor, reference: str, fmt: str, recipient: str, purpose: str) -> Export:
@@ -246,18 +253,30 @@ def _json_chunks(header: dict[str, Any], rows: Iterable[_CaseRows]) -> Iterator[
     yield b"]}\n"
 
 
-def _csv_chunks(rows: Iterable[_CaseRows], markings: dict[str, str]) -> Iterator[bytes]:
+def _csv_chunks(rows: Iterable[_CaseRows], markings: dict[str, str], labels: Labels) -> Iterator[bytes]:
     """One row per event, each carrying its force's protective marking in the first column."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([MARKING_HEADING, *(CSV_HEADINGS[c] for c in CSV_COLUMNS)])
     for case, events in rows:
+        marking = markings.get(case["force"], DEFAULT_MARKING)
         for event in events:
-            record = event_record(event)
-            record["data"] = canonical(record["data"]).decode()
-            marking = markings.get(case["force"], DEFAULT_MARKING)
-            writer.writerow([marking, case["reference"], case["force"], *(record[c] for c in CSV_COLUMNS[2:])])
+            writer.writerow([marking, case["reference"], labels(case["force"]), *_csv_event(event, labels)])
         yield buffer.getvalue().encode("utf-8")
         buffer.seek(0)
         buffer.truncate()
     yield buffer.getvalue().encode("utf-8")
+
+
+def _csv_event(event: CaseEvent, labels: Labels) -> list[Any]:
+    """An event's cells in words; each details cell starts with a label, so no comment text starts a formula."""
+    record = event_record(event)
+    details = "; ".join(f"{name}: {words}" for name, words in labels.fields(event.action, event.data))
+    words = {
+        "role": labels.roles(event.role),  # "crime_bureau,supervisor" when a user acts in two
+        "action": labels(event.action),
+        "from_state": labels(event.from_state) if event.from_state else "",
+        "to_state": labels(event.to_state) if event.to_state else "",
+        "data": details,
+    }
+    return [words.get(c, record[c]) for c in CSV_COLUMNS[2:]]

@@ -1,4 +1,9 @@
-"""The CSV of a /cases view: a disclosure (DPA 2018 s.62), recorded with the cases it holds before any byte leaves."""
+"""The CSV of a /cases view: a disclosure (DPA 2018 s.62), recorded with the cases it holds before any byte leaves.
+
+It is read by people, in a spreadsheet, and nothing imports it back: headings, forces, states, outcomes
+and platforms are in the label registry's words, each row carries its force's protective marking, and
+references, channels, usernames, handles and comment text stay verbatim.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +17,14 @@ from casework.access.actors import Actor
 from casework.audit.disclosure import check_recipient, record_export
 from casework.cases.listing import CaseQuery, CaseRow, read_page
 from casework.clock import london
+from casework.config import DEFAULT_MARKING
+from casework.labels import Labels
 from casework.runtime import Casework
 
 MAX_EXPORT = 5000
-COLUMNS = (
-    *("reference", "force", "state", "outcome", "platform", "channel", "detected_at", "updated_at", "assignee"),
-    *("threat_to_life", "author_handle", "comment"),
+HEADINGS = (
+    *("Protective marking", "Case reference", "Force", "State", "Outcome", "Platform", "Channel"),
+    *("Detected (London)", "Last changed (London)", "Assignee", "Threat to life", "Author handle", "Comment"),
 )
 
 
@@ -53,21 +60,24 @@ def export_list(
             cases=len(rows),
         )
         uow.commit()
-    return len(rows), _lines(rows)
+    return len(rows), _lines(cw, rows)
 
 
-def _lines(rows: list[CaseRow]) -> Iterator[str]:
+def _lines(cw: Casework, rows: list[CaseRow]) -> Iterator[str]:
+    labels = Labels(cw.workflow, cw.settings.forces)
+    markings = {code: force.marking for code, force in cw.settings.forces.items()}
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
+    writer.writerow(HEADINGS)
     for r in rows:
         writer.writerow(
             [
+                markings.get(r.force, DEFAULT_MARKING),
                 r.reference,
-                r.force,
-                r.state,
-                r.outcome or "",
-                r.platform,
+                labels(r.force),
+                labels(r.state),
+                labels(r.outcome) if r.outcome else "",
+                labels(r.platform),
                 r.channel,
                 london(r.detected_at).isoformat(),
                 london(r.updated_at).isoformat(),

@@ -26,10 +26,12 @@ from casework.audit import disclosure, exports
 from casework.audit.tables import CaseRetention
 from casework.cases.queries import case_in_force
 from casework.clock import london
+from casework.config import DEFAULT_MARKING
 from casework.errors import PermissionDenied
 from casework.evidence import attachments, keys, printable
 from casework.evidence.sniff import FILE_EXTENSIONS
 from casework.evidence.tables import Attachment, EvidenceBlob
+from casework.labels import Labels
 from casework.storage.tables import Case, CaseEvent, Comment
 
 if TYPE_CHECKING:
@@ -50,6 +52,10 @@ EXHIBIT_COLUMNS = (
     "description",
     "file",
     "redacted_at",
+)
+EXHIBIT_HEADINGS = (
+    *("Exhibit", "Producer", "Producer's name", "Time (UTC)", "Time (London)", "SHA-256", "Size (bytes)"),
+    *("Media type", "Description", "File", "Redacted at"),
 )
 
 
@@ -83,16 +89,19 @@ def make_package(cw: Casework, actor: Actor, reference: str, recipient: str, pur
     contents = _disclose(cw, actor, reference, recipient, purpose)
     exhibits = [_exhibit(item, contents.blobs[item.sha256]) for item in contents.items]
     made = f"made {cw.now().isoformat()} by {actor.username} for {recipient}: {purpose}"
+    force = cw.settings.forces.get(contents.case.force)
+    marking = force.marking if force else DEFAULT_MARKING
     files: dict[str, dict[str, Any]] = {}
     pretty = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         history = {"case": contents.record, "events": contents.events}
         _write(archive, files, "case/history.json", [orjson.dumps(history, option=pretty)])
-        printed = printable.history_html(contents.record, contents.events, exhibits, made)
+        labels = Labels(cw.workflow, cw.settings.forces)
+        printed = printable.history_html(contents.record, contents.events, exhibits, made, labels, marking)
         _write(archive, files, "case/history.html", [printed])
         captured = {"evidence_digest": contents.record["evidence_digest"], "comment": contents.record["comment"]}
         _write(archive, files, "case/comment.json", [orjson.dumps(captured, option=pretty)])
-        _write(archive, files, "exhibits.csv", [_exhibits_csv(exhibits)])
+        _write(archive, files, "exhibits.csv", [_exhibits_csv(exhibits, marking)])
         for item, exhibit in zip(contents.items, exhibits, strict=True):
             if exhibit["file"]:
                 opened = attachments.Opened(contents.case, item, contents.blobs[item.sha256])
@@ -104,6 +113,7 @@ def make_package(cw: Casework, actor: Actor, reference: str, recipient: str, pur
             "made_by": actor.username,
             "recipient": recipient,
             "purpose": purpose,
+            "protective_marking": marking,
             "algorithm": "Ed25519",
             "public_key": public,
             "files": files,
@@ -168,11 +178,12 @@ def _exhibit(item: Attachment, blob: EvidenceBlob) -> dict[str, Any]:
     }
 
 
-def _exhibits_csv(exhibits: list[dict[str, Any]]) -> bytes:
+def _exhibits_csv(exhibits: list[dict[str, Any]], marking: str) -> bytes:
+    """The exhibit list for people: headings in words, the marking on every row, values as recorded."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, EXHIBIT_COLUMNS)
-    writer.writeheader()
-    writer.writerows(exhibits)
+    writer = csv.writer(buffer)
+    writer.writerow(("Protective marking", *EXHIBIT_HEADINGS))
+    writer.writerows((marking, *(x[c] for c in EXHIBIT_COLUMNS)) for x in exhibits)
     return buffer.getvalue().encode("utf-8")
 
 

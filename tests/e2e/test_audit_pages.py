@@ -87,7 +87,7 @@ def test_an_export_downloads_and_is_logged_as_a_disclosure(client, cw, make, aud
     )
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert rows[-1]["Action"] == "exported" and {r["Case reference"] for r in rows} == {ref}
+    assert rows[-1]["Action"] == "Exported" and {r["Case reference"] for r in rows} == {ref}
     assert {r["Protective marking"] for r in rows} == {"OFFICIAL-SENSITIVE"}
     [event] = logged(cw, "exported")
     assert (event.actor, event.data["recipient"], event.data["purpose"]) == ("ann.auditor", "CPS", "charging file")

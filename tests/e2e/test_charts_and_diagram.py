@@ -13,7 +13,7 @@ def test_the_workflow_diagram_shows_every_state_and_trigger_of_the_declaration(c
         assert f">{state.label}</text>" in svg
     for t in A017.transitions:
         assert f'class="edge-label">{t.label}</text>' in svg
-    assert len(re.findall(r'<path d="M [\d-]+ [\d-]+ Q', svg)) == len(A017.transitions)
+    assert len(re.findall(r'<path d="M [\d-]+ [\d-]+ V [^"]+" class="edge', svg)) == len(A017.transitions)
     assert "you referred this case" not in page and "Separation of duties" in page
 
 

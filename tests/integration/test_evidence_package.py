@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import csv
 import io
 import os
+import re
 import stat
 import zipfile
 
@@ -17,6 +19,7 @@ from casework.entrypoints.cli import main
 from casework.errors import PermissionDenied, ValidationError
 from casework.evidence import attachments, keys, package
 from casework.evidence.verify import verify_package
+from casework.labels import Labels
 from casework.storage.tables import CaseEvent
 from tests import evidence_files as files
 
@@ -175,3 +178,25 @@ def test_init_makes_the_signing_key_readable_by_its_owner_only(tmp_path, evidenc
     assert "created" in result.output
     again = CliRunner().invoke(main, ["--db", f"sqlite:///{tmp_path / 'k.db'}", "init"])
     assert "kept" in again.output
+
+
+def test_the_printable_history_and_exhibit_list_speak_in_labels_and_carry_the_marking(
+    cw, make, case_with_exhibits, tmp_path
+):
+    """A package is read by people too: its print and exhibit list use words, evidence stays verbatim."""
+    path = _package(cw, make, case_with_exhibits, tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        printed = re.sub(r"<[^>]+>", " ", archive.read("case/history.html").decode())
+        exhibits = list(csv.reader(io.StringIO(archive.read("exhibits.csv").decode())))
+        manifest = orjson.loads(archive.read("manifest.json"))
+        history = orjson.loads(archive.read("case/history.json"))
+    labels = Labels(cw.workflow, cw.settings.forces)
+    codes = {c for c in labels.declared_codes() if "_" in c} | set(cw.settings.forces)
+    assert {c for c in codes if re.search(rf"(?<![\w./@-]){re.escape(c)}(?![\w/-])", printed)} == set()
+    assert labels(history["case"]["force"]) in printed and "Comms action" in printed
+    assert history["case"]["evidence_digest"] in printed and history["case"]["external_id"] in printed
+    assert history["case"]["state"] == "comms_action"  # the JSON, for machines, keeps the codes
+    assert printed.count("OFFICIAL-SENSITIVE") >= 2  # at the top and the foot
+    assert exhibits[0][:3] == ["Protective marking", "Exhibit", "Producer"]
+    assert {row[0] for row in exhibits[1:]} == {"OFFICIAL-SENSITIVE"} and len(exhibits) == 4
+    assert manifest["protective_marking"] == "OFFICIAL-SENSITIVE"
