@@ -83,8 +83,8 @@ def _lines(cw: Casework, rows: list[CaseRow]) -> Iterator[str]:
                 london(r.updated_at).isoformat(),
                 r.assignee or "",
                 "yes" if r.threat_to_life else "no",
-                _cell(r.author_handle),
-                _cell(r.excerpt),
+                spreadsheet_text(r.author_handle),
+                spreadsheet_text(r.excerpt),
             ]
         )
         yield buffer.getvalue()
@@ -92,7 +92,7 @@ def _lines(cw: Casework, rows: list[CaseRow]) -> Iterator[str]:
         buffer.truncate()
 
 
-def _cell(value: str | None) -> str:
+def spreadsheet_text(value: str | None) -> str:
     """Hostile text stays text in a spreadsheet: a leading = + - @ would start a formula."""
     if value is None:
         return ""

@@ -23,6 +23,7 @@ from sqlmodel import col
 
 from casework.access.actors import Actor
 from casework.audit import disclosure, exports
+from casework.audit.list_export import spreadsheet_text
 from casework.audit.tables import CaseRetention
 from casework.cases.queries import case_in_force
 from casework.clock import london
@@ -179,12 +180,19 @@ def _exhibit(item: Attachment, blob: EvidenceBlob) -> dict[str, Any]:
 
 
 def _exhibits_csv(exhibits: list[dict[str, Any]], marking: str) -> bytes:
-    """The exhibit list for people: headings in words, the marking on every row, values as recorded."""
+    """The exhibit list for people: headings in words, the marking on every row, values as recorded.
+
+    Descriptions and file names are typed by people, so they pass the spreadsheet formula guard.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(("Protective marking", *EXHIBIT_HEADINGS))
-    writer.writerows((marking, *(x[c] for c in EXHIBIT_COLUMNS)) for x in exhibits)
+    writer.writerows((marking, *(_as_text(x[c]) for c in EXHIBIT_COLUMNS)) for x in exhibits)
     return buffer.getvalue().encode("utf-8")
+
+
+def _as_text(value: Any) -> Any:
+    return spreadsheet_text(value) if isinstance(value, str) else value
 
 
 def _write(

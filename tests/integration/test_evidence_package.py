@@ -200,3 +200,14 @@ def test_the_printable_history_and_exhibit_list_speak_in_labels_and_carry_the_ma
     assert exhibits[0][:3] == ["Protective marking", "Exhibit", "Producer"]
     assert {row[0] for row in exhibits[1:]} == {"OFFICIAL-SENSITIVE"} and len(exhibits) == 4
     assert manifest["protective_marking"] == "OFFICIAL-SENSITIVE"
+
+
+def test_exhibits_csv_keeps_a_hostile_description_as_text_in_a_spreadsheet(cw, make, signing, tmp_path):
+    ref, admin = make.case("comms_action"), make.staff("admin")
+    formula = '=HYPERLINK("http://evil.example","open")'
+    attachments.add_attachment(cw, admin, ref, io.BytesIO(files.png()), filename="shot.png", description=formula)
+    with zipfile.ZipFile(_package(cw, make, ref, tmp_path)) as archive:
+        rows = list(csv.reader(io.StringIO(archive.read("exhibits.csv").decode())))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert "'" + formula in cells
+    assert not any(cell[:1] in ("=", "+", "-", "@") for cell in cells if cell)
