@@ -99,6 +99,8 @@ CHOICES = {
     "retention_review_passed": "Retention review date passed",
 }
 
+_FLAG_EVENTS = frozenset({"flagged", "reflagged"})
+
 FIELDS = {
     "external_id": "Comment id on the platform",
     "permalink": "Link to the comment",
@@ -294,6 +296,8 @@ class Labels:
                 pairs.append((self(key), self.roles(value)))
             elif key == "reason" and action == "refused":
                 pairs.append(("Reason", self.relabel(str(value))))
+            elif key == "reason" and action not in _FLAG_EVENTS:
+                pairs.append(("Reason", self.value(key, value)))  # "Why flagged" is the flag's own reason
             elif key == "attempted":
                 pairs.append((self(key), self.step(str(value))))
             else:
