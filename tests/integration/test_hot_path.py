@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event
@@ -15,6 +16,7 @@ from casework.intake import flags as intake
 from casework.notify.endpoints import add_webhook, set_webhook_active
 from casework.notify.preferences import set_preference
 from tests.factories import ADVICE, CLOSE, REFER
+from tests.integration.sla_helpers import clocks
 from tests.notify_support import recipients, rows
 
 
@@ -105,3 +107,15 @@ def test_a_change_of_staff_preferences_or_endpoints_in_another_process_reaches_t
         assert rows(cw, channel="webhook", case_id=_case_id(cw, second)) == []
     finally:
         other.engine.dispose()
+
+
+def test_a_referral_without_threat_to_life_after_one_with_still_restores_the_ordinary_deadline(cw, make, team, clock):
+    ref = intake.flag_comment(cw, team["ann"], make.flag_payload()).case.reference
+    detected = clock.now()
+    apply_trigger(cw, team["ann"], ref, "start_review")
+    clock.advance(minutes=30)
+    apply_trigger(cw, team["ann"], ref, "refer", {**REFER, "threat_to_life": "yes"})
+    assert clocks(cw, ref)["crime_recording_decision"][0].due_at == clock.now() + timedelta(hours=1)
+    apply_trigger(cw, team["ben"], ref, "request_information", {"question": "Which post?"})
+    apply_trigger(cw, team["ann"], ref, "refer", {**REFER, "answer": "The appeal."})
+    assert clocks(cw, ref)["crime_recording_decision"][0].due_at == detected + timedelta(hours=24)
