@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from functools import cache, lru_cache
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BindParameter, bindparam, func, insert, select, update
@@ -91,6 +91,7 @@ class ClockKeeper:
     def __init__(self, settings: Settings, workflow: Workflow) -> None:
         self.policy = Policy.load(settings, workflow)
         self.specs = workflow.clocks
+        self._known_moves: dict[frozenset[str], tuple[tuple[str, ...], tuple[str, ...]]] = {}  # bounded by the workflow
 
     def on_case_changed(self, uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
         events = events_of(change)
@@ -107,12 +108,14 @@ class ClockKeeper:
         ):
             self._retarget(uow, cw, change, bool(change.inputs["threat_to_life"]))
 
-    @lru_cache(maxsize=256)  # noqa: B019 - one keeper per runtime; a handful of event sets
     def _moves(self, events: frozenset[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """The clocks these workflow events stop and start, from the declaration."""
-        stopping = tuple(s.name for s in self.specs if events.intersection(s.stops_on))
-        starting = tuple(s.name for s in self.specs if events.intersection(s.starts_on))
-        return stopping, starting
+        """The clocks these workflow events stop and start, from the declaration (worked out once per set)."""
+        moves = self._known_moves.get(events)
+        if moves is None:
+            stopping = tuple(s.name for s in self.specs if events.intersection(s.stops_on))
+            starting = tuple(s.name for s in self.specs if events.intersection(s.starts_on))
+            moves = self._known_moves[events] = (stopping, starting)
+        return moves
 
     def _stop(self, uow: UnitOfWork, cw: Casework, change: CaseChanged, names: tuple[str, ...]) -> None:
         now, case = change.at, change.case
