@@ -20,6 +20,8 @@ import sys
 import time
 from collections.abc import Callable
 
+from sqlalchemy import event
+
 from bench.baselines import like_for_like, peer_raw
 from bench.common import fresh_runtime, peak_rss_mb, rate
 from casework.access import users
@@ -81,6 +83,32 @@ def through_services(with_reactions: bool) -> Measure:
         return rate(count, intake_s), rate(count, lifecycle_s)
 
     return measure
+
+
+def statements_per_action(count: int = 50) -> dict[str, float]:
+    """SQL statements the engine sends per intake and per transition, as deployed (a count load cannot distort).
+
+    Counted with a `before_cursor_execute` listener after a warm-up case, so once-per-process reads (the
+    recipients snapshot) are left out; BEGIN is counted, COMMIT (a driver call, not a statement) is not.
+    """
+    cw = fresh_runtime()
+    who = staff(cw)
+    seen: list[str] = []
+    event.listen(cw.engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    warm = intake.flag_comment(cw, who["admin"], payload(-1)).case.reference
+    for kind, trigger, inputs in STEPS:
+        actions.apply_trigger(cw, who[kind], warm, trigger, inputs)
+    seen.clear()
+    refs = [intake.flag_comment(cw, who["admin"], payload(i)).case.reference for i in range(count)]
+    counts = {"intake": len(seen) / count}
+    for kind, trigger, inputs in STEPS:
+        seen.clear()
+        for ref in refs:
+            actions.apply_trigger(cw, who[kind], ref, trigger, inputs)
+        counts[trigger] = len(seen) / count
+    cw.engine.dispose()
+    counts["transition"] = statistics.mean(counts[trigger] for _, trigger, _ in STEPS)
+    return counts
 
 
 def rounds(lines: dict[str, Measure], count: int, payloads: list[dict]) -> dict[str, tuple[float, float]]:
@@ -155,6 +183,11 @@ def main() -> dict[str, float]:
         f"({_verdict('lifecycle', result['lifecycle_ratio'])})"
     )
     print(f"as deployed: intake    {result['intake_ratio']:.3f}x raw ({_verdict('intake', result['intake_ratio'])})")
+    counts = statements_per_action()
+    result["statements_per_intake"] = counts["intake"]
+    result["statements_per_transition"] = counts["transition"]
+    steps = ", ".join(f"{trigger} {counts[trigger]:.0f}" for _, trigger, _ in STEPS)
+    print(f"SQL statements: intake {counts['intake']:.0f}; per transition {counts['transition']:.2f} ({steps})")
     if not QUICK:
         small, large = rss_after(1000), rss_after(RSS_LARGE)
         result["rss_growth_mb"] = large - small

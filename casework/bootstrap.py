@@ -36,7 +36,7 @@ def bootstrap(
             retention.on_case_changed,
             redaction.on_case_changed,
             capture.on_case_changed,
-            outbox.on_case_changed,
+            outbox.Outbox().on_case_changed,
         ],
         record_checks=[integrity.problem],  # a recorded verification re-hashes the evidence too
     )

@@ -23,3 +23,4 @@ class CaseChanged:
     dest: str | None = None
     inputs: dict[str, Any] = field(default_factory=dict)
     previous_assignee_id: int | None = None  # who held the case before this change (a transition may clear it)
+    previous_threat_to_life: bool | None = None  # the flag before this change (None: not known)

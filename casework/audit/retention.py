@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
 from sqlmodel import col
 
 from casework.access.actors import Actor
@@ -50,7 +53,7 @@ FALLBACK_YEARS = 6  # an outcome without a rule is kept for the MoPI minimum
 PERSONAL_FIELDS = ("text", *AUTHOR_FIELDS)
 HOLD_ROLES = frozenset({"supervisor"})
 SYSTEM = "system:retention"
-_cases = table_of(Case)
+_cases, _retention = table_of(Case), table_of(CaseRetention)
 
 
 def retention_problems(force: ForceConfig) -> dict[str, str]:
@@ -86,15 +89,17 @@ def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
     """Set the review date at closure, clear it on reopen, redact the author at once for NCHI below threshold."""
     if change.kind != "transitioned":
         return
-    case = change.case
+    case, connection = change.case, uow.session.connection()
     if change.dest == "closed":
-        row = _row(uow, case.id)
         years = retention_years(cw.settings.force(case.force)).get(case.outcome or "", FALLBACK_YEARS)
-        row.outcome, row.review_date = case.outcome, review_date(london(change.at).date(), years)
+        review = {
+            "case_id": case.id,
+            "outcome": case.outcome,
+            "review_date": review_date(london(change.at).date(), years),
+        }
+        connection.execute(_set_review(connection.dialect.name), review)
     elif change.trigger == "reopen":
-        kept = uow.session.get(CaseRetention, case.id)
-        if kept is not None and kept.review_date is not None:
-            kept.review_date = None
+        connection.execute(_CLEAR_REVIEW, {"of_case": case.id})
     if (
         change.trigger == "give_advice"
         and change.inputs.get("outcome") == "nchi_recorded"
@@ -109,6 +114,24 @@ def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
             fields=AUTHOR_FIELDS,
             reason="nchi_personal_data_threshold_not_met",
         )
+
+
+@cache
+def _set_review(dialect_name: str) -> Insert:
+    """Closure's review date in one upsert, built once per dialect (a hold or a redaction may have made the row)."""
+    insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+    statement = insert(_retention).values(legal_hold=False)
+    return statement.on_conflict_do_update(
+        index_elements=["case_id"],
+        set_={"outcome": statement.excluded.outcome, "review_date": statement.excluded.review_date},
+    )
+
+
+_CLEAR_REVIEW = (
+    update(_retention)
+    .where(_retention.c.case_id == bindparam("of_case"), _retention.c.review_date.is_not(None))
+    .values(review_date=None)
+)
 
 
 def shown_comment(comment: Comment, row: CaseRetention | None) -> dict[str, Any]:

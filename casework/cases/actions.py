@@ -123,7 +123,7 @@ def apply_trigger(
         clean, errors = clean_inputs(spec, inputs or {}, ctx)
         if errors:
             raise ValidationError(errors, f"{trigger}: " + "; ".join(f"{k}: {v}" for k, v in errors.items()))
-        source, now, holder = case.state, cw.now(), case.assignee_id
+        source, now, holder, threat = case.state, cw.now(), case.assignee_id, bool(case.threat_to_life)
         role = actor.role_for(spec.roles)
         cw.flow.fire(Action(case, trigger, actor.id, clean, now), guard_context(cw, actor, case, clean))
         case.updated_at = now
@@ -138,7 +138,9 @@ def apply_trigger(
             to_state=case.state,
             data={"trigger": trigger, "inputs": clean},
         )
-        change = CaseChanged("transitioned", case, actor, now, trigger, source, case.state, clean, holder)
+        change = CaseChanged(
+            "transitioned", case, actor, now, trigger, source, case.state, clean, holder, previous_threat_to_life=threat
+        )
         cw.publish(uow, change)
         uow.commit()
         return Outcome(case, trigger, source, case.state)

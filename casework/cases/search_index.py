@@ -6,10 +6,12 @@ it. Either way a write here is indexed when, and only if, the change that caused
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, delete, insert, literal, or_, select, update
 from sqlalchemy import func as sql
+from sqlalchemy.sql.dml import Delete
 
 from casework.cases.tables import CaseTag, SearchDoc
 from casework.storage.tables import Comment, table_of
@@ -36,6 +38,7 @@ _FROM_COMMENT = insert(_docs).from_select(
         literal(""),
     ).where(_comments.c.case_id == bindparam("case_id")),
 )
+_TAG = insert(_tags)
 _APPEND = (
     update(_docs)
     .where(_docs.c.case_id == bindparam("doc_id"))
@@ -67,8 +70,7 @@ def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
     if not declared:
         return
     # A new referral's decisions replace the last one's, including those it leaves out.
-    prefixes = [_tags.c.tag.startswith(f"{TAGGED_INPUTS[name]}:") for name in declared]
-    connection.execute(delete(_tags).where(_tags.c.case_id == change.case.id, or_(*prefixes)))
+    connection.execute(_untag(tuple(declared)), {"of_case": change.case.id})
     tagged = {name: change.inputs[name] for name in declared if change.inputs.get(name)}
     rows = [
         {"case_id": change.case.id, "tag": f"{TAGGED_INPUTS[name]}:{value}"}
@@ -76,7 +78,14 @@ def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
         for value in (values if isinstance(values, list | tuple) else [values])
     ]
     if rows:
-        connection.execute(insert(_tags), rows)
+        connection.execute(_TAG, rows)
+
+
+@cache
+def _untag(declared: tuple[str, ...]) -> Delete:
+    """Remove a case's tags of these inputs (built once per set of inputs)."""
+    prefixes = [_tags.c.tag.startswith(f"{TAGGED_INPUTS[name]}:") for name in declared]
+    return delete(_tags).where(_tags.c.case_id == bindparam("of_case"), or_(*prefixes))
 
 
 def add_text(uow: UnitOfWork, case_id: int, text: str) -> None:

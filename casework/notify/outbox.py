@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlmodel import col
 
 from casework.clock import LONDON, london
 from casework.labels import CHOICES
-from casework.notify.tables import Notification, NotificationPreference, WebhookEndpoint
+from casework.notify.recipients import Choice, Recipients, RecipientsCache
+from casework.notify.tables import Notification, NotificationPreference
 from casework.storage.tables import Case, CaseEvent, User, table_of
 
 if TYPE_CHECKING:
@@ -47,13 +48,22 @@ class Audience:
     people: tuple[int | None, ...] = ()
 
 
-def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
-    """Write the outbox rows for a change; they commit or roll back with the change itself."""
-    audiences = audiences_for(uow, change, cw)
-    if not audiences:
-        return
-    with uow.session.no_autoflush:  # the changed case is flushed at commit, where conflicts are handled
-        _queue(uow, change, cw, audiences)
+class Outbox:
+    """The outbox handler, with this process's snapshot of who can hear (see `recipients`)."""
+
+    def __init__(self) -> None:
+        self.recipients = RecipientsCache()
+
+    def on_case_changed(self, uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
+        """Write the outbox rows for a change; they commit or roll back with the change itself."""
+        audiences = audiences_for(uow, change, cw)
+        if not audiences:
+            return
+        with uow.session.no_autoflush:  # the changed case is flushed at commit, where conflicts are handled
+            connection = uow.session.connection()
+            rows = _rows(change, cw, audiences, self.recipients.current(connection))
+            if rows:
+                connection.execute(_INSERT, rows)
 
 
 def audiences_for(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> list[Audience]:
@@ -128,53 +138,39 @@ def _last_actor(uow: UnitOfWork, case: Case, *, to_state: str, from_state: str |
         return uow.session.execute(query.order_by(col(CaseEvent.seq).desc()).limit(1)).scalar_one_or_none()
 
 
-_users, _notifications, _endpoints = table_of(User), table_of(Notification), table_of(WebhookEndpoint)
-_STAFF = select(_users.c.id, _users.c.roles, _users.c.forces, _users.c.email).where(_users.c.active.is_(True))
-_PREFERENCES = select(NotificationPreference).where(
-    col(NotificationPreference.user_id).in_(bindparam("user_ids", expanding=True))
-)
-_ENDPOINTS = select(_endpoints.c.id, _endpoints.c.team).where(
-    _endpoints.c.force == bindparam("force"), _endpoints.c.active.is_(True)
-)
+_INSERT = insert(table_of(Notification))
 
 
-def _queue(uow: UnitOfWork, change: CaseChanged, cw: Casework, audiences: list[Audience]) -> None:
-    """Add one row per recipient and channel (a person hears once per change, of the most urgent news)."""
-    s, case, now = uow.session, change.case, cw.now()  # an SLA catch-up announces changes from the past
-    staff = [u for u in s.execute(_STAFF) if case.force in u.forces]
+def _rows(change: CaseChanged, cw: Casework, audiences: list[Audience], known: Recipients) -> list[dict[str, Any]]:
+    """One row per recipient and channel (a person hears once per change, of the most urgent news)."""
+    case, now = change.case, cw.now()  # an SLA catch-up announces changes from the past
+    staff = known.staff.get(case.force, [])
     by_id = {u.id: u for u in staff}
     seen_users, seen_endpoints = {change.actor.id}, set()
-    wanted = []  # (audience, user) in order of urgency
+    wanted = []  # (audience, person) in order of urgency
     for audience in audiences:
-        members = [u for u in staff if set(u.roles) & set(audience.teams)]
+        members = [u for u in staff if u.roles.intersection(audience.teams)]
         members += [by_id[i] for i in audience.people if i in by_id]
         for user in members:
             if user.id not in seen_users:
                 seen_users.add(user.id)
                 wanted.append((audience, user))
-    prefs = (
-        {(p.user_id, p.kind): p for p in s.execute(_PREFERENCES, {"user_ids": [u.id for _, u in wanted]}).scalars()}
-        if wanted
-        else {}
-    )
-    endpoints = s.execute(_ENDPOINTS, {"force": case.force}).all()
     rows, payloads = [], {}
     for audience in audiences:
         payload = payloads[audience.kind] = _payload(change, cw, audience.kind)
-        for endpoint in endpoints:
+        for endpoint in known.endpoints.get(case.force, []):
             if endpoint.team in audience.teams and endpoint.id not in seen_endpoints:
                 seen_endpoints.add(endpoint.id)
                 rows.append(_row(audience.kind, case, "webhook", payload, now, endpoint_id=endpoint.id))
     for audience, user in wanted:
-        payload, pref = payloads[audience.kind], prefs.get((user.id, audience.kind))
+        payload, pref = payloads[audience.kind], known.choices.get((user.id, audience.kind))
         always = audience.kind in ALWAYS_DELIVERED
         if always or pref is None or pref.inbox:
             rows.append(_row(audience.kind, case, "inbox", payload, now, recipient_id=user.id))
         if user.email and (always or pref is None or pref.email):
             due = quiet_until(now, pref) if pref and audience.kind in QUIET_HOURS_APPLY else None
             rows.append(_row(audience.kind, case, "email", payload, now, due=due, recipient_id=user.id))
-    if rows:
-        s.connection().execute(insert(_notifications), rows)
+    return rows
 
 
 def _row(
@@ -253,7 +249,7 @@ def subject_for(kind: str, p: dict[str, Any]) -> str:
     }[kind]
 
 
-def quiet_until(now: datetime, pref: NotificationPreference) -> datetime | None:
+def quiet_until(now: datetime, pref: NotificationPreference | Choice) -> datetime | None:
     """The end of the recipient's quiet hours if `now` falls inside them (Europe/London), else None."""
     start, end = pref.quiet_start, pref.quiet_end
     if start is None or end is None or start == end:

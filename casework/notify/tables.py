@@ -67,3 +67,12 @@ class WebhookEndpoint(SQLModel, table=True):
     secret: str = Field(max_length=200)
     active: bool = True
     created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class RecipientsVersion(SQLModel, table=True):
+    """Bumped by database triggers (migration 0016) on every change to users, preferences or endpoints."""
+
+    __tablename__ = "recipients_version"
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = 0

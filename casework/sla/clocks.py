@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BindParameter, bindparam, func, insert, select, update
-from sqlalchemy import case as when
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from casework.access.actors import Actor
 from casework.config import Settings
@@ -35,19 +36,33 @@ if TYPE_CHECKING:
     from casework.storage.uow import UnitOfWork
 
 _clocks = table_of(SlaClock)
-_names: BindParameter[list[str]] = bindparam("names", expanding=True)
-_STOP = (
-    update(_clocks)
-    .where(_clocks.c.case_id == bindparam("of_case"), _clocks.c.name.in_(_names), _clocks.c.stopped_at.is_(None))
-    .values(stopped_at=bindparam("now"))
-    .returning(_clocks.c.id, _clocks.c.warn_at, _clocks.c.due_at)
-)
-_RUNS = (
-    select(_clocks.c.name, func.max(_clocks.c.run), func.max(when((_clocks.c.stopped_at.is_(None), 1), else_=0)))
-    .where(_clocks.c.case_id == bindparam("case_id"))
-    .group_by(_clocks.c.name)
-)
+
+
+@cache
+def _stop_statement(count: int) -> ReturningUpdate[Any]:
+    """Stop the open runs of `count` named clocks (names bound as name_0...: no list expanded per call)."""
+    names: list[BindParameter[str]] = [bindparam(f"name_{i}") for i in range(count)]
+    return (
+        update(_clocks)
+        .where(_clocks.c.case_id == bindparam("of_case"), _clocks.c.name.in_(names), _clocks.c.stopped_at.is_(None))
+        .values(stopped_at=bindparam("now"))
+        .returning(_clocks.c.id, _clocks.c.warn_at, _clocks.c.due_at)
+    )
+
+
 _INSERT = insert(_clocks)
+_GIVEN = ("case_id", "name", "force", "calendar", "target_seconds", "started_at", "warn_at", "due_at")
+# A clock's next run, in one statement per batch: numbered after its last run, and only if no run is open
+# (a clock that spans stages keeps running). Over no rows the aggregate still yields one row: run 1.
+_START = insert(_clocks).from_select(
+    ["run", *_GIVEN],
+    select(
+        func.coalesce(func.max(_clocks.c.run), 0) + 1,
+        *(bindparam(name, type_=_clocks.c[name].type) for name in _GIVEN),
+    )
+    .where(_clocks.c.case_id == bindparam("case_id"), _clocks.c.name == bindparam("name"))
+    .having(func.count(_clocks.c.stopped_at) == func.count()),
+)
 
 
 def events_of(change: CaseChanged) -> set[str]:
@@ -76,24 +91,40 @@ class ClockKeeper:
     def __init__(self, settings: Settings, workflow: Workflow) -> None:
         self.policy = Policy.load(settings, workflow)
         self.specs = workflow.clocks
+        self._known_moves: dict[frozenset[str], tuple[tuple[str, ...], tuple[str, ...]]] = {}  # bounded by the workflow
 
     def on_case_changed(self, uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
         events = events_of(change)
         if not events:
             return
         session, case = uow.session, change.case
-        stopping = [s.name for s in self.specs if events.intersection(s.stops_on)]
-        starting = [s.name for s in self.specs if events.intersection(s.starts_on)]
+        stopping, starting = self._moves(frozenset(events))
         if stopping:
             self._stop(uow, cw, change, stopping)
         if starting:
             self._start(session, case, starting, change.at, new_case=change.kind == "flagged")
-        if "threat_to_life" in change.inputs:
+        if "threat_to_life" in change.inputs and (
+            change.inputs["threat_to_life"] or change.previous_threat_to_life is not False
+        ):
             self._retarget(uow, cw, change, bool(change.inputs["threat_to_life"]))
 
-    def _stop(self, uow: UnitOfWork, cw: Casework, change: CaseChanged, names: list[str]) -> None:
+    def _moves(self, events: frozenset[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The clocks these workflow events stop and start, from the declaration (worked out once per set)."""
+        moves = self._known_moves.get(events)
+        if moves is None:
+            stopping = tuple(s.name for s in self.specs if events.intersection(s.stops_on))
+            starting = tuple(s.name for s in self.specs if events.intersection(s.starts_on))
+            moves = self._known_moves[events] = (stopping, starting)
+        return moves
+
+    def _stop(self, uow: UnitOfWork, cw: Casework, change: CaseChanged, names: tuple[str, ...]) -> None:
         now, case = change.at, change.case
-        stopped = uow.session.connection().execute(_STOP, {"of_case": case.id, "names": names, "now": now}).all()
+        named = {f"name_{i}": name for i, name in enumerate(names)}
+        stopped = (
+            uow.session.connection()
+            .execute(_stop_statement(len(names)), {"of_case": case.id, "now": now, **named})
+            .all()
+        )
         # Only a clock stopped after its warning (or due) time can have one left to record.
         late_warnings = [c.id for c in stopped if c.warn_at <= now]
         late_breaches = [c.id for c in stopped if c.due_at <= now]
@@ -105,35 +136,32 @@ class ClockKeeper:
             held = marks.Stage(change.source or case.state, change.previous_assignee_id)
             marks.announce(uow, cw, late, {case.id: case}, now, "stop", stages={case.id: held})
 
-    def _start(self, session: Session, case: Case, names: list[str], now: datetime, new_case: bool) -> None:
-        connection = session.connection()
-        history = connection.execute(_RUNS, {"case_id": case.id}).all() if not new_case else []
-        runs = {name: last for name, last, _ in history}
-        running = {name for name, _, open_ in history if open_}
+    def _start(self, session: Session, case: Case, names: tuple[str, ...], now: datetime, new_case: bool) -> None:
+        """New runs in one statement: a new case's are its first; otherwise the database numbers them."""
         rows = []
         for name in names:
-            if name in running:
-                continue  # spans stages: keeps running
             target = self.policy.target(case.force, name)
             rows.append(
                 dict(
                     case_id=case.id,
                     name=name,
-                    run=runs.get(name, 0) + 1,
                     force=case.force,
                     calendar=target.calendar,
                     started_at=now,
                     **deadlines(target, now),
                 )
             )
-        if rows:
-            connection.execute(_INSERT, rows)
+        if new_case:
+            session.connection().execute(_INSERT, [{**row, "run": 1} for row in rows])
+        else:
+            session.connection().execute(_START, rows)
 
     def _retarget(self, uow: UnitOfWork, cw: Casework, change: CaseChanged, threat_to_life: bool) -> None:
         """A threat-to-life referral brings the deadline forward to its target from the referral (SPEC §4).
 
         The ordinary deadline stays if it is sooner, and so does an earlier threat-to-life deadline; a
-        referral without threat to life restores the ordinary deadline, measured from the clock's start.
+        referral without threat to life restores the ordinary deadline, measured from the clock's start; after
+        one without (or none at all) every deadline is ordinary already, so the next one without reads nothing.
         """
         case, session = change.case, uow.session
         names = [s.name for s in self.specs if s.threat_to_life_target is not None]

@@ -1,0 +1,91 @@
+"""Who can hear of a change: active staff by force, their preferences, the forces' webhook endpoints.
+
+These change rarely and are needed on nearly every action, so each process keeps one snapshot and
+reads only `recipients_version` per action; database triggers (migration 0016) bump it in the same
+transaction as any change to users, preferences or endpoints, so every process sees the change at
+its next action.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import time
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from casework.notify.tables import NotificationPreference, RecipientsVersion, WebhookEndpoint
+from casework.storage.tables import User, table_of
+
+_users, _prefs, _endpoints = table_of(User), table_of(NotificationPreference), table_of(WebhookEndpoint)
+_VERSION = select(table_of(RecipientsVersion).c.version).where(table_of(RecipientsVersion).c.id == 1)
+_STAFF = select(_users.c.id, _users.c.roles, _users.c.forces, _users.c.email).where(_users.c.active.is_(True))
+_PREFERENCES = select(
+    _prefs.c.user_id, _prefs.c.kind, _prefs.c.email, _prefs.c.inbox, _prefs.c.quiet_start, _prefs.c.quiet_end
+)
+_ENDPOINTS = select(_endpoints.c.id, _endpoints.c.force, _endpoints.c.team).where(_endpoints.c.active.is_(True))
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    roles: frozenset[str]
+    email: str | None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A stored preference (absent means e-mail and inbox, no quiet hours)."""
+
+    email: bool
+    inbox: bool
+    quiet_start: time | None
+    quiet_end: time | None
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    id: int
+    team: str
+
+
+@dataclass(frozen=True)
+class Recipients:
+    """One consistent snapshot, as of `version`."""
+
+    version: int | None
+    staff: dict[str, list[Person]] = field(default_factory=dict)  # by force, in id order
+    choices: dict[tuple[int, str], Choice] = field(default_factory=dict)  # (user id, kind)
+    endpoints: dict[str, list[Endpoint]] = field(default_factory=dict)  # by force, in id order
+
+
+def load(connection: Connection, version: int | None) -> Recipients:
+    """Read the snapshot; the version was read first, so the rows are at least that new."""
+    staff: dict[str, list[Person]] = defaultdict(list)
+    for user_id, roles, forces, email in connection.execute(_STAFF.order_by(_users.c.id)):
+        person = Person(user_id, frozenset(roles), email)
+        for force in forces:
+            staff[force].append(person)
+    choices = {
+        (user_id, kind): Choice(email, inbox, start, end)
+        for user_id, kind, email, inbox, start, end in connection.execute(_PREFERENCES)
+    }
+    endpoints: dict[str, list[Endpoint]] = defaultdict(list)
+    for endpoint_id, force, team in connection.execute(_ENDPOINTS.order_by(_endpoints.c.id)):
+        endpoints[force].append(Endpoint(endpoint_id, team))
+    return Recipients(version, dict(staff), choices, dict(endpoints))
+
+
+class RecipientsCache:
+    """The process's snapshot, replaced whole (one assignment, safe across threads) when the version moves."""
+
+    def __init__(self) -> None:
+        self._current = Recipients(version=-1)  # no database has this version: the first action loads
+
+    def current(self, connection: Connection) -> Recipients:
+        version = connection.execute(_VERSION).scalar_one_or_none()
+        snapshot = self._current
+        if snapshot.version != version:
+            snapshot = self._current = load(connection, version)
+        return snapshot
