@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import ColumnElement, Index, exists, func, select, tuple_
+from sqlalchemy import ColumnElement, Index, Select, exists, func, select, tuple_
 from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
@@ -167,41 +167,51 @@ def list_cases(cw: Casework, actor: Actor, query: CaseQuery, *, via: str) -> Cas
 
 def read_page(cw: Casework, actor: Actor, query: CaseQuery) -> CaseListPage:
     """One page, unlogged: for callers that record their own disclosure (an export)."""
+    columns = (
+        _CASE_ID,
+        col(Case.reference),
+        col(Case.version),
+        col(Case.force),
+        col(Case.platform),
+        col(Case.channel),
+        col(Case.state),
+        col(Case.outcome),
+        col(Case.detected_at),
+        col(Case.updated_at),
+        col(Case.threat_to_life),
+        col(User.username),
+        col(Comment.author_handle),
+        func.substr(Comment.text, 1, EXCERPT),
+    )
+    with cw.reader() as uow:
+        statement = _keyset(uow.session, actor, query, select(*columns))
+        statement = statement.outerjoin(User, col(User.id) == Case.assignee_id).outerjoin(
+            Comment, col(Comment.case_id) == Case.id
+        )
+        rows = uow.session.execute(statement).all()
+    page = [CaseRow(*row) for row in rows[: query.per_page]]
+    return CaseListPage(page, query, _next_cursor(page[-1], query.sort) if len(rows) > query.per_page else None)
+
+
+def read_cases(cw: Casework, actor: Actor, query: CaseQuery) -> tuple[list[Case], str | None]:
+    """One page of whole case rows and the cursor of the next page, unlogged (the API logs what it shows)."""
+    with cw.reader() as uow:
+        rows = list(uow.session.execute(_keyset(uow.session, actor, query, select(Case))).scalars())
+    page = rows[: query.per_page]
+    return page, _next_cursor(page[-1], query.sort) if len(rows) > query.per_page else None
+
+
+def _keyset(s: Any, actor: Actor, query: CaseQuery, statement: Select[Any]) -> Select[Any]:
+    """The query's filters, continued after its cursor, in its sort order, one row more than a page."""
     key = SORTS[query.sort.lstrip("-")]
     descending = query.sort.startswith("-")
-    with cw.reader() as uow:
-        where = _conditions(uow.session, actor, query)
-        if query.after:
-            value, last_id = _cursor(query.after, query.sort)
-            position = tuple_(key, col(Case.id))
-            where.append(position < (value, last_id) if descending else position > (value, last_id))
-        order = (key.desc(), col(Case.id).desc()) if descending else (key, col(Case.id))
-        rows = uow.session.execute(
-            select(
-                _CASE_ID,
-                col(Case.reference),
-                col(Case.version),
-                col(Case.force),
-                col(Case.platform),
-                col(Case.channel),
-                col(Case.state),
-                col(Case.outcome),
-                col(Case.detected_at),
-                col(Case.updated_at),
-                col(Case.threat_to_life),
-                col(User.username),
-                col(Comment.author_handle),
-                func.substr(Comment.text, 1, EXCERPT),
-            )
-            .outerjoin(User, col(User.id) == Case.assignee_id)
-            .outerjoin(Comment, col(Comment.case_id) == Case.id)
-            .where(*where)
-            .order_by(*order)
-            .limit(query.per_page + 1)
-        ).all()
-    page = [CaseRow(*row) for row in rows[: query.per_page]]
-    more = len(rows) > query.per_page
-    return CaseListPage(page, query, _next_cursor(page[-1], query.sort) if more and page else None)
+    where = _conditions(s, actor, query)
+    if query.after:
+        value, last_id = _cursor(query.after, query.sort)
+        position = tuple_(key, col(Case.id))
+        where.append(position < (value, last_id) if descending else position > (value, last_id))
+    order = (key.desc(), col(Case.id).desc()) if descending else (key, col(Case.id))
+    return statement.where(*where).order_by(*order).limit(query.per_page + 1)
 
 
 def _conditions(s: Any, actor: Actor, q: CaseQuery) -> list[ColumnElement[bool]]:
@@ -260,7 +270,7 @@ def _london_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=LONDON)
 
 
-def _next_cursor(row: CaseRow, sort: str) -> str:
+def _next_cursor(row: CaseRow | Case, sort: str) -> str:
     value = getattr(
         row, {"detected": "detected_at", "updated": "updated_at", "reference": "reference"}[sort.lstrip("-")]
     )
@@ -272,10 +282,15 @@ def _cursor(after: str, sort: str) -> tuple[Any, int]:
     """The (sort value, id) a page continues after; a cursor of another sort or a forged one is refused."""
     try:
         value, last_id = orjson.loads(base64.urlsafe_b64decode(after + "=" * (-len(after) % 4)))
-        if not isinstance(last_id, int) or not isinstance(value, str):
+        if isinstance(last_id, bool) or not isinstance(last_id, int) or not 0 < last_id < 2**63:
             raise ValueError
-        if sort.lstrip("-") != "reference":
-            return datetime.fromisoformat(value), last_id
-        return value, last_id
+        if not isinstance(value, str) or len(value) > 40:
+            raise ValueError
+        if sort.lstrip("-") == "reference":
+            return value, last_id
+        when = datetime.fromisoformat(value)
+        if when.tzinfo is None:  # every cursor this list writes is in UTC
+            raise ValueError
+        return when, last_id
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
         raise ValidationError({"after": "not a page of this list; start again from the first page"}) from None
