@@ -14,13 +14,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import ColumnElement, Index, Select, exists, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, exists, func, select, true, tuple_
 from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
 from casework.access.actors import Actor
 from casework.access.users import find_user
 from casework.cases.consultation import log_list
+from casework.cases.listing_indexes import indexed_columns, unindexed
 from casework.cases.tables import CaseTag
 from casework.clock import LONDON
 from casework.errors import ValidationError
@@ -42,10 +43,6 @@ CHOICES = {
 FLAGS = ("mine", "referred_by_me", "breached", "threat_to_life")
 FIELDS = ("state", "force", "channel", "assignee", "from", "to", "sort", "after", "per_page", *CHOICES, *FLAGS)
 
-# A page walks one of these in its sort order and stops after a page of matches, whatever the table's size
-# (the reference sort walks the unique index of references).
-DETECTED_INDEX = Index("ix_cases_detected", col(Case.detected_at), col(Case.id))
-UPDATED_INDEX = Index("ix_cases_updated", col(Case.updated_at), col(Case.id))
 _CASE_ID = cast("Mapped[int]", col(Case.id))
 
 
@@ -206,33 +203,46 @@ def _keyset(s: Any, actor: Actor, query: CaseQuery, statement: Select[Any]) -> S
     key = SORTS[query.sort.lstrip("-")]
     descending = query.sort.startswith("-")
     where = _conditions(s, actor, query)
+    # references are unique: ordered by the reference alone, the page walks their unique index
+    position: Any = key if key is SORTS["reference"] else tuple_(key, col(Case.id))
     if query.after:
         value, last_id = _cursor(query.after, query.sort)
-        position = tuple_(key, col(Case.id))
-        where.append(position < (value, last_id) if descending else position > (value, last_id))
-    order = (key.desc(), col(Case.id).desc()) if descending else (key, col(Case.id))
-    return statement.where(*where).order_by(*order).limit(query.per_page + 1)
+        bound: Any = value if key is SORTS["reference"] else (value, last_id)
+        where.append(position < bound if descending else position > bound)
+    order = [key] if key is SORTS["reference"] else [key, col(Case.id)]
+    statement = statement.where(*where).order_by(*(c.desc() for c in order) if descending else order)
+    return statement.limit(query.per_page + 1)
+
+
+def _single_valued(q: CaseQuery) -> set[str]:
+    counts = {"state": len(q.state), **{name: len(q.choices.get(name, ())) for name in ("outcome", "platform")}}
+    single = {name for name, count in counts.items() if count == 1}
+    single |= {"channel"} if q.channel else set()
+    single |= {"assignee_id"} if q.assignee or "mine" in q.flags else set()
+    single |= {"referred_by_id"} if "referred_by_me" in q.flags else set()
+    return single | ({"threat_to_life"} if "threat_to_life" in q.flags else set())
 
 
 def _conditions(s: Any, actor: Actor, q: CaseQuery) -> list[ColumnElement[bool]]:
-    # SQLite would answer `force IN (..) AND state IN (..)` from the queue's index and then sort every match
-    # (260 ms at 100k cases); written as `col || ''` they cannot use an index, so it walks the sort's index
-    # instead and stops after one page (under 1 ms). PostgreSQL's planner weighs the LIMIT itself.
-    walk = s.get_bind().dialect.name == "sqlite"
+    """The filters as SQL; on SQLite only the columns of the page's index are written so that it serves them."""
+    served = indexed_columns(q.sort, _single_valued(q)) if s.get_bind().dialect.name == "sqlite" else None
 
-    def plain(column: Any) -> Any:
-        return column + "" if walk else column
+    def column(name: str) -> ColumnElement[Any]:
+        value: ColumnElement[Any] = getattr(Case, name)
+        return value if served is None or name in served else unindexed(value)
+
+    def one_of(name: str, values: Sequence[Any]) -> ColumnElement[bool]:
+        return column(name) == values[0] if len(values) == 1 else column(name).in_(values)
 
     forces = sorted(set(q.force) & actor.forces if q.force else actor.forces)
-    where: list[ColumnElement[bool]] = [plain(col(Case.force)).in_(forces)]
+    where: list[ColumnElement[bool]] = [column("force").in_(forces)]
     if q.state:
-        where.append(plain(col(Case.state)).in_(q.state))
-    if outcomes := q.choices.get("outcome"):
-        where.append(plain(col(Case.outcome)).in_(outcomes))
-    if platforms := q.choices.get("platform"):
-        where.append(plain(col(Case.platform)).in_(platforms))
+        where.append(one_of("state", q.state))
+    for name in ("outcome", "platform"):
+        if wanted := q.choices.get(name):
+            where.append(one_of(name, wanted))
     if q.channel:
-        where.append(col(Case.channel) == q.channel)
+        where.append(one_of("channel", [q.channel]))
     for name in ("category", "strand", "offence"):
         if wanted := q.choices.get(name):
             tags = [f"{name}:{v}" for v in wanted]
@@ -240,18 +250,18 @@ def _conditions(s: Any, actor: Actor, q: CaseQuery) -> list[ColumnElement[bool]]
                 exists(select(col(CaseTag.case_id)).where(col(CaseTag.case_id) == Case.id, col(CaseTag.tag).in_(tags)))
             )
     if q.assignee == "none":
-        where.append(col(Case.assignee_id).is_(None))
+        where.append(column("assignee_id").is_(None))
     elif q.assignee:
         user = find_user(s, q.assignee)
         if user is None:
             raise ValidationError({"assignee": f"no user {q.assignee!r}"})
-        where.append(col(Case.assignee_id) == user.id)
+        where.append(one_of("assignee_id", [user.id]))
     if "mine" in q.flags:
-        where.append(col(Case.assignee_id) == actor.id)
+        where.append(one_of("assignee_id", [actor.id]))
     if "referred_by_me" in q.flags:
-        where.append(col(Case.referred_by_id) == actor.id)
+        where.append(one_of("referred_by_id", [actor.id]))
     if "threat_to_life" in q.flags:
-        where.append(col(Case.threat_to_life).is_(True))
+        where.append(one_of("threat_to_life", [true()]))
     if "breached" in q.flags:
         where.append(
             exists(
@@ -259,9 +269,9 @@ def _conditions(s: Any, actor: Actor, q: CaseQuery) -> list[ColumnElement[bool]]
             )
         )
     if q.detected_from:
-        where.append(col(Case.detected_at) >= _london_midnight(q.detected_from))
+        where.append(column("detected_at") >= _london_midnight(q.detected_from))
     if q.detected_to:
-        where.append(col(Case.detected_at) < _london_midnight(q.detected_to + timedelta(days=1)))
+        where.append(column("detected_at") < _london_midnight(q.detected_to + timedelta(days=1)))
     return where
 
 
