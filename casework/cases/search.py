@@ -169,7 +169,7 @@ def _postgres_floor(s: Session, terms: dict[str, object], top: int) -> int:
         found = s.execute(_POSTGRES_IN_RANGE, {**terms, "low": top - span, "window": RANK_WINDOW}).scalar_one()
         if found >= RANK_WINDOW:
             return top - span + 1
-        if found * top <= 2 * RANK_WINDOW * span:  # few match in the whole table: rank them all
+        if found * top <= 4 * RANK_WINDOW * span:  # few match in the whole table: rank them all
             return 0
         span = span * RANK_WINDOW * 5 // (found * 4)
     return max(top - span + 1, 0)
