@@ -145,15 +145,15 @@ def _ranked(s: Session, words: list[str], forces: list[str], limit: int) -> list
         return [row[0] for row in rows]
     # A GIN index gives its matches in no order, and PostgreSQL would rather walk the primary key testing every
     # row for the words (a word in 3% of a million cases: 200,000 rows). Bitmaps of the index and of an id range
-    # read only the matches in that range, so these queries read about RANK_WINDOW rows however many match.
+    # read only the matches in that range, so a search reads a few windows of rows however many match.
+    # SET LOCAL ends with the transaction, so a failed query cannot leave the setting behind.
     top = s.execute(_POSTGRES_NEWEST).scalar() or 0  # from the primary key, before index scans are put off
     s.execute(text("SET LOCAL enable_indexscan = off"))
-    try:
-        terms = {"words": " ".join(words)}
-        floor = _postgres_floor(s, terms, top)
-        return [row[0] for row in s.execute(_POSTGRES, {**terms, "floor": floor, "forces": forces, "limit": limit})]
-    finally:
-        s.execute(text("SET LOCAL enable_indexscan TO DEFAULT"))
+    terms = {"words": " ".join(words)}
+    floor = _postgres_floor(s, terms, top)
+    rows = [row[0] for row in s.execute(_POSTGRES, {**terms, "floor": floor, "forces": forces, "limit": limit})]
+    s.execute(text("SET LOCAL enable_indexscan TO DEFAULT"))
+    return rows
 
 
 def _postgres_floor(s: Session, terms: dict[str, object], top: int) -> int:
