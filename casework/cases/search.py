@@ -151,9 +151,9 @@ def _ranked(s: Session, words: list[str], forces: list[str], limit: int) -> list
     s.execute(text("SET LOCAL enable_indexscan = off"))
     terms = {"words": " ".join(words)}
     floor = _postgres_floor(s, terms, top)
-    rows = [row[0] for row in s.execute(_POSTGRES, {**terms, "floor": floor, "forces": forces, "limit": limit})]
+    ranked = [row[0] for row in s.execute(_POSTGRES, {**terms, "floor": floor, "forces": forces, "limit": limit})]
     s.execute(text("SET LOCAL enable_indexscan TO DEFAULT"))
-    return rows
+    return ranked
 
 
 def _postgres_floor(s: Session, terms: dict[str, object], top: int) -> int:
