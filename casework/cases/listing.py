@@ -14,13 +14,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import ColumnElement, Index, exists, func, select, tuple_
+from sqlalchemy import ColumnElement, Select, exists, func, select, true, tuple_
 from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
 from casework.access.actors import Actor
 from casework.access.users import find_user
 from casework.cases.consultation import log_list
+from casework.cases.listing_indexes import indexed_columns, unindexed
 from casework.cases.tables import CaseTag
 from casework.clock import LONDON
 from casework.errors import ValidationError
@@ -42,10 +43,6 @@ CHOICES = {
 FLAGS = ("mine", "referred_by_me", "breached", "threat_to_life")
 FIELDS = ("state", "force", "channel", "assignee", "from", "to", "sort", "after", "per_page", *CHOICES, *FLAGS)
 
-# A page walks one of these in its sort order and stops after a page of matches, whatever the table's size
-# (the reference sort walks the unique index of references).
-DETECTED_INDEX = Index("ix_cases_detected", col(Case.detected_at), col(Case.id))
-UPDATED_INDEX = Index("ix_cases_updated", col(Case.updated_at), col(Case.id))
 _CASE_ID = cast("Mapped[int]", col(Case.id))
 
 
@@ -167,62 +164,85 @@ def list_cases(cw: Casework, actor: Actor, query: CaseQuery, *, via: str) -> Cas
 
 def read_page(cw: Casework, actor: Actor, query: CaseQuery) -> CaseListPage:
     """One page, unlogged: for callers that record their own disclosure (an export)."""
+    columns = (
+        _CASE_ID,
+        col(Case.reference),
+        col(Case.version),
+        col(Case.force),
+        col(Case.platform),
+        col(Case.channel),
+        col(Case.state),
+        col(Case.outcome),
+        col(Case.detected_at),
+        col(Case.updated_at),
+        col(Case.threat_to_life),
+        col(User.username),
+        col(Comment.author_handle),
+        func.substr(Comment.text, 1, EXCERPT),
+    )
+    with cw.reader() as uow:
+        statement = _keyset(uow.session, actor, query, select(*columns))
+        statement = statement.outerjoin(User, col(User.id) == Case.assignee_id).outerjoin(
+            Comment, col(Comment.case_id) == Case.id
+        )
+        rows = uow.session.execute(statement).all()
+    page = [CaseRow(*row) for row in rows[: query.per_page]]
+    return CaseListPage(page, query, _next_cursor(page[-1], query.sort) if len(rows) > query.per_page else None)
+
+
+def read_cases(cw: Casework, actor: Actor, query: CaseQuery) -> tuple[list[Case], str | None]:
+    """One page of whole case rows and the cursor of the next page, unlogged (the API logs what it shows)."""
+    with cw.reader() as uow:
+        rows = list(uow.session.execute(_keyset(uow.session, actor, query, select(Case))).scalars())
+    page = rows[: query.per_page]
+    return page, _next_cursor(page[-1], query.sort) if len(rows) > query.per_page else None
+
+
+def _keyset(s: Any, actor: Actor, query: CaseQuery, statement: Select[Any]) -> Select[Any]:
+    """The query's filters, continued after its cursor, in its sort order, one row more than a page."""
     key = SORTS[query.sort.lstrip("-")]
     descending = query.sort.startswith("-")
-    with cw.reader() as uow:
-        where = _conditions(uow.session, actor, query)
-        if query.after:
-            value, last_id = _cursor(query.after, query.sort)
-            position = tuple_(key, col(Case.id))
-            where.append(position < (value, last_id) if descending else position > (value, last_id))
-        order = (key.desc(), col(Case.id).desc()) if descending else (key, col(Case.id))
-        rows = uow.session.execute(
-            select(
-                _CASE_ID,
-                col(Case.reference),
-                col(Case.version),
-                col(Case.force),
-                col(Case.platform),
-                col(Case.channel),
-                col(Case.state),
-                col(Case.outcome),
-                col(Case.detected_at),
-                col(Case.updated_at),
-                col(Case.threat_to_life),
-                col(User.username),
-                col(Comment.author_handle),
-                func.substr(Comment.text, 1, EXCERPT),
-            )
-            .outerjoin(User, col(User.id) == Case.assignee_id)
-            .outerjoin(Comment, col(Comment.case_id) == Case.id)
-            .where(*where)
-            .order_by(*order)
-            .limit(query.per_page + 1)
-        ).all()
-    page = [CaseRow(*row) for row in rows[: query.per_page]]
-    more = len(rows) > query.per_page
-    return CaseListPage(page, query, _next_cursor(page[-1], query.sort) if more and page else None)
+    where = _conditions(s, actor, query)
+    # references are unique: ordered by the reference alone, the page walks their unique index
+    position: Any = key if key is SORTS["reference"] else tuple_(key, col(Case.id))
+    if query.after:
+        value, last_id = _cursor(query.after, query.sort)
+        bound: Any = value if key is SORTS["reference"] else (value, last_id)
+        where.append(position < bound if descending else position > bound)
+    order = [key] if key is SORTS["reference"] else [key, col(Case.id)]
+    statement = statement.where(*where).order_by(*(c.desc() for c in order) if descending else order)
+    return statement.limit(query.per_page + 1)
+
+
+def _single_valued(q: CaseQuery) -> set[str]:
+    counts = {"state": len(q.state), **{name: len(q.choices.get(name, ())) for name in ("outcome", "platform")}}
+    single = {name for name, count in counts.items() if count == 1}
+    single |= {"channel"} if q.channel else set()
+    single |= {"assignee_id"} if q.assignee or "mine" in q.flags else set()
+    single |= {"referred_by_id"} if "referred_by_me" in q.flags else set()
+    return single | ({"threat_to_life"} if "threat_to_life" in q.flags else set())
 
 
 def _conditions(s: Any, actor: Actor, q: CaseQuery) -> list[ColumnElement[bool]]:
-    # SQLite would answer `force IN (..) AND state IN (..)` from the queue's index and then sort every match
-    # (260 ms at 100k cases); written as `col || ''` they cannot use an index, so it walks the sort's index
-    # instead and stops after one page (under 1 ms). PostgreSQL's planner weighs the LIMIT itself.
-    walk = s.get_bind().dialect.name == "sqlite"
+    """The filters as SQL; on SQLite only the columns of the page's index are written so that it serves them."""
+    served = indexed_columns(q.sort, _single_valued(q)) if s.get_bind().dialect.name == "sqlite" else None
 
-    def plain(column: Any) -> Any:
-        return column + "" if walk else column
+    def column(name: str) -> ColumnElement[Any]:
+        value: ColumnElement[Any] = getattr(Case, name)
+        return value if served is None or name in served else unindexed(value)
+
+    def one_of(name: str, values: Sequence[Any]) -> ColumnElement[bool]:
+        return column(name) == values[0] if len(values) == 1 else column(name).in_(values)
 
     forces = sorted(set(q.force) & actor.forces if q.force else actor.forces)
-    where: list[ColumnElement[bool]] = [plain(col(Case.force)).in_(forces)]
+    where: list[ColumnElement[bool]] = [column("force").in_(forces)]
     if q.state:
-        where.append(plain(col(Case.state)).in_(q.state))
-    if outcomes := q.choices.get("outcome"):
-        where.append(plain(col(Case.outcome)).in_(outcomes))
-    if platforms := q.choices.get("platform"):
-        where.append(plain(col(Case.platform)).in_(platforms))
+        where.append(one_of("state", q.state))
+    for name in ("outcome", "platform"):
+        if wanted := q.choices.get(name):
+            where.append(one_of(name, wanted))
     if q.channel:
-        where.append(col(Case.channel) == q.channel)
+        where.append(one_of("channel", [q.channel]))
     for name in ("category", "strand", "offence"):
         if wanted := q.choices.get(name):
             tags = [f"{name}:{v}" for v in wanted]
@@ -230,18 +250,18 @@ def _conditions(s: Any, actor: Actor, q: CaseQuery) -> list[ColumnElement[bool]]
                 exists(select(col(CaseTag.case_id)).where(col(CaseTag.case_id) == Case.id, col(CaseTag.tag).in_(tags)))
             )
     if q.assignee == "none":
-        where.append(col(Case.assignee_id).is_(None))
+        where.append(column("assignee_id").is_(None))
     elif q.assignee:
         user = find_user(s, q.assignee)
         if user is None:
             raise ValidationError({"assignee": f"no user {q.assignee!r}"})
-        where.append(col(Case.assignee_id) == user.id)
+        where.append(one_of("assignee_id", [user.id]))
     if "mine" in q.flags:
-        where.append(col(Case.assignee_id) == actor.id)
+        where.append(one_of("assignee_id", [actor.id]))
     if "referred_by_me" in q.flags:
-        where.append(col(Case.referred_by_id) == actor.id)
+        where.append(one_of("referred_by_id", [actor.id]))
     if "threat_to_life" in q.flags:
-        where.append(col(Case.threat_to_life).is_(True))
+        where.append(one_of("threat_to_life", [true()]))
     if "breached" in q.flags:
         where.append(
             exists(
@@ -249,9 +269,9 @@ def _conditions(s: Any, actor: Actor, q: CaseQuery) -> list[ColumnElement[bool]]
             )
         )
     if q.detected_from:
-        where.append(col(Case.detected_at) >= _london_midnight(q.detected_from))
+        where.append(column("detected_at") >= _london_midnight(q.detected_from))
     if q.detected_to:
-        where.append(col(Case.detected_at) < _london_midnight(q.detected_to + timedelta(days=1)))
+        where.append(column("detected_at") < _london_midnight(q.detected_to + timedelta(days=1)))
     return where
 
 
@@ -260,7 +280,7 @@ def _london_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=LONDON)
 
 
-def _next_cursor(row: CaseRow, sort: str) -> str:
+def _next_cursor(row: CaseRow | Case, sort: str) -> str:
     value = getattr(
         row, {"detected": "detected_at", "updated": "updated_at", "reference": "reference"}[sort.lstrip("-")]
     )
@@ -272,10 +292,15 @@ def _cursor(after: str, sort: str) -> tuple[Any, int]:
     """The (sort value, id) a page continues after; a cursor of another sort or a forged one is refused."""
     try:
         value, last_id = orjson.loads(base64.urlsafe_b64decode(after + "=" * (-len(after) % 4)))
-        if not isinstance(last_id, int) or not isinstance(value, str):
+        if isinstance(last_id, bool) or not isinstance(last_id, int) or not 0 < last_id < 2**63:
             raise ValueError
-        if sort.lstrip("-") != "reference":
-            return datetime.fromisoformat(value), last_id
-        return value, last_id
+        if not isinstance(value, str) or len(value) > 40:
+            raise ValueError
+        if sort.lstrip("-") == "reference":
+            return value, last_id
+        when = datetime.fromisoformat(value)
+        if when.tzinfo is None:  # every cursor this list writes is in UTC
+            raise ValueError
+        return when, last_id
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
         raise ValidationError({"after": "not a page of this list; start again from the first page"}) from None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlmodel import col
 
 from casework.audit import disclosure, retention
@@ -120,6 +120,17 @@ def test_a_word_in_very_many_cases_ranks_only_the_newest_window(cw, make, monkey
     make.case(text="common common common common")  # the best match, but older than the window
     newer = [make.case(text=f"common word {n}") for n in range(2)]
     assert sorted(_refs(search(cw, make.staff("admin"), "common", via="web"))) == newer
+
+
+def test_the_newest_window_is_found_without_sorting_every_match(cw, make, monkeypatch):
+    """`ORDER BY id OFFSET window` over every match read each matching row (a GIN index has no order)."""
+    monkeypatch.setattr("casework.cases.search.RANK_WINDOW", 3)
+    refs = [make.case(text=f"common word {n}") for n in range(8)]
+    statements = []
+    event.listen(cw.engine, "before_cursor_execute", lambda *args: statements.append(args[2].upper()))
+    found = _refs(search(cw, make.staff("admin"), "common", via="web"))
+    assert sorted(found) == refs[-3:]
+    assert [s for s in statements if "OFFSET" in s and "CASE_SEARCH " in s and cw.engine.dialect.name != "sqlite"] == []
 
 
 def test_auditors_see_search_consultations_in_the_users_disclosure_log(cw, make):

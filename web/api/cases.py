@@ -8,7 +8,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 from casework.access.users import get_user
 from casework.audit import disclosure
 from casework.audit import verify as audit
-from casework.cases import actions, decisions, queries
+from casework.cases import actions, decisions, listing, queries
 from casework.cases.consultation import log_list
 from casework.cases.refusals import record_refused_request
 from casework.errors import PermissionDenied, TransitionNotAllowed, UserNotFound, ValidationError
@@ -35,54 +35,61 @@ def post_flag():
 
 @bp.get("/cases")
 def list_cases():
-    """Cases of the caller's forces, filtered, oldest first, a page at a time."""
+    """Cases of the caller's forces, filtered, oldest detected first, a keyset page at a time (`after`)."""
     cw = casework()
-    args = request.args
-    flt = queries.CaseFilter(
-        states=tuple(args.getlist("state")),
-        forces=tuple(args.getlist("force")),
-        assignee_id=_assignee_id(args.get("assignee")),
-        unassigned=args.get("assignee") == "none",
-        page=_int_arg("page", 1),
-        per_page=_int_arg("per_page", 50),
+    query = _case_query(cw)
+    nobody = query.assignee not in ("", "none") and _unknown_user(query.assignee)  # like an unknown force
+    cases, after = ([], None) if nobody else listing.read_cases(cw, actor(), query)
+    log_list(cw, actor(), scope="cases", via="api", shown=[(c.reference, c.force) for c in cases], detail={})
+    assignees = queries.users_by_id(cw, (c.assignee_id for c in cases))
+    links = {"self": _list_link(request.args.get("after"))} | ({"next": _list_link(after)} if after else {})
+    return jsonify(serialize.case_page(cases, assignees, query.per_page, after, links))
+
+
+def _case_query(cw) -> listing.CaseQuery:
+    """The API's filters (state, force, assignee: a username, `me` or `none`) as a /cases query."""
+    args, errors = request.args, {}
+    if "page" in args:
+        errors["page"] = "pages continue after the last case shown: follow links.next (`after`)"
+    states = tuple(args.getlist("state"))
+    if bad := sorted(set(states) - {s.name for s in cw.workflow.states}):
+        errors["state"] = f"unknown state {', '.join(bad)[:200]}"
+    per_page = args.get("per_page", str(listing.PER_PAGE))
+    if not per_page.isascii() or not per_page.isdigit() or not 1 <= int(per_page) <= listing.MAX_PER_PAGE:
+        errors["per_page"] = f"a whole number from 1 to {listing.MAX_PER_PAGE}"
+    after = args.get("after", "")
+    if len(after) > 400 or "\x00" in after:
+        errors["after"] = "not a page of this list; start again from the first page"
+    if errors:
+        raise ValidationError(errors)
+    assignee = args.get("assignee", "")
+    return listing.CaseQuery(
+        state=states,
+        force=tuple(args.getlist("force")),
+        assignee="" if assignee == "me" else assignee,
+        flags=frozenset({"mine"}) if assignee == "me" else frozenset(),
+        sort="detected",
+        after=after,
+        per_page=int(per_page),
     )
-    page = queries.list_cases(cw, actor(), flt)
-    log_list(
-        cw, actor(), scope="cases", via="api", shown=[(c.reference, c.force) for c, _ in page.rows], detail={}
-    )  # DPA 2018 s.62
-    assignees = queries.users_by_id(cw, (c.assignee_id for c, _ in page.rows))
-    return jsonify(serialize.case_page(page, assignees, lambda n: _page_link(n, page.per_page)))
+
+
+def _unknown_user(username: str) -> bool:
+    try:
+        get_user(casework(), username)
+    except UserNotFound:
+        return True
+    return False
+
+
+def _list_link(after: str | None) -> str:
+    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "after"}
+    return url_for("api.list_cases", **args, **({"after": after} if after else {}))
 
 
 def _summary(case) -> dict:
     assignee = queries.users_by_id(casework(), [case.assignee_id]).get(case.assignee_id) if case.assignee_id else None
     return serialize.case_summary(case, assignee)
-
-
-def _int_arg(name: str, default: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
-        raise ValidationError({name: "must be a whole number"})
-    return int(raw)
-
-
-def _assignee_id(value: str | None) -> int | None:
-    if value in (None, "", "none"):
-        return None
-    if value == "me":
-        return actor().id if actor().id is not None else -1
-    try:
-        return get_user(casework(), value).id
-    except UserNotFound:
-        return -1  # like an unknown force: a filter that nothing matches
-
-
-def _page_link(number: int, per_page: int) -> str:
-    args = request.args.to_dict(flat=False)
-    args.update(page=[str(number)], per_page=[str(per_page)])
-    return url_for("api.list_cases", **args)
 
 
 @bp.get("/cases/<reference>")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from casework.cases.decisions import KINDS
-from casework.cases.queries import MAX_PAGE
+from casework.cases.listing import MAX_PER_PAGE
 from casework.intake.flags import MAX_TEXT
 from web.api import bp, openapi_evidence
 from web.api.openapi_finding import finding_paths
@@ -198,13 +198,12 @@ def _schemas(cw) -> dict:
     }
     page = {
         "type": "object",
-        "required": ["items", "total", "page", "per_page", "links"],
+        "required": ["items", "per_page", "next", "links"],
         "properties": {
             "items": {"type": "array", "items": _ref("Case")},
-            "total": {"type": "integer"},
-            "page": {"type": "integer"},
             "per_page": {"type": "integer"},
-            "links": {"type": "object", "properties": {"self": _STR, "next": _STR, "prev": _STR}},
+            "next": {**_NSTR, "description": "the `after` of the next page; null on the last page"},
+            "links": {"type": "object", "required": ["self"], "properties": {"self": _STR, "next": _STR}},
         },
     }
     event = {
@@ -277,8 +276,13 @@ def _paths(cw) -> dict:
         },
         {"name": "force", "in": "query", "schema": {"type": "array", "items": _STR}, "style": "form", "explode": True},
         {"name": "assignee", "in": "query", "description": "a username, `me` or `none`", "schema": _STR},
-        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 999999999}},
-        {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}},
+        {
+            "name": "after",
+            "in": "query",
+            "description": "the cursor a page gives as `next`: the page after it (oldest detected first)",
+            "schema": {"type": "string", "maxLength": 400},
+        },
+        {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}},
     ]
     location = {"Location": {"description": "the new case", "schema": _STR}}
     paths = {
@@ -296,7 +300,7 @@ def _paths(cw) -> dict:
         },
         "/api/v1/cases": {
             "get": {
-                "summary": "List cases of the caller's forces",
+                "summary": "List cases of the caller's forces, a keyset page at a time",
                 "operationId": "listCases",
                 "parameters": query,
                 "responses": {"200": _json(_ref("CasePage"), "A page of cases"), **_problems(401, 422)},

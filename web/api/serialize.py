@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import url_for
 
 from casework.cases.decisions import Decision
-from casework.cases.queries import CaseDetail, CasePage
+from casework.cases.queries import CaseDetail
 from casework.storage.tables import Case, CaseEvent, Comment, User
 
 
@@ -74,19 +74,12 @@ def case_detail(detail: CaseDetail, triggers: list[dict], decisions: list[Decisi
     }
 
 
-def case_page(page: CasePage, assignees: dict[int, User], link) -> dict:
-    """A page of cases with the total and the links to the neighbouring pages."""
-    last = max(1, -(-page.total // page.per_page))
-    links = {"self": link(page.page)}
-    if page.page < last:
-        links["next"] = link(page.page + 1)
-    if page.page > 1:
-        links["prev"] = link(min(page.page - 1, last))
+def case_page(cases: list[Case], assignees: dict[int, User], per_page: int, after: str | None, links: dict) -> dict:
+    """A keyset page of cases: `next` is the cursor of the following page (null on the last), no total."""
     return {
-        "items": [case_summary(case, assignees.get(case.assignee_id)) for case, _ in page.rows],
-        "total": page.total,
-        "page": page.page,
-        "per_page": page.per_page,
+        "items": [case_summary(case, assignees.get(case.assignee_id) if case.assignee_id else None) for case in cases],
+        "per_page": per_page,
+        "next": after,
         "links": links,
     }
 
