@@ -1,4 +1,4 @@
-"""Reading cases: one case with its evidence and context, lists for queues, and histories."""
+"""Reading cases: one case with its evidence and context, and histories (lists are in listing and queue)."""
 
 from __future__ import annotations
 
@@ -6,18 +6,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from casework.access.actors import Actor
-from casework.errors import CaseNotFound, ValidationError
+from casework.errors import CaseNotFound
 from casework.storage.tables import Case, CaseEvent, CaseLink, Comment, User
 
 if TYPE_CHECKING:
     from casework.runtime import Casework
 
-MAX_PAGE = 200
 LAST_PAGE = 1_000_000  # a bound for every list: a huge page number would overflow the SQL offset (a 500)
 
 
@@ -80,53 +79,6 @@ def get_case(cw: Casework, actor: Actor, reference: str, with_events: bool = Fal
         linked = list(s.execute(select(Case).where(col(Case.id).in_(other_ids))).scalars()) if other_ids else []
         events = _events(s, case.id) if with_events else None
         return CaseDetail(case, comment, assignee, author_cases, linked, events)
-
-
-@dataclass(frozen=True)
-class CaseFilter:
-    states: tuple[str, ...] = ()
-    forces: tuple[str, ...] = ()
-    assignee_id: int | None = None
-    unassigned: bool = False
-    page: int = 1
-    per_page: int = 50
-
-
-@dataclass(frozen=True)
-class CasePage:
-    rows: list[tuple[Case, Comment]]
-    total: int
-    page: int
-    per_page: int
-
-
-def list_cases(cw: Casework, actor: Actor, flt: CaseFilter) -> CasePage:
-    """Cases of the actor's forces, filtered, oldest detected first (the default due order)."""
-    if not 1 <= flt.page <= LAST_PAGE or not 1 <= flt.per_page <= MAX_PAGE:
-        raise ValidationError({"page": f"page 1-{LAST_PAGE}, per_page 1-{MAX_PAGE}"})
-    bad_states = set(flt.states) - {s.name for s in cw.workflow.states}
-    if bad_states:
-        raise ValidationError({"state": f"unknown state {', '.join(sorted(bad_states))}"})
-    forces = set(flt.forces) & actor.forces if flt.forces else actor.forces
-    where: list[ColumnElement[bool]] = [col(Case.force).in_(sorted(forces))]
-    if flt.states:
-        where.append(col(Case.state).in_(flt.states))
-    if flt.assignee_id is not None:
-        where.append(col(Case.assignee_id) == flt.assignee_id)
-    if flt.unassigned:
-        where.append(col(Case.assignee_id).is_(None))
-    with cw.reader() as uow:
-        s = uow.session
-        total = s.execute(select(func.count()).select_from(Case).where(*where)).scalar_one()
-        rows = s.execute(
-            select(Case, Comment)
-            .join(Comment, col(Comment.case_id) == col(Case.id))
-            .where(*where)
-            .order_by(col(Case.detected_at), col(Case.id))
-            .offset((flt.page - 1) * flt.per_page)
-            .limit(flt.per_page)
-        ).all()
-        return CasePage([tuple(r) for r in rows], total, flt.page, flt.per_page)
 
 
 def history(cw: Casework, actor: Actor, reference: str) -> CaseHistory:

@@ -1,7 +1,11 @@
 """The `casework` command line on a real SQLite file: clear messages and exit codes."""
 
+import re
+
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from casework.entrypoints.cli import main
 
@@ -187,3 +191,30 @@ def test_every_command_has_help(cli):
     ):
         result = cli(*args)
         assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_cases_list_pages_by_cursor_without_offset_or_count(cli):
+    cli("init", "--demo")
+    statements: list[tuple[str, tuple]] = []
+
+    def record(conn, cursor, statement, parameters, *args):
+        statements.append((statement.upper(), tuple(parameters or ())))
+
+    event.listen(Engine, "before_cursor_execute", record)  # the command makes its own engine
+    try:
+        pages = [cli("cases", "list", "--per-page", "7").output]
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    listing = [(s, p) for s, p in statements if "FROM CASES" in s]
+    assert listing and not [s for s, _ in listing if "COUNT(" in s]
+    # SQLAlchemy writes SQLite's LIMIT as `LIMIT ? OFFSET ?` with 0: skipping no rows is no OFFSET
+    assert all(p[-1] == 0 for s, p in listing if "OFFSET" in s)
+    while cursor := re.search(r"--after (\S+)", pages[-1]):
+        pages.append(cli("cases", "list", "--per-page", "7", "--after", cursor.group(1)).output)
+    refs = [ref for page in pages for ref in re.findall(r"[A-Z]{2}-\d{4}-\d{6}", page)]
+    assert len(pages) == 6 and len(refs) == len(set(refs)) == 40
+
+
+def test_cases_list_refuses_a_forged_cursor_with_exit_3(cli):
+    result = cli("cases", "list", "--after", "forged")
+    assert result.exit_code == 3 and "after" in result.output

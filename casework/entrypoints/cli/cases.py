@@ -14,8 +14,7 @@ from rich.table import Table
 from casework.access import users as user_service
 from casework.access.actors import Actor
 from casework.audit import disclosure
-from casework.cases import actions, queries
-from casework.cases.consultation import log_list
+from casework.cases import actions, listing, queries
 from casework.clock import london
 from casework.entrypoints.cli.base import parse_sets, runtime
 from casework.errors import ValidationError
@@ -78,44 +77,35 @@ def cases() -> None:
 @click.option("--state", "states", multiple=True, help="Only this state (repeatable).")
 @click.option("--force", "forces", multiple=True, help="Only this force (repeatable).")
 @click.option("--as", "username", help="List as this user (default: all forces).")
-@click.option("--page", default=1, show_default=True, type=click.IntRange(1))
-@click.option("--per-page", default=50, show_default=True, type=click.IntRange(1, queries.MAX_PAGE))
+@click.option("--after", default="", help="The cursor a previous page printed: the page after it.")
+@click.option("--per-page", default=50, show_default=True, type=click.IntRange(1, listing.MAX_PER_PAGE))
 @click.pass_context
 def cases_list(
     ctx: click.Context,
     states: tuple[str, ...],
     forces: tuple[str, ...],
     username: str | None,
-    page: int,
+    after: str,
     per_page: int,
 ) -> None:
-    """List cases, oldest first."""
+    """List cases, oldest detected first, a page at a time (no count: a page costs the same however many match)."""
     cw, actor = _acting(ctx, username)
-    result = queries.list_cases(
-        cw, actor, queries.CaseFilter(tuple(states), tuple(forces), page=page, per_page=per_page)
-    )
-    table = Table(
-        "reference",
-        "state",
-        "force",
-        "platform",
-        "author",
-        "detected",
-        "assignee id",
-        title=f"{result.total} cases (page {page})",
-    )
-    for case, comment in result.rows:
+    args = {"state": list(states), "force": list(forces), "sort": ["detected"], "per_page": [str(per_page)]}
+    page = listing.list_cases(cw, actor, listing.parse_query(cw, {**args, "after": [after]}), via="cli")
+    table = Table("reference", "state", "force", "platform", "author", "detected", "assignee")
+    for row in page.rows:
         table.add_row(
-            case.reference,
-            case.state,
-            case.force,
-            case.platform,
-            escape(comment.author_handle or "-"),
-            _when(case.detected_at),
-            str(case.assignee_id or "-"),
+            row.reference,
+            row.state,
+            row.force,
+            row.platform,
+            escape(row.author_handle or "-"),
+            _when(row.detected_at),
+            row.assignee or "-",
         )
-    log_list(cw, actor, scope="cases", via="cli", shown=[(c.reference, c.force) for c, _ in result.rows], detail={})
     Console(width=160).print(table)
+    if page.next_after:
+        click.echo(f"next page: casework cases list ... --after {page.next_after}")
 
 
 @cases.command("show")
