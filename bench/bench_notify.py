@@ -17,6 +17,7 @@ from casework.bootstrap import bootstrap
 from casework.cases import actions
 from casework.config import Settings
 from casework.intake import flags as intake
+from casework.labels import Labels
 from casework.notify.tables import Notification
 from casework.storage.db import make_engine
 from casework.storage.schema import migrate
@@ -145,9 +146,9 @@ def _raw_smtplib(cw, settings) -> tuple[int, float]:
                 .where(Notification.channel == "email")
             ).all()
         )
-    messages = []
+    labels, messages = Labels(cw.workflow, cw.settings.forces), []
     for n, case, comment, user in rows:
-        r = render(n, context(n, case, comment, user, settings.base_url))
+        r = render(n, context(n, case, comment, user, settings.base_url, labels))
         messages.append(
             build_message(
                 settings,
