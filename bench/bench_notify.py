@@ -148,7 +148,7 @@ def _raw_smtplib(cw, settings) -> tuple[int, float]:
         )
     labels, messages = Labels(cw.workflow, cw.settings.forces), []
     for n, case, comment, user in rows:
-        r = render(n, context(n, case, comment, user, settings.base_url, labels))
+        r = render(n, context(n, case, comment, settings.base_url, labels))
         messages.append(
             build_message(
                 settings,

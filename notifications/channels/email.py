@@ -18,6 +18,7 @@ from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import format_datetime, formataddr, parseaddr
+from functools import lru_cache
 from typing import Any
 
 from notifications.channels import DeliveryFailed, PermanentFailure
@@ -37,7 +38,9 @@ def _words(value: str) -> str | Header:
     return value if value.isascii() else Header(value, UTF8)
 
 
+@lru_cache(maxsize=8)
 def _address(value: str) -> str:
+    """The sender as configured, its name encoded when it is not ASCII (worked out once per setting)."""
     name, address = parseaddr(value)
     return formataddr((name, address), charset=UTF8) if name else value
 
@@ -59,7 +62,9 @@ def build_message(
     return msg
 
 
+@lru_cache(maxsize=64)
 def _part(body: str, subtype: str) -> Message:
+    """One encoded text part, shared by the messages of one change: a part is only read once built."""
     part = MIMENonMultipart("text", subtype)
     part.set_payload(body, UTF8)
     return part

@@ -102,6 +102,24 @@ def test_every_delivery_is_an_audit_event_and_the_chain_still_verifies(cw, refer
     assert dispatch_pending(cw, settings=smtp_server.settings()).claimed == 0  # nothing is sent twice
 
 
+def test_in_one_batch_each_change_reads_from_its_own_case_and_each_recipient_of_it_the_same(
+    cw, make, referral, smtp_server
+):
+    """A batch renders each change once for all its recipients, never one change's words for another's."""
+    ann = make.staff("admin")
+    other = intake.flag_comment(cw, ann, make.flag_payload(text="a second, different comment")).case.reference
+    apply_trigger(cw, ann, other, "start_review")
+    apply_trigger(cw, ann, other, "refer", {**REFER, "note": "the second note"})
+    assert dispatch_pending(cw, settings=smtp_server.settings()).sent == 4
+    bodies: dict[str, list[str]] = {}
+    for _, message in smtp_server.messages:
+        bodies.setdefault(message["Subject"], []).append(message.get_body(("plain",)).get_content())
+    assert len(bodies) == 2 and all(len(texts) == 2 and texts[0] == texts[1] for texts in bodies.values())
+    first, second = (bodies[f"[OFFICIAL-SENSITIVE] {r}: referred to the Crime Bureau"][0] for r in (referral, other))
+    assert HOSTILE in first and "please advise" in first and "second" not in first
+    assert "a second, different comment" in second and "the second note" in second and HOSTILE not in second
+
+
 def test_a_redacted_comment_is_not_sent(cw, referral, smtp_server):
     with cw.uow() as uow:
         uow.session.execute(update(Comment).values(text=None, author_handle=None, redacted_at=cw.now()))
