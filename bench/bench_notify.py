@@ -89,7 +89,7 @@ def _requeue(cw) -> int:
     with cw.uow() as uow:
         count = uow.session.execute(
             update(Notification)
-            .where(Notification.channel == "email")
+            .where(Notification.channel == "email", Notification.kind != "sla_warning")  # warnings may go stale
             .values(status="pending", attempts=0, sent_at=None, next_attempt_at=cw.now())
         ).rowcount
         uow.commit()
