@@ -10,7 +10,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +21,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col
 
-from casework.config import DEFAULT_MARKING, ForceConfig
 from casework.labels import Labels
 from casework.notify.tables import Notification, WebhookEndpoint
 from casework.runtime import Casework
@@ -31,7 +30,7 @@ from notifications.channels.email import SmtpSender, build_message, message_id
 from notifications.claims import claim, renew
 from notifications.config import NotifySettings
 from notifications.marks import Delivery, Jitter, mark_failed, mark_sent
-from notifications.render import case_url, context, render
+from notifications.render import Renderer, case_url
 from notifications.stale import drop_stale_warnings
 
 log = logging.getLogger(__name__)
@@ -179,13 +178,13 @@ def _load(cw: Casework, ids: list[int], settings: NotifySettings, smtp: SmtpSend
             ).scalars()
         }
     now = cw.now()
-    labels = Labels(cw.workflow, cw.settings.forces)
+    renderer = Renderer(settings.base_url, Labels(cw.workflow, cw.settings.forces), cw.settings.forces)
     deliveries: list[Delivery] = []
     for n in rows:
         case = cases[n.case_id]
         if n.channel == "email":
             user = users.get(n.recipient_id)
-            send = _email(n, case, comments.get(case.id), user, settings, smtp, now, (labels, cw.settings.forces))
+            send = _email(n, case, comments.get(case.id), user, settings, smtp, now, renderer)
             deliveries.append(
                 Delivery(
                     n,
@@ -210,14 +209,12 @@ def _email(
     settings: NotifySettings,
     smtp: SmtpSender,
     now: datetime,
-    words: tuple[Labels, Mapping[str, ForceConfig]],
+    renderer: Renderer,
 ) -> Callable[[], None]:
     def send() -> None:
         if user is None or not user.active or not user.email:
             raise PermanentFailure("the recipient has no active account with an e-mail address")
-        labels, forces = words
-        marking = forces[case.force].marking if case.force in forces else DEFAULT_MARKING
-        rendered = render(n, context(n, case, comment, user, settings.base_url, labels, marking))
+        rendered = renderer(n, case, comment)
         smtp.send(
             build_message(
                 settings,

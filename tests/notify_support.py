@@ -30,12 +30,14 @@ class Inbox:
 
     def __init__(self):
         self.messages = []
+        self.raw: list[bytes] = []  # each accepted message as it came over the wire
         self.reply = "250 Message accepted"
 
     async def handle_DATA(self, server, session, envelope):
         if self.reply.startswith("250"):
             message = message_from_bytes(envelope.content, policy=policy.default)
             self.messages.append((list(envelope.rcpt_tos), message))
+            self.raw.append(envelope.original_content)
         return self.reply
 
     def by_recipient(self) -> dict[str, list]:

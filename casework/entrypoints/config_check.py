@@ -20,7 +20,7 @@ from casework.config import Settings
 from casework.errors import CaseworkError
 from casework.intake.channels import configured_channels
 from casework.intake.detector import configured_detector
-from casework.storage.db import make_engine
+from casework.storage.db import make_engine, missing_sqlite_file
 from casework.storage.tables import Case, table_of
 from notifications.config import NotifySettings
 
@@ -64,6 +64,8 @@ def _scheduler_problems(env: Mapping[str, str]) -> Problems:
 def _forces_without_configuration(settings: Settings) -> Problems:
     """Forces that own cases in the database but are missing from the forces file (none in a new database)."""
     cases = table_of(Case)
+    if missing_sqlite_file(settings.database_url):
+        return {}  # no database yet, so no cases (and connecting would create the file)
     engine = make_engine(settings.database_url)
     try:
         with engine.connect() as connection:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Dialect, Engine, ExceptionContext, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
@@ -59,6 +59,18 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, **kwargs: Any) -> Engin
     engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True, **kwargs)
     _serialise_sqlite_writers(engine, int(busy_timeout * 1000))
     return engine
+
+
+def missing_sqlite_file(url: str) -> Path | None:
+    """The SQLite file `url` names when it does not exist: connecting to it would create an empty one."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None  # not a URL: whoever connects names the problem
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return None if Path(database).exists() else Path(database)
 
 
 def _serialise_sqlite_writers(engine: Engine, busy_ms: int) -> None:

@@ -62,6 +62,22 @@ def test_no_command_but_init_creates_a_sqlite_database(tmp_path):
     assert casework("cases", "list", url=f"sqlite:///{path}").returncode == 0
 
 
+@pytest.mark.parametrize("command", [["serve", "--port", "1", "--no-scheduler"], ["worker"]])
+def test_serve_and_worker_refuse_a_missing_sqlite_database_and_create_none(tmp_path, command):
+    path = tmp_path / "new" / "casework.db"
+    env = {"CASEWORK_SECRET_KEY": TEST_SECRET_KEY, "CASEWORK_INSTANCE_PATH": str(tmp_path / "instance")}
+    started = casework(*command, url=f"sqlite:///{path}", env=env)
+    assert_refused(started, 4, f"no database at {path}: run `casework init`")
+    assert "serving on" not in started.stdout
+    assert not path.parent.exists()
+
+
+def test_config_check_on_a_missing_sqlite_database_creates_none(tmp_path):
+    path = tmp_path / "new" / "casework.db"
+    assert casework("config", "check", url=f"sqlite:///{path}").returncode == 0
+    assert not path.parent.exists()
+
+
 def test_an_empty_sqlite_file_says_it_has_no_schema(tmp_path):
     path = tmp_path / "empty.db"
     path.touch()

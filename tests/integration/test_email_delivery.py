@@ -1,11 +1,13 @@
 """E-mail reaches a real SMTP server: recipients, subject, both parts escaped right, a stable Message-ID."""
 
 import random
+from dataclasses import replace
 
 import pytest
 from aiosmtpd.smtp import AuthResult
 from sqlalchemy import select, update
 
+from casework.access import users
 from casework.access.actors import Actor
 from casework.audit import verify as audit
 from casework.cases.actions import add_comment, apply_trigger
@@ -62,6 +64,27 @@ def test_each_recipient_gets_a_multipart_email_with_the_hostile_text_escaped_in_
     assert f"Ann referred {referral} to the Crime Bureau" in text and "Category: Hate crime" in text
 
 
+@pytest.mark.parametrize("note", ["dros to chi, diolch 🚓", " ".join(["café"] * 300)], ids=["short", "long"])
+def test_words_beyond_ascii_arrive_intact_in_a_message_any_smtp_server_takes(cw, make, staff, smtp_server, note):
+    """Welsh, Irish, emoji: every header and part decodes to what was written, and the message on the wire
+    is 7-bit with lines under 1,000 bytes, so no server needs 8BITMIME or SMTPUTF8 for it."""
+    users.add_user(cw, "sian", roles=["channel_admin"], forces=["warwickshire"], display_name="Siân Ó Briain")
+    staff.add("ben", "crime_bureau")
+    ref = make.case("admin_review", text="Dydd da — ¿qué?")
+    add_comment(cw, users.actor_for(cw, "sian"), ref, f"@ben {note}")
+    settings = replace(smtp_server.settings(), smtp_from="Heddlu – casework <casework@police.example>")
+    assert dispatch_pending(cw, settings=settings).sent == 1
+    [(rcpts, message)] = smtp_server.messages
+    assert rcpts == ["ben@police.example"]
+    assert message["Subject"] == f"[OFFICIAL-SENSITIVE] {ref}: Siân Ó Briain mentioned you in a note"
+    assert message["From"] == "Heddlu – casework <casework@police.example>"
+    text, html = (message.get_body((kind,)).get_content() for kind in ("plain", "html"))
+    assert f"@ben {note}" in text and "Dydd da — ¿qué?" in text
+    assert "Siân Ó Briain" in html and "Dydd da — ¿qué?" in html
+    [raw] = smtp_server.handler.raw
+    assert raw.isascii() and max(len(line) for line in raw.splitlines()) < 1000
+
+
 def test_every_delivery_is_an_audit_event_and_the_chain_still_verifies(cw, referral, smtp_server):
     dispatch_pending(cw, settings=smtp_server.settings())
     sent = events(cw, "notification_sent")
@@ -77,6 +100,24 @@ def test_every_delivery_is_an_audit_event_and_the_chain_still_verifies(cw, refer
         assert audit.verify(uow.session).ok
     assert all(r.status == "sent" and r.sent_at == cw.now() for r in rows(cw))
     assert dispatch_pending(cw, settings=smtp_server.settings()).claimed == 0  # nothing is sent twice
+
+
+def test_in_one_batch_each_change_reads_from_its_own_case_and_each_recipient_of_it_the_same(
+    cw, make, referral, smtp_server
+):
+    """A batch renders each change once for all its recipients, never one change's words for another's."""
+    ann = make.staff("admin")
+    other = intake.flag_comment(cw, ann, make.flag_payload(text="a second, different comment")).case.reference
+    apply_trigger(cw, ann, other, "start_review")
+    apply_trigger(cw, ann, other, "refer", {**REFER, "note": "the second note"})
+    assert dispatch_pending(cw, settings=smtp_server.settings()).sent == 4
+    bodies: dict[str, list[str]] = {}
+    for _, message in smtp_server.messages:
+        bodies.setdefault(message["Subject"], []).append(message.get_body(("plain",)).get_content())
+    assert len(bodies) == 2 and all(len(texts) == 2 and texts[0] == texts[1] for texts in bodies.values())
+    first, second = (bodies[f"[OFFICIAL-SENSITIVE] {r}: referred to the Crime Bureau"][0] for r in (referral, other))
+    assert HOSTILE in first and "please advise" in first and "second" not in first
+    assert "a second, different comment" in second and "the second note" in second and HOSTILE not in second
 
 
 def test_a_redacted_comment_is_not_sent(cw, referral, smtp_server):

@@ -83,8 +83,8 @@ def test_a_secret_file_others_can_read_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("key", ["dev-only-secret-change-me", "short"])
-def test_serve_refuses_a_weak_key_before_it_listens(tmp_path, key):
-    env = {**os.environ, "CASEWORK_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}", "CASEWORK_SECRET_KEY": key}
+def test_serve_refuses_a_weak_key_before_it_listens(sqlite_url, key):
+    env = {**os.environ, "CASEWORK_DATABASE_URL": sqlite_url, "CASEWORK_SECRET_KEY": key}
     cli = Path(sys.executable).parent / "casework"
     done = subprocess.run([str(cli), "serve", "--port", "1"], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 3

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from casework.bootstrap import bootstrap
 from casework.config import Settings
 from casework.errors import CaseworkError, DatabaseUnavailable
 from casework.runtime import Casework
+from casework.storage.db import missing_sqlite_file
 from casework.storage.faults import UNUSABLE_URL, configuration_fault, database_fault
 
 
@@ -43,7 +42,7 @@ class CaseworkGroup(click.Group):
 def runtime(ctx: click.Context, create: bool = False) -> Casework:
     """Build (once per command) the core wired to the chosen database.
 
-    Only `create=True` (init, restore, serve) may bring a new SQLite file into being: any other command
+    Only `create=True` (init, restore) may bring a new SQLite file into being: any other command
     on a path with no database says so, instead of leaving an empty file behind.
     """
     root = ctx.find_root()
@@ -62,12 +61,7 @@ def runtime(ctx: click.Context, create: bool = False) -> Casework:
 
 
 def _refuse_missing_sqlite_file(url: str) -> None:
-    try:
-        parsed = make_url(url)
-    except UNUSABLE_URL:
-        return  # bootstrap names the bad URL
-    path = parsed.database if parsed.get_backend_name() == "sqlite" and parsed.database != ":memory:" else None
-    if path and not Path(path).exists():
+    if path := missing_sqlite_file(url):
         raise DatabaseUnavailable(
             f"no database at {path}: run `casework init` (or `casework restore FILE`) first",
             cause="missing",

@@ -1,4 +1,4 @@
-"""`casework serve`: the web app on a production-capable WSGI server (waitress), on a migrated database."""
+"""`casework serve`: the web app on a production-capable WSGI server (waitress), on a database `init` made."""
 
 from __future__ import annotations
 
@@ -35,7 +35,11 @@ def _demo_logins(cw: Casework) -> list[str]:
 @click.option("--no-scheduler", is_flag=True, help="Do not embed the scheduler (run `casework worker` instead).")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, threads: int, no_scheduler: bool) -> None:
-    """Serve the web app with the scheduler embedded; the database is created or upgraded first."""
+    """Serve the web app with the scheduler embedded; the database's schema is upgraded first.
+
+    A missing database is refused (only `init` and `restore` create one), so a mistyped URL cannot
+    bring an empty instance into being.
+    """
     import waitress
 
     from casework.entrypoints.scheduler import start_embedded, stop_embedded
@@ -43,9 +47,9 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, no_scheduler: 
 
     configure_logging()
     require_sound_configuration(ctx)
-    cw = runtime(ctx, create=True)
+    cw = runtime(ctx)
     migrate(cw.engine)
-    if not cw.settings.secret_key:  # a new instance: as `casework init` would
+    if not cw.settings.secret_key:  # no key yet (a database restored or made elsewhere): as `init` would
         cw.settings = replace(cw.settings, secret_key=write_instance_secret(cw.settings.instance_path)[0])
     check_secret_key(cw.settings)
     app = create_app({"CASEWORK": cw})
