@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -31,6 +32,11 @@ def migrate(engine: Engine) -> None:
 @cache
 def _shipped_heads() -> frozenset[str]:
     return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def has_schema(engine: Engine) -> bool:
+    """Whether `init` (or a restore) has ever migrated this database: an empty one has no revision."""
+    return inspect(engine).has_table("alembic_version")
 
 
 def schema_is_current(engine: Engine) -> bool:

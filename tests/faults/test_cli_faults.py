@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -70,6 +71,16 @@ def test_serve_and_worker_refuse_a_missing_sqlite_database_and_create_none(tmp_p
     assert_refused(started, 4, f"no database at {path}: run `casework init`")
     assert "serving on" not in started.stdout
     assert not path.parent.exists()
+
+
+def test_serve_refuses_an_empty_sqlite_file_and_creates_no_schema(tmp_path):
+    path = tmp_path / "empty.db"
+    path.touch()  # a database with no casework schema: serving it would make an empty instance
+    env = {"CASEWORK_SECRET_KEY": TEST_SECRET_KEY, "CASEWORK_INSTANCE_PATH": str(tmp_path / "instance")}
+    started = casework("serve", "--port", "1", "--no-scheduler", url=f"sqlite:///{path}", env=env)
+    assert_refused(started, 4, "no casework schema (run `casework init`)")
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT name FROM sqlite_master").fetchall() == []
 
 
 def test_config_check_on_a_missing_sqlite_database_creates_none(tmp_path):

@@ -9,9 +9,10 @@ import click
 from casework.access.secret_key import check_secret_key, write_instance_secret
 from casework.entrypoints.cli.base import runtime
 from casework.entrypoints.cli.config import require_sound_configuration
+from casework.errors import DatabaseUnavailable
 from casework.logs import configure_logging
 from casework.runtime import Casework
-from casework.storage.schema import migrate
+from casework.storage.schema import has_schema, migrate
 
 
 def _demo_logins(cw: Casework) -> list[str]:
@@ -37,8 +38,8 @@ def _demo_logins(cw: Casework) -> list[str]:
 def serve(ctx: click.Context, host: str, port: int, threads: int, no_scheduler: bool) -> None:
     """Serve the web app with the scheduler embedded; the database's schema is upgraded first.
 
-    A missing database is refused (only `init` and `restore` create one), so a mistyped URL cannot
-    bring an empty instance into being.
+    A missing database, or one with no casework schema, is refused (only `init` and `restore` create
+    one), so a mistyped URL cannot bring an empty instance into being.
     """
     import waitress
 
@@ -48,6 +49,8 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, no_scheduler: 
     configure_logging()
     require_sound_configuration(ctx)
     cw = runtime(ctx)
+    if not has_schema(cw.engine):  # an empty file or database: upgrading it would make an empty instance
+        raise DatabaseUnavailable("the database has no casework schema (run `casework init`)", cause="no schema")
     migrate(cw.engine)
     if not cw.settings.secret_key:  # no key yet (a database restored or made elsewhere): as `init` would
         cw.settings = replace(cw.settings, secret_key=write_instance_secret(cw.settings.instance_path)[0])
