@@ -57,7 +57,7 @@ class Sampler(threading.Thread):
                 for kind, name, query in connection.execute(_BUSY):
                     self.samples += 1
                     if kind == "Lock":
-                        self.waits[(name, query or "", kind)] += 1
+                        self.waits[(name, " ".join((query or "").split()), kind)] += 1
         self.engine.dispose()
 
     def lock_share(self) -> float:
