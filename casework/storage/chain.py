@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from casework.clock import UTC
+from casework.clock import UTC, ensure_utc
 from casework.storage.tables import CaseEvent, ChainHead, table_of
 
 GENESIS = "0" * 64
@@ -26,6 +26,14 @@ _head = table_of(ChainHead)
 _LOCK_HEAD = select(_head.c.seq, _head.c.hash).where(_head.c.id == 1).with_for_update()
 _INSERT_EVENTS = insert(_events)
 _MOVE_HEAD = update(_head).where(_head.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+_COLUMNS = "seq, case_id, at, actor, role, action, from_state, to_state, data, data_digest, prev_hash, hash"
+# The events travel as one JSON array (times as ISO 8601 with their offset), so any number of them
+# and the head's move are one statement.
+_APPEND_PG = text(
+    "WITH moved AS (UPDATE chain_head SET seq = :new_seq, hash = :new_hash WHERE id = 1) "
+    f"INSERT INTO case_events ({_COLUMNS}) "
+    f"SELECT {_COLUMNS} FROM jsonb_populate_recordset(NULL::case_events, CAST(:rows AS jsonb))"
+)
 
 
 class NotCanonical(ValueError):
@@ -95,18 +103,22 @@ class NewEvent:
 
 
 def append(session: Session, new_events: Iterable[NewEvent]) -> list[dict[str, Any]]:
-    """Append events after the chain head, inside the caller's transaction."""
-    pending = list(new_events)
+    """Append events after the chain head, inside the caller's transaction, as its last statements.
+
+    The head's row lock is held until the commit, so every appender queues behind it: everything
+    that does not need the head (data digests) is done before taking it, and on PostgreSQL the events
+    and the new head go in one statement, so the lock covers one round trip and the commit.
+    """
+    pending = [(event, event.data or {}) for event in new_events]
     if not pending:
         return []
+    digests = [digest(data) for _, data in pending]
     connection = session.connection()
     # FOR UPDATE serialises appenders on PostgreSQL; SQLite's BEGIN IMMEDIATE already has.
     seq, prev = connection.execute(_LOCK_HEAD).one()
     rows: list[dict[str, Any]] = []
-    for event in pending:
+    for (event, data), data_digest in zip(pending, digests, strict=True):
         seq += 1
-        data = event.data or {}
-        data_digest = digest(data)
         this = event_hash(
             prev,
             seq,
@@ -123,7 +135,7 @@ def append(session: Session, new_events: Iterable[NewEvent]) -> list[dict[str, A
             {
                 "seq": seq,
                 "case_id": event.case_id,
-                "at": event.at,
+                "at": ensure_utc(event.at),
                 "actor": event.actor,
                 "role": event.role,
                 "action": event.action,
@@ -136,6 +148,9 @@ def append(session: Session, new_events: Iterable[NewEvent]) -> list[dict[str, A
             }
         )
         prev = this
-    connection.execute(_INSERT_EVENTS, rows)
-    connection.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev})
+    if connection.dialect.name == "postgresql":
+        connection.execute(_APPEND_PG, {"rows": orjson.dumps(rows).decode(), "new_seq": seq, "new_hash": prev})
+    else:
+        connection.execute(_INSERT_EVENTS, rows)
+        connection.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev})
     return rows
