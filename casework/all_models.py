@@ -8,6 +8,7 @@ import casework.audit.tables
 import casework.cases.listing
 import casework.cases.queue
 import casework.cases.tables
+import casework.cases.tallies
 import casework.evidence.tables
 import casework.notify.tables
 import casework.sla.models

@@ -1,0 +1,252 @@
+"""Summary rows kept in the action's transaction, so the dashboard reads a few rows, not every case.
+
+`case_tallies` counts cases by force, state and outcome; `clock_tallies` counts SLA clock runs by
+force, clock, the UTC day they started and status (running, met, breached). Each change adds its
+deltas with one upsert per table (INSERT ... ON CONFLICT DO UPDATE, the same on SQLite and
+PostgreSQL). The handler runs after the SLA clock keeper, so the clock runs this change started or
+stopped are already written, stamped with the change's time (two changes of one case at the same
+microsecond, which only a frozen clock makes, could be told apart only by the keeper itself).
+`recount` recomputes both from scratch, for `differences` (a check) and the migration that fills them.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Column, Date, Index, Integer, MetaData, String, Table, bindparam, cast, func, or_, select
+from sqlalchemy import case as when
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
+
+from casework.cases import rows as case_rows
+from casework.sla.clocks import events_of
+from casework.sla.models import SlaClock
+from casework.storage.tables import Case, CaseEvent, table_of
+from workflows.effects import Action
+
+if TYPE_CHECKING:
+    from casework.events import CaseChanged
+    from casework.runtime import Casework
+    from casework.storage.uow import UnitOfWork
+
+metadata: MetaData = SQLModel.metadata
+case_tallies = Table(
+    "case_tallies",
+    metadata,
+    Column("force", String(40), primary_key=True),
+    Column("state", String(40), primary_key=True),
+    Column("outcome", String(40), primary_key=True),  # "" for none: a key column cannot be NULL
+    Column("cases", Integer, nullable=False),
+)
+clock_tallies = Table(
+    "clock_tallies",
+    metadata,
+    Column("force", String(40), primary_key=True),
+    Column("clock", String(60), primary_key=True),
+    Column("day", Date, primary_key=True),  # the UTC day the run started, for compliance over a period
+    Column("status", String(10), primary_key=True),  # running | met | breached
+    Column("clocks", Integer, nullable=False),
+)
+_clocks, _cases, _events = table_of(SlaClock), table_of(Case), table_of(CaseEvent)
+# Running runs by force and clock in deadline order: the dashboard counts the overdue ones (and those
+# with a breach recorded) off it alone.
+RUNNING_INDEX = Index(
+    "ix_sla_clocks_running",
+    _clocks.c.force,
+    _clocks.c.name,
+    _clocks.c.due_at,
+    _clocks.c.breached_at,
+    sqlite_where=_clocks.c.stopped_at.is_(None),
+    postgresql_where=_clocks.c.stopped_at.is_(None),
+)
+
+CaseKey = tuple[str, str, str]
+ClockKey = tuple[str, str, date, str]
+
+
+def _upsert(table: Table, count: str) -> dict[str, Any]:
+    """One statement per dialect: add each row's delta to its key's count, creating the key if new."""
+    keys = [c.name for c in table.primary_key.columns]
+    statements: dict[str, Any] = {}
+    for name, dialect_insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert)):
+        stmt = dialect_insert(table)
+        statements[name] = stmt.on_conflict_do_update(
+            index_elements=keys, set_={count: table.c[count] + stmt.excluded[count]}
+        )
+    return statements
+
+
+_ADD_CASES, _ADD_CLOCKS = _upsert(case_tallies, "cases"), _upsert(clock_tallies, "clocks")
+_RUNS = select(
+    _clocks.c.name,
+    _clocks.c.run,
+    _clocks.c.force,
+    _clocks.c.started_at,
+    _clocks.c.stopped_at,
+    _clocks.c.due_at,
+    _clocks.c.breached_at,
+).where(_clocks.c.case_id == bindparam("case_id"), _clocks.c.name.in_(bindparam("names", expanding=True)))
+_TRANSITIONS = (
+    select(_events.c.at, _events.c.data)
+    .where(_events.c.case_id == bindparam("case_id"), _events.c.action == "transition")
+    .order_by(_events.c.seq)
+)
+
+
+def clock_status(stopped_at: datetime | None, due_at: datetime, breached_at: datetime | None) -> str:
+    if stopped_at is None:
+        return "running"
+    return "breached" if breached_at is not None or stopped_at >= due_at else "met"
+
+
+def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
+    """Move the case between state and outcome tallies, and its clock runs between statuses."""
+    if change.kind not in ("flagged", "transitioned"):
+        return
+    connection = uow.session.connection()
+    case = change.case
+    cases: Counter[CaseKey] = Counter({(case.force, case.state, case.outcome or ""): 1})
+    if change.kind == "transitioned":
+        cases[(case.force, change.source or "", _outcome_before(connection, change, cw))] -= 1
+    _add(connection, _ADD_CASES, ("force", "state", "outcome", "cases"), cases)
+    _add(connection, _ADD_CLOCKS, ("force", "clock", "day", "status", "clocks"), _clock_deltas(connection, change, cw))
+
+
+def _clock_deltas(connection: Connection, change: CaseChanged, cw: Casework) -> Counter[ClockKey]:
+    """The runs this change started and stopped, as the declaration says and the keeper wrote them.
+
+    Per clock the newest run is the one a start made (stamped with the change's time) and the one a
+    stop ended (or the run before, when the same change also started a new one).
+    """
+    events = events_of(change)
+    starting = {c.name for c in cw.workflow.clocks if events.intersection(c.starts_on)}
+    stopping = {c.name for c in cw.workflow.clocks if events.intersection(c.stops_on)}
+    deltas: Counter[ClockKey] = Counter()
+    if not starting | stopping:
+        return deltas
+    runs: dict[str, list[Any]] = {}
+    for row in connection.execute(_RUNS, {"case_id": change.case.id, "names": sorted(starting | stopping)}):
+        runs.setdefault(row.name, []).append(row)
+    for name, rows in runs.items():
+        rows.sort(key=lambda r: r.run, reverse=True)
+        newest = rows[0]
+        started = name in starting and newest.started_at == change.at and newest.stopped_at is None
+        if started:
+            deltas[(newest.force, name, newest.started_at.date(), "running")] += 1
+        ended = (rows[1] if len(rows) > 1 else None) if started else newest
+        if name in stopping and ended is not None and ended.stopped_at == change.at:
+            day = ended.started_at.date()
+            deltas[(ended.force, name, day, "running")] -= 1
+            deltas[(ended.force, name, day, clock_status(ended.stopped_at, ended.due_at, ended.breached_at))] += 1
+    return deltas
+
+
+def _add(connection: Connection, statements: dict[str, Any], names: tuple[str, ...], deltas: Counter[Any]) -> None:
+    rows = [dict(zip(names, (*key, n), strict=True)) for key, n in deltas.items() if n]
+    if rows:
+        connection.execute(statements[connection.dialect.name].values(rows))
+
+
+def _outcome_before(connection: Connection, change: CaseChanged, cw: Casework) -> str:
+    """The outcome the case had before this transition.
+
+    Only a transition's effects write the outcome (advice sets it, a reopen clears it). When this one's
+    do, the case's earlier transitions are replayed on a copy to find what it was: rare, a few rows.
+    """
+    case = change.case
+    spec = cw.workflow.transition(change.trigger or "")
+    if spec is None or not _writes_outcome(spec, case, change):
+        return case.outcome or ""
+    before = copy.deepcopy(case)
+    before.outcome = None
+    for at, data in connection.execute(_TRANSITIONS, {"case_id": case.id}):
+        earlier = cw.workflow.transition((data or {}).get("trigger", ""))
+        if earlier is not None:
+            for effect in earlier.effects:
+                effect(Action(before, earlier.trigger, None, (data or {}).get("inputs") or {}, at))
+    return before.outcome or ""
+
+
+_WRITES_OUTCOME: dict[str, bool] = {}
+
+
+def _writes_outcome(spec: Any, case: case_rows.CaseRecord, change: CaseChanged) -> bool:
+    """Whether the trigger's effects write the outcome, found once per trigger on a copy holding a marker."""
+    if spec.trigger not in _WRITES_OUTCOME:
+        probe = copy.deepcopy(case)
+        probe.outcome = "\0"
+        for effect in spec.effects:
+            effect(Action(probe, spec.trigger, change.actor.id, dict(change.inputs), change.at))
+        _WRITES_OUTCOME[spec.trigger] = probe.outcome != "\0"
+    return _WRITES_OUTCOME[spec.trigger]
+
+
+def _day(connection: Connection) -> Any:
+    """The UTC day a run started, in SQL (SQLite keeps UTC times as text, PostgreSQL as timestamptz)."""
+    if connection.dialect.name == "sqlite":
+        return func.date(_clocks.c.started_at)
+    return cast(func.timezone("UTC", _clocks.c.started_at), Date)
+
+
+def recount(connection: Connection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Both tallies computed from scratch with GROUP BY over cases and sla_clocks."""
+    outcome = func.coalesce(_cases.c.outcome, "")
+    cases = connection.execute(
+        select(_cases.c.force, _cases.c.state, outcome, func.count()).group_by(_cases.c.force, _cases.c.state, outcome)
+    )
+    c = _clocks.c
+    late = or_(c.breached_at.is_not(None), c.stopped_at >= c.due_at)
+    status = when((c.stopped_at.is_(None), "running"), (late, "breached"), else_="met")
+    day = _day(connection)
+    clocks = connection.execute(
+        select(c.force, c.name, day, status, func.count()).group_by(c.force, c.name, day, status)
+    )
+    return [{"force": f, "state": s, "outcome": o, "cases": n} for f, s, o, n in cases], [
+        {
+            "force": f,
+            "clock": name,
+            "day": d if isinstance(d, date) else date.fromisoformat(d),
+            "status": st,
+            "clocks": n,
+        }
+        for f, name, d, st, n in clocks
+    ]
+
+
+def stored(connection: Connection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Both tallies as kept, without the keys that fell to zero."""
+    cases = connection.execute(select(case_tallies).where(case_tallies.c.cases != 0))
+    clocks = connection.execute(select(clock_tallies).where(clock_tallies.c.clocks != 0))
+    return [dict(r._mapping) for r in cases], [dict(r._mapping) for r in clocks]
+
+
+def differences(connection: Connection) -> list[str]:
+    """What the kept tallies get wrong against a recount (empty when they agree)."""
+    found = []
+    for name, count, kept, fresh in zip(
+        ("case_tallies", "clock_tallies"), ("cases", "clocks"), stored(connection), recount(connection), strict=True
+    ):
+        have, want = _by_key(kept, count), _by_key(fresh, count)
+        for key in sorted(set(have) | set(want), key=str):
+            if have.get(key, 0) != want.get(key, 0):
+                found.append(f"{name} {key}: kept {have.get(key, 0)}, recounted {want.get(key, 0)}")
+    return found
+
+
+def _by_key(rows: list[dict[str, Any]], count: str) -> dict[tuple[Any, ...], int]:
+    return {tuple(v for k, v in r.items() if k != count): r[count] for r in rows}
+
+
+def refill(connection: Connection) -> None:
+    """Replace both tallies by a recount (the migration's fill, and a repair)."""
+    cases, clocks = recount(connection)
+    connection.execute(case_tallies.delete())
+    connection.execute(clock_tallies.delete())
+    if cases:
+        connection.execute(case_tallies.insert(), cases)
+    if clocks:
+        connection.execute(clock_tallies.insert(), clocks)
