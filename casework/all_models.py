@@ -4,6 +4,7 @@ import casework.access.identity
 import casework.access.sessions
 import casework.access.signin
 import casework.access.tokens
+import casework.audit.log
 import casework.audit.tables
 import casework.cases.listing
 import casework.cases.queue

@@ -109,6 +109,7 @@ def _oldest_open(s: Session, forces: tuple[str, ...], open_states: list[str]) ->
     ids = [case_id for _, case_id in sorted(firsts)[:OLDEST]]
     rows = s.execute(
         select(
+            col(Case.id),
             col(Case.reference),
             col(Case.state),
             col(Case.detected_at),
@@ -117,14 +118,15 @@ def _oldest_open(s: Session, forces: tuple[str, ...], open_states: list[str]) ->
         )
         .outerjoin(Comment, col(Comment.case_id) == Case.id)
         .where(col(Case.id).in_(ids))
-        .order_by(col(Case.detected_at), col(Case.id))
     )
-    return [OldCase(*r) for r in rows]
+    found = {case_id: OldCase(*rest) for case_id, *rest in rows}
+    return [found[case_id] for case_id in ids if case_id in found]
 
 
 def compliance(cw: Casework, forces: tuple[str, ...], now: datetime) -> list[Compliance]:
     """SLA compliance per force and clock from the clock tallies; overdue runs counted on the running index."""
     t = clock_tallies.c
+    labels = {spec.name: spec.label for spec in cw.workflow.clocks}
     totals: dict[tuple[str, str], Counter[str]] = {}
     with cw.reader() as uow:
         s = uow.session
@@ -139,11 +141,10 @@ def compliance(cw: Casework, forces: tuple[str, ...], now: datetime) -> list[Com
         recorded = func.count(c.breached_at)
         for force, clock, overdue, breached in s.execute(
             select(c.force, c.name, func.count(), recorded)
-            .where(c.stopped_at.is_(None), c.force.in_(forces), c.due_at <= now)
+            .where(c.stopped_at.is_(None), c.force.in_(forces), c.name.in_(sorted(labels)), c.due_at <= now)
             .group_by(c.force, c.name)
         ):
             totals.setdefault((force, clock), Counter()).update(overdue=overdue, breached=breached)
-    labels = {spec.name: spec.label for spec in cw.workflow.clocks}
     order = {spec.name: i for i, spec in enumerate(cw.workflow.clocks)}
     rows = [
         Compliance(force, clock, labels.get(clock, clock), n["met"], n["breached"], n["running"], n["overdue"])

@@ -1,7 +1,8 @@
 """tallies: cases by force, state and outcome; SLA clock runs by force, clock, day and status
 
 Filled from the existing rows, so an upgraded database starts right. Also the partial index of
-running clock runs (force, name, due_at, breached_at) the dashboard counts overdue runs on.
+running clock runs (force, name, due_at, breached_at) the dashboard counts overdue runs on, and the
+audit log's (actor, seq) and (action, seq), which its user and action filters page on.
 
 Revision ID: 0015
 Revises: 0013
@@ -41,10 +42,16 @@ def upgrade() -> None:
             'ix_sla_clocks_running', ['force', 'name', 'due_at', 'breached_at'],
             sqlite_where=sa.text('stopped_at IS NULL'), postgresql_where=sa.text('stopped_at IS NULL'),
         )
+    with op.batch_alter_table('case_events', schema=None) as batch_op:
+        batch_op.create_index('ix_case_events_actor_seq', ['actor', 'seq'])
+        batch_op.create_index('ix_case_events_action_seq', ['action', 'seq'])
     tallies.refill(op.get_bind())
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('case_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_case_events_action_seq')
+        batch_op.drop_index('ix_case_events_actor_seq')
     with op.batch_alter_table('sla_clocks', schema=None) as batch_op:
         batch_op.drop_index('ix_sla_clocks_running')
     op.drop_table('clock_tallies')
