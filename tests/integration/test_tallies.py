@@ -108,3 +108,21 @@ def test_the_migration_fills_the_tallies_from_existing_rows(cw, make, clock):
         kept_cases, _ = tallies.stored(connection)
     assert sum(r["cases"] for r in kept_cases) > 0
     assert _differences(cw) == []
+
+
+def test_the_cli_names_a_tally_that_drifted_and_repairs_it(cw, make):
+    from click.testing import CliRunner
+
+    from casework.entrypoints.cli import main
+
+    make.case("closed")
+    db = ["--db", cw.settings.database_url]
+    assert CliRunner().invoke(main, [*db, "audit", "tallies"]).output.strip() == "tallies match a recount"
+    with cw.engine.begin() as connection:
+        connection.execute(tallies.case_tallies.update().values(cases=tallies.case_tallies.c.cases + 1))
+    drifted = CliRunner().invoke(main, [*db, "audit", "tallies"])
+    assert (
+        drifted.exit_code == 1 and "case_tallies ('warwickshire', 'closed', 'crime_recorded'): kept 2" in drifted.output
+    )
+    repaired = CliRunner().invoke(main, [*db, "audit", "tallies", "--repair"])
+    assert repaired.exit_code == 0 and _differences(cw) == []
