@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 from collections import Counter
 from datetime import date, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, Date, Index, Integer, MetaData, String, Table, bindparam, cast, func, or_, select
@@ -22,11 +23,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-from casework.cases import rows as case_rows
 from casework.sla.clocks import events_of
 from casework.sla.models import SlaClock
 from casework.storage.tables import Case, CaseEvent, table_of
+from workflows import A017
 from workflows.effects import Action
+from workflows.spec import Workflow
 
 if TYPE_CHECKING:
     from casework.events import CaseChanged
@@ -39,7 +41,7 @@ case_tallies = Table(
     metadata,
     Column("force", String(40), primary_key=True),
     Column("state", String(40), primary_key=True),
-    Column("outcome", String(40), primary_key=True),  # "" for none: a key column cannot be NULL
+    Column("outcome", String(40), primary_key=True),  # of ended cases; "" for none (a key cannot be NULL)
     Column("cases", Integer, nullable=False),
 )
 clock_tallies = Table(
@@ -104,16 +106,24 @@ def clock_status(stopped_at: datetime | None, due_at: datetime, breached_at: dat
 
 
 def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
-    """Move the case between state and outcome tallies, and its clock runs between statuses."""
+    """Move the case between state (and, once ended, outcome) tallies, and its clock runs between statuses."""
     if change.kind not in ("flagged", "transitioned"):
         return
     connection = uow.session.connection()
-    case = change.case
-    cases: Counter[CaseKey] = Counter({(case.force, case.state, case.outcome or ""): 1})
+    case, final = change.case, _finals(cw.workflow)
+    cases: Counter[CaseKey] = Counter(
+        {(case.force, case.state, (case.outcome or "") if case.state in final else ""): 1}
+    )
     if change.kind == "transitioned":
-        cases[(case.force, change.source or "", _outcome_before(connection, change, cw))] -= 1
+        before = _outcome_before(connection, change, cw) if change.source in final else ""
+        cases[(case.force, change.source or "", before)] -= 1
     _add(connection, _ADD_CASES, ("force", "state", "outcome", "cases"), cases)
     _add(connection, _ADD_CLOCKS, ("force", "clock", "day", "status", "clocks"), _clock_deltas(connection, change, cw))
+
+
+@cache
+def _finals(workflow: Workflow) -> frozenset[str]:
+    return frozenset(s.name for s in workflow.states if s.final)
 
 
 def _clock_deltas(connection: Connection, change: CaseChanged, cw: Casework) -> Counter[ClockKey]:
@@ -152,37 +162,18 @@ def _add(connection: Connection, statements: dict[str, Any], names: tuple[str, .
 
 
 def _outcome_before(connection: Connection, change: CaseChanged, cw: Casework) -> str:
-    """The outcome the case had before this transition.
+    """The outcome an ended case had before this transition took it out (a reopen clears it).
 
-    Only a transition's effects write the outcome (advice sets it, a reopen clears it). When this one's
-    do, the case's earlier transitions are replayed on a copy to find what it was: rare, a few rows.
+    Its earlier transitions are replayed on a copy to find it: a reopen is rare, and a case has few events.
     """
-    case = change.case
-    spec = cw.workflow.transition(change.trigger or "")
-    if spec is None or not _writes_outcome(spec, case, change):
-        return case.outcome or ""
-    before = copy.deepcopy(case)
+    before = copy.deepcopy(change.case)
     before.outcome = None
-    for at, data in connection.execute(_TRANSITIONS, {"case_id": case.id}):
+    for at, data in connection.execute(_TRANSITIONS, {"case_id": change.case.id}):
         earlier = cw.workflow.transition((data or {}).get("trigger", ""))
         if earlier is not None:
             for effect in earlier.effects:
                 effect(Action(before, earlier.trigger, None, (data or {}).get("inputs") or {}, at))
     return before.outcome or ""
-
-
-_WRITES_OUTCOME: dict[str, bool] = {}
-
-
-def _writes_outcome(spec: Any, case: case_rows.CaseRecord, change: CaseChanged) -> bool:
-    """Whether the trigger's effects write the outcome, found once per trigger on a copy holding a marker."""
-    if spec.trigger not in _WRITES_OUTCOME:
-        probe = copy.deepcopy(case)
-        probe.outcome = "\0"
-        for effect in spec.effects:
-            effect(Action(probe, spec.trigger, change.actor.id, dict(change.inputs), change.at))
-        _WRITES_OUTCOME[spec.trigger] = probe.outcome != "\0"
-    return _WRITES_OUTCOME[spec.trigger]
 
 
 def _day(connection: Connection) -> Any:
@@ -192,9 +183,10 @@ def _day(connection: Connection) -> Any:
     return cast(func.timezone("UTC", _clocks.c.started_at), Date)
 
 
-def recount(connection: Connection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def recount(connection: Connection, workflow: Workflow = A017) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Both tallies computed from scratch with GROUP BY over cases and sla_clocks."""
-    outcome = func.coalesce(_cases.c.outcome, "")
+    ended = _cases.c.state.in_(sorted(_finals(workflow)))
+    outcome = when((ended, func.coalesce(_cases.c.outcome, "")), else_="")
     cases = connection.execute(
         select(_cases.c.force, _cases.c.state, outcome, func.count()).group_by(_cases.c.force, _cases.c.state, outcome)
     )
