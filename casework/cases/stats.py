@@ -137,17 +137,26 @@ def compliance(cw: Casework, forces: tuple[str, ...], now: datetime) -> list[Com
         ):
             totals.setdefault((force, clock), Counter())[status] += int(n)
         c = _clocks.c
-        # A running run past its deadline is overdue; once the sweep records its breach it counts as breached too.
-        recorded = func.count(c.breached_at)
-        for force, clock, overdue, breached in s.execute(
-            select(c.force, c.name, func.count(), recorded)
-            .where(c.stopped_at.is_(None), c.force.in_(forces), c.name.in_(sorted(labels)), c.due_at <= now)
+        # Running runs are overdue once past their deadline: those with a breach recorded are tallied
+        # (and count as breached), the rest are the running tally less those not yet due (live work).
+        for force, clock, n in s.execute(
+            select(c.force, c.name, func.count())
+            .where(c.stopped_at.is_(None), c.breached_at.is_(None), c.force.in_(forces), c.name.in_(sorted(labels)))
+            .where(c.due_at > now)
             .group_by(c.force, c.name)
         ):
-            totals.setdefault((force, clock), Counter()).update(overdue=overdue, breached=breached)
+            totals.setdefault((force, clock), Counter())["not_due"] += n
     order = {spec.name: i for i, spec in enumerate(cw.workflow.clocks)}
     rows = [
-        Compliance(force, clock, labels.get(clock, clock), n["met"], n["breached"], n["running"], n["overdue"])
+        Compliance(
+            force,
+            clock,
+            labels.get(clock, clock),
+            n["met"],
+            n["breached"] + n["overdue"],
+            n["running"] + n["overdue"],
+            n["running"] + n["overdue"] - n["not_due"],
+        )
         for (force, clock), n in totals.items()
         if any(n.values())
     ]

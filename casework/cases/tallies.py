@@ -17,7 +17,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Date, Index, Integer, MetaData, String, Table, bindparam, cast, func, or_, select
+from sqlalchemy import Column, Date, Index, Integer, MetaData, String, Table, and_, bindparam, cast, func, or_, select
 from sqlalchemy import case as when
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -49,21 +49,21 @@ clock_tallies = Table(
     metadata,
     Column("force", String(40), primary_key=True),
     Column("clock", String(60), primary_key=True),
+    Column("status", String(10), primary_key=True),  # running | overdue (breach recorded) | met | breached
     Column("day", Date, primary_key=True),  # the UTC day the run started, for compliance over a period
-    Column("status", String(10), primary_key=True),  # running | met | breached
     Column("clocks", Integer, nullable=False),
 )
 _clocks, _cases, _events = table_of(SlaClock), table_of(Case), table_of(CaseEvent)
-# Running runs by force and clock in deadline order: the dashboard counts the overdue ones (and those
-# with a breach recorded) off it alone.
+# Running runs without a recorded breach, by force and clock in deadline order: the dashboard counts
+# those not yet due off it (live work), and the tallies give the rest.
+_UNBREACHED = and_(_clocks.c.stopped_at.is_(None), _clocks.c.breached_at.is_(None))
 RUNNING_INDEX = Index(
     "ix_sla_clocks_running",
     _clocks.c.force,
     _clocks.c.name,
     _clocks.c.due_at,
-    _clocks.c.breached_at,
-    sqlite_where=_clocks.c.stopped_at.is_(None),
-    postgresql_where=_clocks.c.stopped_at.is_(None),
+    sqlite_where=_UNBREACHED,
+    postgresql_where=_UNBREACHED,
 )
 
 CaseKey = tuple[str, str, str]
@@ -92,6 +92,16 @@ _RUNS = select(
     _clocks.c.due_at,
     _clocks.c.breached_at,
 ).where(_clocks.c.case_id == bindparam("case_id"), _clocks.c.name.in_(bindparam("names", expanding=True)))
+_RUNNING_RUN = select(_clocks.c.force, _clocks.c.started_at).where(
+    _clocks.c.case_id == bindparam("case_id"), _clocks.c.name == bindparam("name"), _clocks.c.stopped_at.is_(None)
+)
+_BREACH_EVENTS = select(_events.c.id).where(
+    _events.c.case_id == bindparam("case_id"),
+    _events.c.action == "sla_breach",
+    _events.c.data["clock"].as_string() == bindparam("name"),
+    _events.c.data["run"].as_integer() == bindparam("run"),
+)
+_CLOCK_COLUMNS = ("force", "clock", "day", "status", "clocks")
 _TRANSITIONS = (
     select(_events.c.at, _events.c.data)
     .where(_events.c.case_id == bindparam("case_id"), _events.c.action == "transition")
@@ -101,12 +111,15 @@ _TRANSITIONS = (
 
 def clock_status(stopped_at: datetime | None, due_at: datetime, breached_at: datetime | None) -> str:
     if stopped_at is None:
-        return "running"
+        return "running" if breached_at is None else "overdue"
     return "breached" if breached_at is not None or stopped_at >= due_at else "met"
 
 
 def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
     """Move the case between state (and, once ended, outcome) tallies, and its clock runs between statuses."""
+    if change.kind == "sla_breach":
+        _breached(uow.session.connection(), change)
+        return
     if change.kind not in ("flagged", "transitioned"):
         return
     connection = uow.session.connection()
@@ -118,7 +131,7 @@ def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
         before = _outcome_before(connection, change, cw) if change.source in final else ""
         cases[(case.force, change.source or "", before)] -= 1
     _add(connection, _ADD_CASES, ("force", "state", "outcome", "cases"), cases)
-    _add(connection, _ADD_CLOCKS, ("force", "clock", "day", "status", "clocks"), _clock_deltas(connection, change, cw))
+    _add(connection, _ADD_CLOCKS, _CLOCK_COLUMNS, _clock_deltas(connection, change, cw))
 
 
 @cache
@@ -150,9 +163,26 @@ def _clock_deltas(connection: Connection, change: CaseChanged, cw: Casework) -> 
         ended = (rows[1] if len(rows) > 1 else None) if started else newest
         if name in stopping and ended is not None and ended.stopped_at == change.at:
             day = ended.started_at.date()
-            deltas[(ended.force, name, day, "running")] -= 1
+            was = "overdue" if ended.breached_at and _swept(connection, change.case.id, name, ended.run) else "running"
+            deltas[(ended.force, name, day, was)] -= 1
             deltas[(ended.force, name, day, clock_status(ended.stopped_at, ended.due_at, ended.breached_at))] += 1
     return deltas
+
+
+def _breached(connection: Connection, change: CaseChanged) -> None:
+    """A sweep recorded a running run's breach: it moves from running to overdue (one stopped late was
+    stopped first, and counts as breached at its stop)."""
+    if change.inputs.get("noticed") == "stop":
+        return
+    row = connection.execute(_RUNNING_RUN, {"case_id": change.case.id, "name": change.inputs["clock"]}).first()
+    if row is not None:
+        key = (row.force, change.inputs["clock"], row.started_at.date())
+        _add(connection, _ADD_CLOCKS, _CLOCK_COLUMNS, Counter({(*key, "running"): -1, (*key, "overdue"): 1}))
+
+
+def _swept(connection: Connection, case_id: int, name: str, run: int) -> bool:
+    """Whether an earlier transaction (a sweep) recorded this run's breach, rather than its stop just now."""
+    return connection.execute(_BREACH_EVENTS, {"case_id": case_id, "name": name, "run": run}).first() is not None
 
 
 def _add(connection: Connection, statements: dict[str, Any], names: tuple[str, ...], deltas: Counter[Any]) -> None:
@@ -192,7 +222,12 @@ def recount(connection: Connection, workflow: Workflow = A017) -> tuple[list[dic
     )
     c = _clocks.c
     late = or_(c.breached_at.is_not(None), c.stopped_at >= c.due_at)
-    status = when((c.stopped_at.is_(None), "running"), (late, "breached"), else_="met")
+    status = when(
+        (and_(c.stopped_at.is_(None), c.breached_at.is_(None)), "running"),
+        (c.stopped_at.is_(None), "overdue"),
+        (late, "breached"),
+        else_="met",
+    )
     day = _day(connection)
     clocks = connection.execute(
         select(c.force, c.name, day, status, func.count()).group_by(c.force, c.name, day, status)
@@ -230,7 +265,8 @@ def differences(connection: Connection) -> list[str]:
 
 
 def _by_key(rows: list[dict[str, Any]], count: str) -> dict[tuple[Any, ...], int]:
-    return {tuple(v for k, v in r.items() if k != count): r[count] for r in rows}
+    names = [c.name for c in (case_tallies if count == "cases" else clock_tallies).primary_key.columns]
+    return {tuple(r[name] for name in names): r[count] for r in rows}
 
 
 def refill(connection: Connection) -> None:
