@@ -131,17 +131,31 @@ def search_events(cw: Casework, actor: Actor, flt: LogFilter) -> LogPage:
             where.append(col(CaseEvent.at) >= _london_midnight(flt.since))
         if flt.until:
             where.append(col(CaseEvent.at) < _london_midnight(flt.until + timedelta(days=1)))
+        # A date filter pages in time order off the time index (an event's time and its place in the chain
+        # differ for a breach recorded late); the others in chain order off the seq, actor or action index.
+        order = (CaseEvent.at, CaseEvent.seq) if flt.since or flt.until else (CaseEvent.seq,)
         if flt.before is not None:
-            where.append(col(CaseEvent.seq) < flt.before)
+            where.append(_older_than(uow.session, flt.before, dated=len(order) == 2))
         rows = uow.session.execute(
             select(CaseEvent, col(Case.reference))
             .outerjoin(Case, col(Case.id) == col(CaseEvent.case_id))
             .where(*where)
-            .order_by(col(CaseEvent.seq).desc())
+            .order_by(*(col(c).desc() for c in order))
             .limit(flt.per_page + 1)  # one more than shown says whether an older page exists
         ).all()
     entries = [LogEntry(event, ref) for event, ref in rows[: flt.per_page]]
     return LogPage(entries, len(rows) > flt.per_page, flt.before)
+
+
+def _older_than(session: Session, before: int, dated: bool) -> ColumnElement[bool]:
+    """Events after `before` in the page's order: by sequence, or by time then sequence."""
+    seq = col(CaseEvent.seq)
+    if not dated:
+        return seq < before
+    at = session.execute(select(col(CaseEvent.at)).where(seq == before)).scalar_one_or_none()
+    if at is None:
+        return seq < before  # not an event: nothing sensible to page from but the sequence
+    return and_(col(CaseEvent.at) <= at, or_(col(CaseEvent.at) < at, seq < before))
 
 
 def event_actions(cw: Casework) -> list[str]:

@@ -1,6 +1,7 @@
 """The audit log pages by keyset (`?before=<seq>`), newest first, without counting the whole log."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -60,3 +61,19 @@ def test_a_bad_before_is_a_clear_422(client, make, before):
     sign_in(client, make, "vera", ["auditor"])
     response = client.get(f"/audit?before={before}")
     assert response.status_code == 422 and "before" in response.get_data(as_text=True).lower()
+
+
+def test_a_date_filter_pages_newest_first_in_time_order(client, cw, make, clock):
+    for _ in range(6):
+        make.case("closed")
+        clock.advance(hours=5)
+    reader = sign_in(client, make, "vera", ["auditor"])
+    day = clock.now().date()
+    flt = LogFilter(since=day - timedelta(days=1), until=day, per_page=4)
+    seen, page = [], search_events(cw, reader, flt)
+    while True:
+        seen += [(e.event.at, e.event.seq) for e in page.entries]
+        if not page.more:
+            break
+        page = search_events(cw, reader, LogFilter(since=flt.since, until=flt.until, per_page=4, before=page.older))
+    assert len(seen) > 8 and seen == sorted(set(seen), reverse=True)
