@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 
 from casework.audit import retention
-from casework.cases import search_index
+from casework.cases import search_index, tallies
 from casework.clock import Clock, SystemClock
 from casework.config import Settings
 from casework.errors import ValidationError
@@ -32,6 +32,7 @@ def bootstrap(
         flow=WorkflowEngine(A017),
         handlers=[
             ClockKeeper(settings, A017).on_case_changed,
+            tallies.on_case_changed,  # after the clocks: reads the runs this change started or stopped
             search_index.on_case_changed,
             retention.on_case_changed,
             redaction.on_case_changed,

@@ -25,6 +25,16 @@ def _day(name: str, errors: dict) -> date | None:
         return None
 
 
+def _before(errors: dict) -> int | None:
+    value = request.args.get("before", "").strip()
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit()):
+        errors["before"] = "an event number"
+        return None
+    return int(value)
+
+
 @bp.get("/audit")
 @requires_roles(*OVERSEERS)
 def index():
@@ -35,7 +45,7 @@ def index():
         action=args.get("action", ""),
         since=_day("since", errors),
         until=_day("until", errors),
-        page=args.get("page", 1, type=int),
+        before=_before(errors),
     )
     page = None
     if not errors:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from casework.cases.consultation import log_list
-from casework.cases.stats import dashboard
-from casework.sla.queries import compliance
+from casework.cases.stats import compliance, dashboard
 from web.authz import STAFF, current_actor, requires_roles
 from web.charts import bar_chart
 from web.extensions import casework

@@ -1,4 +1,4 @@
-"""The audit log: `audit verify`."""
+"""The audit log: `audit verify`, and `audit tallies` (the dashboard's summary rows against a recount)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import click
 
 from casework.audit import checkpoints
 from casework.audit import verify as audit_log
+from casework.cases import tallies
 from casework.entrypoints.cli.base import runtime
 from casework.evidence import integrity
 from casework.storage.backup import quick_check
@@ -43,6 +44,22 @@ def audit_verify(ctx: click.Context, checkpoint_file: IO[bytes] | None) -> None:
     click.echo(result.describe(), err=not result.ok)
     click.echo(blobs.describe(), err=not blobs.ok)
     ctx.exit(0 if result.ok and blobs.ok else 1)
+
+
+@audit.command("tallies")
+@click.option("--repair", is_flag=True, help="Replace the tallies by the recount when they differ.")
+@click.pass_context
+def audit_tallies(ctx: click.Context, repair: bool) -> None:
+    """Recount the dashboard's tallies from the cases and clocks and compare; exit 1 naming each difference."""
+    cw = runtime(ctx)
+    with cw.engine.begin() as connection:
+        found = tallies.differences(connection)
+        if found and repair:
+            tallies.refill(connection)
+    for line in found:
+        click.echo(line, err=True)
+    click.echo(f"tallies {'repaired' if found and repair else 'differ' if found else 'match a recount'}")
+    ctx.exit(1 if found and not repair else 0)
 
 
 def register(group: click.Group) -> None:

@@ -1,0 +1,280 @@
+"""Summary rows kept in the action's transaction, so the dashboard reads a few rows, not every case.
+
+`case_tallies` counts cases by force, state and outcome; `clock_tallies` counts SLA clock runs by
+force, clock, the UTC day they started and status (running, met, breached). Each change adds its
+deltas with one upsert per table (INSERT ... ON CONFLICT DO UPDATE, the same on SQLite and
+PostgreSQL). The handler runs after the SLA clock keeper, so the clock runs this change started or
+stopped are already written, stamped with the change's time (two changes of one case at the same
+microsecond, which only a frozen clock makes, could be told apart only by the keeper itself).
+`recount` recomputes both from scratch, for `differences` (a check) and the migration that fills them.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from datetime import date, datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Column, Date, Index, Integer, MetaData, String, Table, and_, bindparam, cast, func, or_, select
+from sqlalchemy import case as when
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
+
+from casework.sla.clocks import events_of
+from casework.sla.models import SlaClock
+from casework.storage.tables import Case, CaseEvent, table_of
+from workflows import A017
+from workflows.effects import Action
+from workflows.spec import Workflow
+
+if TYPE_CHECKING:
+    from casework.events import CaseChanged
+    from casework.runtime import Casework
+    from casework.storage.uow import UnitOfWork
+
+metadata: MetaData = SQLModel.metadata
+case_tallies = Table(
+    "case_tallies",
+    metadata,
+    Column("force", String(40), primary_key=True),
+    Column("state", String(40), primary_key=True),
+    Column("outcome", String(40), primary_key=True),  # of ended cases; "" for none (a key cannot be NULL)
+    Column("cases", Integer, nullable=False),
+)
+clock_tallies = Table(
+    "clock_tallies",
+    metadata,
+    Column("force", String(40), primary_key=True),
+    Column("clock", String(60), primary_key=True),
+    Column("status", String(10), primary_key=True),  # running | overdue (breach recorded) | met | breached
+    Column("day", Date, primary_key=True),  # the UTC day the run started, for compliance over a period
+    Column("clocks", Integer, nullable=False),
+)
+_clocks, _cases, _events = table_of(SlaClock), table_of(Case), table_of(CaseEvent)
+# Running runs without a recorded breach, by force and clock in deadline order: the dashboard counts
+# those not yet due off it (live work), and the tallies give the rest.
+_UNBREACHED = and_(_clocks.c.stopped_at.is_(None), _clocks.c.breached_at.is_(None))
+RUNNING_INDEX = Index(
+    "ix_sla_clocks_running",
+    _clocks.c.force,
+    _clocks.c.name,
+    _clocks.c.due_at,
+    sqlite_where=_UNBREACHED,
+    postgresql_where=_UNBREACHED,
+)
+
+CaseKey = tuple[str, str, str]
+ClockKey = tuple[str, str, date, str]
+
+
+def _upsert(table: Table, count: str) -> dict[str, Any]:
+    """One statement per dialect: add each row's delta to its key's count, creating the key if new."""
+    keys = [c.name for c in table.primary_key.columns]
+    statements: dict[str, Any] = {}
+    for name, dialect_insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert)):
+        stmt = dialect_insert(table)
+        statements[name] = stmt.on_conflict_do_update(
+            index_elements=keys, set_={count: table.c[count] + stmt.excluded[count]}
+        )
+    return statements
+
+
+_ADD_CASES, _ADD_CLOCKS = _upsert(case_tallies, "cases"), _upsert(clock_tallies, "clocks")
+_RUNS = select(
+    _clocks.c.name,
+    _clocks.c.run,
+    _clocks.c.force,
+    _clocks.c.started_at,
+    _clocks.c.stopped_at,
+    _clocks.c.due_at,
+    _clocks.c.breached_at,
+).where(_clocks.c.case_id == bindparam("case_id"), _clocks.c.name.in_(bindparam("names", expanding=True)))
+_RUNNING_RUN = select(_clocks.c.force, _clocks.c.started_at).where(
+    _clocks.c.case_id == bindparam("case_id"), _clocks.c.name == bindparam("name"), _clocks.c.stopped_at.is_(None)
+)
+_BREACH_EVENTS = select(_events.c.id).where(
+    _events.c.case_id == bindparam("case_id"),
+    _events.c.action == "sla_breach",
+    _events.c.data["clock"].as_string() == bindparam("name"),
+    _events.c.data["run"].as_integer() == bindparam("run"),
+)
+_CLOCK_COLUMNS = ("force", "clock", "day", "status", "clocks")
+_TRANSITIONS = (
+    select(_events.c.at, _events.c.data)
+    .where(_events.c.case_id == bindparam("case_id"), _events.c.action == "transition")
+    .order_by(_events.c.seq)
+)
+
+
+def clock_status(stopped_at: datetime | None, due_at: datetime, breached_at: datetime | None) -> str:
+    if stopped_at is None:
+        return "running" if breached_at is None else "overdue"
+    return "breached" if breached_at is not None or stopped_at >= due_at else "met"
+
+
+def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
+    """Move the case between state (and, once ended, outcome) tallies, and its clock runs between statuses."""
+    if change.kind == "sla_breach":
+        _breached(uow.session.connection(), change)
+        return
+    if change.kind not in ("flagged", "transitioned"):
+        return
+    connection = uow.session.connection()
+    case, final = change.case, _finals(cw.workflow)
+    cases: Counter[CaseKey] = Counter(
+        {(case.force, case.state, (case.outcome or "") if case.state in final else ""): 1}
+    )
+    if change.kind == "transitioned":
+        before = _outcome_before(connection, change, cw) if change.source in final else ""
+        cases[(case.force, change.source or "", before)] -= 1
+    _add(connection, _ADD_CASES, ("force", "state", "outcome", "cases"), cases)
+    _add(connection, _ADD_CLOCKS, _CLOCK_COLUMNS, _clock_deltas(connection, change, cw))
+
+
+@cache
+def _finals(workflow: Workflow) -> frozenset[str]:
+    return frozenset(s.name for s in workflow.states if s.final)
+
+
+def _clock_deltas(connection: Connection, change: CaseChanged, cw: Casework) -> Counter[ClockKey]:
+    """The runs this change started and stopped, as the declaration says and the keeper wrote them.
+
+    Per clock the newest run is the one a start made (stamped with the change's time) and the one a
+    stop ended (or the run before, when the same change also started a new one).
+    """
+    events = events_of(change)
+    starting = {c.name for c in cw.workflow.clocks if events.intersection(c.starts_on)}
+    stopping = {c.name for c in cw.workflow.clocks if events.intersection(c.stops_on)}
+    deltas: Counter[ClockKey] = Counter()
+    if not starting | stopping:
+        return deltas
+    runs: dict[str, list[Any]] = {}
+    for row in connection.execute(_RUNS, {"case_id": change.case.id, "names": sorted(starting | stopping)}):
+        runs.setdefault(row.name, []).append(row)
+    for name, rows in runs.items():
+        rows.sort(key=lambda r: r.run, reverse=True)
+        newest = rows[0]
+        started = name in starting and newest.started_at == change.at and newest.stopped_at is None
+        if started:
+            deltas[(newest.force, name, newest.started_at.date(), "running")] += 1
+        ended = (rows[1] if len(rows) > 1 else None) if started else newest
+        if name in stopping and ended is not None and ended.stopped_at == change.at:
+            day = ended.started_at.date()
+            was = "overdue" if ended.breached_at and _swept(connection, change.case.id, name, ended.run) else "running"
+            deltas[(ended.force, name, day, was)] -= 1
+            deltas[(ended.force, name, day, clock_status(ended.stopped_at, ended.due_at, ended.breached_at))] += 1
+    return deltas
+
+
+def _breached(connection: Connection, change: CaseChanged) -> None:
+    """A sweep recorded a running run's breach: it moves from running to overdue (one stopped late was
+    stopped first, and counts as breached at its stop)."""
+    if change.inputs.get("noticed") == "stop":
+        return
+    row = connection.execute(_RUNNING_RUN, {"case_id": change.case.id, "name": change.inputs["clock"]}).first()
+    if row is not None:
+        key = (row.force, change.inputs["clock"], row.started_at.date())
+        _add(connection, _ADD_CLOCKS, _CLOCK_COLUMNS, Counter({(*key, "running"): -1, (*key, "overdue"): 1}))
+
+
+def _swept(connection: Connection, case_id: int, name: str, run: int) -> bool:
+    """Whether an earlier transaction (a sweep) recorded this run's breach, rather than its stop just now."""
+    return connection.execute(_BREACH_EVENTS, {"case_id": case_id, "name": name, "run": run}).first() is not None
+
+
+def _add(connection: Connection, statements: dict[str, Any], names: tuple[str, ...], deltas: Counter[Any]) -> None:
+    rows = [dict(zip(names, (*key, n), strict=True)) for key, n in deltas.items() if n]
+    if rows:
+        connection.execute(statements[connection.dialect.name].values(rows))
+
+
+def _outcome_before(connection: Connection, change: CaseChanged, cw: Casework) -> str:
+    """The outcome an ended case had before this transition took it out (a reopen clears it).
+
+    Its earlier transitions are replayed on a copy to find it: a reopen is rare, and a case has few events.
+    """
+    before = copy.deepcopy(change.case)
+    before.outcome = None
+    for at, data in connection.execute(_TRANSITIONS, {"case_id": change.case.id}):
+        earlier = cw.workflow.transition((data or {}).get("trigger", ""))
+        if earlier is not None:
+            for effect in earlier.effects:
+                effect(Action(before, earlier.trigger, None, (data or {}).get("inputs") or {}, at))
+    return before.outcome or ""
+
+
+def _day(connection: Connection) -> Any:
+    """The UTC day a run started, in SQL (SQLite keeps UTC times as text, PostgreSQL as timestamptz)."""
+    if connection.dialect.name == "sqlite":
+        return func.date(_clocks.c.started_at)
+    return cast(func.timezone("UTC", _clocks.c.started_at), Date)
+
+
+def recount(connection: Connection, workflow: Workflow = A017) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Both tallies computed from scratch with GROUP BY over cases and sla_clocks."""
+    ended = _cases.c.state.in_(sorted(_finals(workflow)))
+    outcome = when((ended, func.coalesce(_cases.c.outcome, "")), else_="")
+    cases = connection.execute(
+        select(_cases.c.force, _cases.c.state, outcome, func.count()).group_by(_cases.c.force, _cases.c.state, outcome)
+    )
+    c = _clocks.c
+    late = or_(c.breached_at.is_not(None), c.stopped_at >= c.due_at)
+    status = when(
+        (and_(c.stopped_at.is_(None), c.breached_at.is_(None)), "running"),
+        (c.stopped_at.is_(None), "overdue"),
+        (late, "breached"),
+        else_="met",
+    )
+    day = _day(connection)
+    clocks = connection.execute(
+        select(c.force, c.name, day, status, func.count()).group_by(c.force, c.name, day, status)
+    )
+    return [{"force": f, "state": s, "outcome": o, "cases": n} for f, s, o, n in cases], [
+        {
+            "force": f,
+            "clock": name,
+            "day": d if isinstance(d, date) else date.fromisoformat(d),
+            "status": st,
+            "clocks": n,
+        }
+        for f, name, d, st, n in clocks
+    ]
+
+
+def stored(connection: Connection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Both tallies as kept, without the keys that fell to zero."""
+    cases = connection.execute(select(case_tallies).where(case_tallies.c.cases != 0))
+    clocks = connection.execute(select(clock_tallies).where(clock_tallies.c.clocks != 0))
+    return [dict(r._mapping) for r in cases], [dict(r._mapping) for r in clocks]
+
+
+def differences(connection: Connection) -> list[str]:
+    """What the kept tallies get wrong against a recount (empty when they agree)."""
+    found = []
+    for name, count, kept, fresh in zip(
+        ("case_tallies", "clock_tallies"), ("cases", "clocks"), stored(connection), recount(connection), strict=True
+    ):
+        have, want = _by_key(kept, count), _by_key(fresh, count)
+        for key in sorted(set(have) | set(want), key=str):
+            if have.get(key, 0) != want.get(key, 0):
+                found.append(f"{name} {key}: kept {have.get(key, 0)}, recounted {want.get(key, 0)}")
+    return found
+
+
+def _by_key(rows: list[dict[str, Any]], count: str) -> dict[tuple[Any, ...], int]:
+    names = [c.name for c in (case_tallies if count == "cases" else clock_tallies).primary_key.columns]
+    return {tuple(r[name] for name in names): r[count] for r in rows}
+
+
+def refill(connection: Connection) -> None:
+    """Replace both tallies by a recount (the migration's fill, and a repair)."""
+    cases, clocks = recount(connection)
+    connection.execute(case_tallies.delete())
+    connection.execute(clock_tallies.delete())
+    if cases:
+        connection.execute(case_tallies.insert(), cases)
+    if clocks:
+        connection.execute(clock_tallies.insert(), clocks)
