@@ -3,7 +3,8 @@
 `case_tallies` counts cases by force, state and outcome; `clock_tallies` counts SLA clock runs by
 force, clock, the UTC day they started and status (running, met, breached). Each change adds its
 deltas with one upsert per table (INSERT ... ON CONFLICT DO UPDATE, the same on SQLite and
-PostgreSQL). The handler runs after the SLA clock keeper, so the clock runs this change started or
+PostgreSQL), written at commit (`UnitOfWork.at_commit`) so a tally row is locked only as briefly as
+the chain head. The handler runs after the SLA clock keeper, so the clock runs this change started or
 stopped are already written, stamped with the change's time (two changes of one case at the same
 microsecond, which only a frozen clock makes, could be told apart only by the keeper itself).
 `recount` recomputes both from scratch, for `differences` (a check) and the migration that fills them.
@@ -118,7 +119,7 @@ def clock_status(stopped_at: datetime | None, due_at: datetime, breached_at: dat
 def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
     """Move the case between state (and, once ended, outcome) tallies, and its clock runs between statuses."""
     if change.kind == "sla_breach":
-        _breached(uow.session.connection(), change)
+        _breached(uow, change)
         return
     if change.kind not in ("flagged", "transitioned"):
         return
@@ -130,8 +131,9 @@ def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
     if change.kind == "transitioned":
         before = _outcome_before(connection, change, cw) if change.source in final else ""
         cases[(case.force, change.source or "", before)] -= 1
-    _add(connection, _ADD_CASES, ("force", "state", "outcome", "cases"), cases)
-    _add(connection, _ADD_CLOCKS, _CLOCK_COLUMNS, _clock_deltas(connection, change, cw))
+    clocks = _clock_deltas(connection, change, cw)
+    uow.at_commit(lambda last: _add(last, _ADD_CASES, ("force", "state", "outcome", "cases"), cases))
+    uow.at_commit(lambda last: _add(last, _ADD_CLOCKS, _CLOCK_COLUMNS, clocks))
 
 
 @cache
@@ -169,15 +171,20 @@ def _clock_deltas(connection: Connection, change: CaseChanged, cw: Casework) -> 
     return deltas
 
 
-def _breached(connection: Connection, change: CaseChanged) -> None:
+def _breached(uow: UnitOfWork, change: CaseChanged) -> None:
     """A sweep recorded a running run's breach: it moves from running to overdue (one stopped late was
     stopped first, and counts as breached at its stop)."""
     if change.inputs.get("noticed") == "stop":
         return
-    row = connection.execute(_RUNNING_RUN, {"case_id": change.case.id, "name": change.inputs["clock"]}).first()
+    row = (
+        uow.session.connection()
+        .execute(_RUNNING_RUN, {"case_id": change.case.id, "name": change.inputs["clock"]})
+        .first()
+    )
     if row is not None:
         key = (row.force, change.inputs["clock"], row.started_at.date())
-        _add(connection, _ADD_CLOCKS, _CLOCK_COLUMNS, Counter({(*key, "running"): -1, (*key, "overdue"): 1}))
+        moved = Counter({(*key, "running"): -1, (*key, "overdue"): 1})
+        uow.at_commit(lambda last: _add(last, _ADD_CLOCKS, _CLOCK_COLUMNS, moved))
 
 
 def _swept(connection: Connection, case_id: int, name: str, run: int) -> bool:

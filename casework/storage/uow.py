@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from casework.storage import chain
@@ -18,6 +19,7 @@ class UnitOfWork:
         self.engine = engine
         self._session: Session | None = None
         self._pending: list[tuple[Any, dict[str, Any]]] = []
+        self._last: list[Callable[[Connection], None]] = []
         self.appended: list[dict[str, Any]] = []
 
     @property
@@ -29,7 +31,7 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self._session = Session(self.engine, expire_on_commit=False)
-        self._pending = []
+        self._pending, self._last = [], []
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -65,13 +67,23 @@ class UnitOfWork:
             )
         )
 
+    def at_commit(self, write: Callable[[Connection], None]) -> None:
+        """Run `write` just before the chain is appended: for rows every writer updates (summary counts).
+
+        On PostgreSQL such a row stays locked until the commit, so it is taken as late as the chain
+        head is, and an action still working holds no lock another writer waits on.
+        """
+        self._last.append(write)
+
     def commit(self) -> None:
         self.session.flush()  # case rows first, so that ids exist and row locks come before the chain lock
+        for write in self._last:
+            write(self.session.connection())
         events = [chain.NewEvent(case_id=getattr(case, "id", case), **fields) for case, fields in self._pending]
         self.appended = chain.append(self.session, events)
         self.session.commit()
-        self._pending = []
+        self._pending, self._last = [], []
 
     def rollback(self) -> None:
         self.session.rollback()
-        self._pending = []
+        self._pending, self._last = [], []

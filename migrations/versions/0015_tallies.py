@@ -17,7 +17,7 @@ from alembic import op
 from casework.cases import tallies
 
 revision: str = "0015"
-down_revision: Union[str, Sequence[str], None] = "0013"
+down_revision: Union[str, Sequence[str], None] = "0014"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
