@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
+from collections.abc import Sequence
 from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ from sqlalchemy import Column, Date, Index, Integer, MetaData, String, Table, an
 from sqlalchemy import case as when
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from casework.sla.clocks import events_of
@@ -108,6 +110,14 @@ _TRANSITIONS = (
     .where(_events.c.case_id == bindparam("case_id"), _events.c.action == "transition")
     .order_by(_events.c.seq)
 )
+
+
+def cases_in(session: Session, forces: Sequence[str], states: Sequence[str]) -> int:
+    """How many cases of these forces are in these states, from the tallies: no count of the cases."""
+    total = select(func.coalesce(func.sum(case_tallies.c.cases), 0)).where(
+        case_tallies.c.force.in_(forces), case_tallies.c.state.in_(states)
+    )
+    return int(session.execute(total).scalar_one())
 
 
 def clock_status(stopped_at: datetime | None, due_at: datetime, breached_at: datetime | None) -> str:

@@ -70,6 +70,29 @@ def test_the_queue_is_paginated(client, auth, make):
     assert _refs(client.get("/queue?page=2").get_data(as_text=True)) == refs[25:]
 
 
+def test_the_queue_takes_its_total_from_the_tallies_not_a_count_of_cases(cw, make):
+    from sqlalchemy import event
+
+    from casework.cases import queue
+
+    for state in ("detected", "admin_review", "admin_review", "closed"):
+        make.case(state)
+    make.case("detected", force="west_mercia")
+    admin = make.staff("admin")
+    seen: list[str] = []
+
+    def keep(conn, cursor, statement, *args):
+        seen.append(statement.upper())
+
+    event.listen(cw.engine, "before_cursor_execute", keep)
+    try:
+        page = queue.team_queue(cw, admin, queue.QueueFilter())
+    finally:
+        event.remove(cw.engine, "before_cursor_execute", keep)
+    assert page.total == 3 and len(page.rows) == 3
+    assert not [s for s in seen if "COUNT(" in s and "FROM CASES" in s]
+
+
 def test_the_audit_log_filters_by_case_user_action_and_date(cw, client, auth, make, clock):
     one = make.case("admin_review")
     clock.advance(days=2)
