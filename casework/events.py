@@ -11,6 +11,18 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class ClockRun:
+    """An SLA clock run a change started or stopped, as the clock keeper wrote it, for the handlers after it."""
+
+    name: str
+    force: str
+    started_at: datetime
+    due_at: datetime
+    stopped_at: datetime | None = None  # None: this change started it
+    breached_before: bool = False  # a sweep had recorded its breach before this change stopped it
+
+
+@dataclass(frozen=True)
 class CaseChanged:
     """Published inside the action's transaction so reactions (clocks, outbox) commit with it."""
 
@@ -24,3 +36,4 @@ class CaseChanged:
     inputs: dict[str, Any] = field(default_factory=dict)
     previous_assignee_id: int | None = None  # who held the case before this change (a transition may clear it)
     previous_threat_to_life: bool | None = None  # the flag before this change (None: not known)
+    clock_runs: list[ClockRun] = field(default_factory=list)  # filled by the clock keeper, which runs first

@@ -4,9 +4,8 @@
 force, clock, the UTC day they started and status (running, met, breached). Each change adds its
 deltas with one upsert per table (INSERT ... ON CONFLICT DO UPDATE, the same on SQLite and
 PostgreSQL), written at commit (`UnitOfWork.at_commit`) so a tally row is locked only as briefly as
-the chain head. The handler runs after the SLA clock keeper, so the clock runs this change started or
-stopped are already written, stamped with the change's time (two changes of one case at the same
-microsecond, which only a frozen clock makes, could be told apart only by the keeper itself).
+the chain head. The handler runs after the SLA clock keeper, which reports the runs it started and stopped on the
+change (`CaseChanged.clock_runs`), so no clock row is read back.
 `recount` recomputes both from scratch, for `differences` (a check) and the migration that fills them.
 """
 
@@ -26,7 +25,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
-from casework.sla.clocks import events_of
 from casework.sla.models import SlaClock
 from casework.storage.tables import Case, CaseEvent, table_of
 from workflows import A017
@@ -86,23 +84,8 @@ def _upsert(table: Table, count: str) -> dict[str, Any]:
 
 
 _ADD_CASES, _ADD_CLOCKS = _upsert(case_tallies, "cases"), _upsert(clock_tallies, "clocks")
-_RUNS = select(
-    _clocks.c.name,
-    _clocks.c.run,
-    _clocks.c.force,
-    _clocks.c.started_at,
-    _clocks.c.stopped_at,
-    _clocks.c.due_at,
-    _clocks.c.breached_at,
-).where(_clocks.c.case_id == bindparam("case_id"), _clocks.c.name.in_(bindparam("names", expanding=True)))
 _RUNNING_RUN = select(_clocks.c.force, _clocks.c.started_at).where(
     _clocks.c.case_id == bindparam("case_id"), _clocks.c.name == bindparam("name"), _clocks.c.stopped_at.is_(None)
-)
-_BREACH_EVENTS = select(_events.c.id).where(
-    _events.c.case_id == bindparam("case_id"),
-    _events.c.action == "sla_breach",
-    _events.c.data["clock"].as_string() == bindparam("name"),
-    _events.c.data["run"].as_integer() == bindparam("run"),
 )
 _CLOCK_COLUMNS = ("force", "clock", "day", "status", "clocks")
 _TRANSITIONS = (
@@ -141,7 +124,7 @@ def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
     if change.kind == "transitioned":
         before = _outcome_before(connection, change, cw) if change.source in final else ""
         cases[(case.force, change.source or "", before)] -= 1
-    clocks = _clock_deltas(connection, change, cw)
+    clocks = _clock_deltas(change)
     uow.at_commit(lambda last: _add(last, _ADD_CASES, ("force", "state", "outcome", "cases"), cases))
     uow.at_commit(lambda last: _add(last, _ADD_CLOCKS, _CLOCK_COLUMNS, clocks))
 
@@ -151,33 +134,17 @@ def _finals(workflow: Workflow) -> frozenset[str]:
     return frozenset(s.name for s in workflow.states if s.final)
 
 
-def _clock_deltas(connection: Connection, change: CaseChanged, cw: Casework) -> Counter[ClockKey]:
-    """The runs this change started and stopped, as the declaration says and the keeper wrote them.
-
-    Per clock the newest run is the one a start made (stamped with the change's time) and the one a
-    stop ended (or the run before, when the same change also started a new one).
-    """
-    events = events_of(change)
-    starting = {c.name for c in cw.workflow.clocks if events.intersection(c.starts_on)}
-    stopping = {c.name for c in cw.workflow.clocks if events.intersection(c.stops_on)}
+def _clock_deltas(change: CaseChanged) -> Counter[ClockKey]:
+    """The runs this change started and stopped, as the clock keeper reported them (nothing read back)."""
     deltas: Counter[ClockKey] = Counter()
-    if not starting | stopping:
-        return deltas
-    runs: dict[str, list[Any]] = {}
-    for row in connection.execute(_RUNS, {"case_id": change.case.id, "names": sorted(starting | stopping)}):
-        runs.setdefault(row.name, []).append(row)
-    for name, rows in runs.items():
-        rows.sort(key=lambda r: r.run, reverse=True)
-        newest = rows[0]
-        started = name in starting and newest.started_at == change.at and newest.stopped_at is None
-        if started:
-            deltas[(newest.force, name, newest.started_at.date(), "running")] += 1
-        ended = (rows[1] if len(rows) > 1 else None) if started else newest
-        if name in stopping and ended is not None and ended.stopped_at == change.at:
-            day = ended.started_at.date()
-            was = "overdue" if ended.breached_at and _swept(connection, change.case.id, name, ended.run) else "running"
-            deltas[(ended.force, name, day, was)] -= 1
-            deltas[(ended.force, name, day, clock_status(ended.stopped_at, ended.due_at, ended.breached_at))] += 1
+    for run in change.clock_runs:
+        day = run.started_at.date()
+        if run.stopped_at is None:
+            deltas[(run.force, run.name, day, "running")] += 1
+            continue
+        deltas[(run.force, run.name, day, "overdue" if run.breached_before else "running")] -= 1
+        breached_at = run.stopped_at if run.breached_before else None
+        deltas[(run.force, run.name, day, clock_status(run.stopped_at, run.due_at, breached_at))] += 1
     return deltas
 
 
@@ -195,11 +162,6 @@ def _breached(uow: UnitOfWork, change: CaseChanged) -> None:
         key = (row.force, change.inputs["clock"], row.started_at.date())
         moved = Counter({(*key, "running"): -1, (*key, "overdue"): 1})
         uow.at_commit(lambda last: _add(last, _ADD_CLOCKS, _CLOCK_COLUMNS, moved))
-
-
-def _swept(connection: Connection, case_id: int, name: str, run: int) -> bool:
-    """Whether an earlier transaction (a sweep) recorded this run's breach, rather than its stop just now."""
-    return connection.execute(_BREACH_EVENTS, {"case_id": case_id, "name": name, "run": run}).first() is not None
 
 
 def _add(connection: Connection, statements: dict[str, Any], names: tuple[str, ...], deltas: Counter[Any]) -> None:

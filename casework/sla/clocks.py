@@ -20,6 +20,7 @@ from sqlalchemy.sql.dml import ReturningUpdate
 
 from casework.access.actors import Actor
 from casework.config import Settings
+from casework.events import ClockRun
 from casework.sla import marks
 from casework.sla.calendars import calendar
 from casework.sla.models import SlaClock
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 
     from casework.events import CaseChanged
     from casework.runtime import Casework
-    from casework.storage.tables import Case
     from casework.storage.uow import UnitOfWork
 
 _clocks = table_of(SlaClock)
@@ -46,7 +46,15 @@ def _stop_statement(count: int) -> ReturningUpdate[Any]:
         update(_clocks)
         .where(_clocks.c.case_id == bindparam("of_case"), _clocks.c.name.in_(names), _clocks.c.stopped_at.is_(None))
         .values(stopped_at=bindparam("now"))
-        .returning(_clocks.c.id, _clocks.c.warn_at, _clocks.c.due_at)
+        .returning(
+            _clocks.c.id,
+            _clocks.c.name,
+            _clocks.c.force,
+            _clocks.c.started_at,
+            _clocks.c.warn_at,
+            _clocks.c.due_at,
+            _clocks.c.breached_at,
+        )
     )
 
 
@@ -54,14 +62,18 @@ _INSERT = insert(_clocks)
 _GIVEN = ("case_id", "name", "force", "calendar", "target_seconds", "started_at", "warn_at", "due_at")
 # A clock's next run, in one statement per batch: numbered after its last run, and only if no run is open
 # (a clock that spans stages keeps running). Over no rows the aggregate still yields one row: run 1.
-_START = insert(_clocks).from_select(
-    ["run", *_GIVEN],
-    select(
-        func.coalesce(func.max(_clocks.c.run), 0) + 1,
-        *(bindparam(name, type_=_clocks.c[name].type) for name in _GIVEN),
+_START = (
+    insert(_clocks)
+    .from_select(
+        ["run", *_GIVEN],
+        select(
+            func.coalesce(func.max(_clocks.c.run), 0) + 1,
+            *(bindparam(name, type_=_clocks.c[name].type) for name in _GIVEN),
+        )
+        .where(_clocks.c.case_id == bindparam("case_id"), _clocks.c.name == bindparam("name"))
+        .having(func.count(_clocks.c.stopped_at) == func.count()),
     )
-    .where(_clocks.c.case_id == bindparam("case_id"), _clocks.c.name == bindparam("name"))
-    .having(func.count(_clocks.c.stopped_at) == func.count()),
+    .returning(_clocks.c.name)
 )
 
 
@@ -97,12 +109,12 @@ class ClockKeeper:
         events = events_of(change)
         if not events:
             return
-        session, case = uow.session, change.case
+        session = uow.session
         stopping, starting = self._moves(frozenset(events))
         if stopping:
             self._stop(uow, cw, change, stopping)
         if starting:
-            self._start(session, case, starting, change.at, new_case=change.kind == "flagged")
+            self._start(session, change, starting)
         if "threat_to_life" in change.inputs and (
             change.inputs["threat_to_life"] or change.previous_threat_to_life is not False
         ):
@@ -125,6 +137,9 @@ class ClockKeeper:
             .execute(_stop_statement(len(names)), {"of_case": case.id, "now": now, **named})
             .all()
         )
+        change.clock_runs.extend(
+            ClockRun(c.name, c.force, c.started_at, c.due_at, now, c.breached_at is not None) for c in stopped
+        )
         # Only a clock stopped after its warning (or due) time can have one left to record.
         late_warnings = [c.id for c in stopped if c.warn_at <= now]
         late_breaches = [c.id for c in stopped if c.due_at <= now]
@@ -136,8 +151,10 @@ class ClockKeeper:
             held = marks.Stage(change.source or case.state, change.previous_assignee_id)
             marks.announce(uow, cw, late, {case.id: case}, now, "stop", stages={case.id: held})
 
-    def _start(self, session: Session, case: Case, names: tuple[str, ...], now: datetime, new_case: bool) -> None:
-        """New runs in one statement: a new case's are its first; otherwise the database numbers them."""
+    def _start(self, session: Session, change: CaseChanged, names: tuple[str, ...]) -> None:
+        """New runs: a new case's are its first, in one statement; otherwise the database numbers each run and
+        skips a clock still running (one that spans stages), saying which it started."""
+        case, now = change.case, change.at
         rows = []
         for name in names:
             target = self.policy.target(case.force, name)
@@ -151,10 +168,14 @@ class ClockKeeper:
                     **deadlines(target, now),
                 )
             )
-        if new_case:
+        if change.kind == "flagged":
             session.connection().execute(_INSERT, [{**row, "run": 1} for row in rows])
+            started = set(names)
         else:
-            session.connection().execute(_START, rows)
+            started = {n for row in rows for n in session.connection().execute(_START, row).scalars()}
+        change.clock_runs.extend(
+            ClockRun(row["name"], case.force, now, row["due_at"]) for row in rows if row["name"] in started
+        )
 
     def _retarget(self, uow: UnitOfWork, cw: Casework, change: CaseChanged, threat_to_life: bool) -> None:
         """A threat-to-life referral brings the deadline forward to its target from the referral (SPEC §4).
