@@ -165,9 +165,10 @@ def _breached(uow: UnitOfWork, change: CaseChanged) -> None:
 
 
 def _add(connection: Connection, statements: dict[str, Any], names: tuple[str, ...], deltas: Counter[Any]) -> None:
+    """One upsert for all of a change's deltas; the statement is compiled once (rows go as parameters)."""
     rows = [dict(zip(names, (*key, n), strict=True)) for key, n in deltas.items() if n]
     if rows:
-        connection.execute(statements[connection.dialect.name].values(rows))
+        connection.execute(statements[connection.dialect.name], rows)
 
 
 def _outcome_before(connection: Connection, change: CaseChanged, cw: Casework) -> str:
