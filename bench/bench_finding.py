@@ -20,7 +20,7 @@ from pathlib import Path
 import orjson
 from sqlalchemy import insert, make_url, text
 
-from bench.bench_web import _client as signed_in_client
+from bench.common import signed_in_client
 from casework.access import users
 from casework.bootstrap import bootstrap
 from casework.cases import actions

@@ -46,3 +46,17 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def signed_in_client(app, username: str):
+    """A Flask test client with a server-side session for `username`, without the (deliberately slow) password check."""
+    from flask.json.tag import TaggedJSONSerializer
+
+    from casework.access import sessions, users
+
+    cw = app.extensions["casework"]
+    live = sessions.start(cw, users.get_user(cw, username))
+    sessions.save_data(cw, live.token, TaggedJSONSerializer().dumps({"_user_id": username, "_fresh": True}))
+    client = app.test_client()
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], live.token)
+    return client
