@@ -15,10 +15,7 @@ from __future__ import annotations
 import collections
 import http.client
 import os
-import secrets
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +23,7 @@ from datetime import datetime
 
 from sqlalchemy import text
 
-from bench.bench_intake import ROOT, _payload, _prepare, _reset_postgres
+from bench.bench_intake import _payload, _prepare, _reset_postgres, _serve
 from bench.common import free_port, rate
 from casework.clock import UTC
 from casework.storage.db import make_engine
@@ -69,23 +66,6 @@ class Sampler(threading.Thread):
     def row_lock_share(self) -> float:
         rows = sum(n for (name, _, _), n in self.waits.items() if name in ("tuple", "transactionid"))
         return rows / self.samples if self.samples else 0.0
-
-
-def _serve(url: str, port: int, workers: int) -> subprocess.Popen:
-    env = {**os.environ, "CASEWORK_DATABASE_URL": url, "CASEWORK_SECRET_KEY": secrets.token_urlsafe(32)}
-    command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}"]
-    process = subprocess.Popen([*command, "--log-level", "warning", "web.wsgi:app"], cwd=ROOT, env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/api/v1/openapi.json")
-            if connection.getresponse().status == 200:
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("gunicorn did not start")
 
 
 def _load(port: int, secret: str, first: int, count: int) -> tuple[float, dict[int, int]]:
