@@ -3,13 +3,13 @@ next to it, and no label sits under an arc or on a box (measured with getBBox an
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import pytest
 
 from tests.e2e.demo_world import build_world, serve
-from tests.e2e.test_screens import CHROMIUM, _missing, _signed_in
+from tests.e2e.test_browser import browser  # noqa: F401  (the shared Chromium fixture)
+from tests.e2e.test_screens import _signed_in
 from workflows import A017
 
 pytestmark = pytest.mark.browser
@@ -109,19 +109,7 @@ def overlaps(drawing: dict) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        _missing(f"{CHROMIUM} is missing (make browser installs it with apt-get)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--disable-gpu"])
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def drawing(browser, tmp_path_factory):
+def drawing(browser, tmp_path_factory):  # noqa: F811 (the imported fixture)
     world = build_world(tmp_path_factory.mktemp("diagram"))
     server = serve(world)
     context, page = _signed_in(browser, world, "wk.comms", 1366, "light")
