@@ -5,12 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import Insert
 from sqlmodel import col
 
 from casework.access.actors import Actor
@@ -89,17 +86,13 @@ def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
     """Set the review date at closure, clear it on reopen, redact the author at once for NCHI below threshold."""
     if change.kind != "transitioned":
         return
-    case, connection = change.case, uow.session.connection()
+    case = change.case
     if change.dest == "closed":
         years = retention_years(cw.settings.force(case.force)).get(case.outcome or "", FALLBACK_YEARS)
-        review = {
-            "case_id": case.id,
-            "outcome": case.outcome,
-            "review_date": review_date(london(change.at).date(), years),
-        }
-        connection.execute(_set_review(connection.dialect.name), review)
+        review = review_date(london(change.at).date(), years)
+        uow.driver.execute(_SET_REVIEW, uow.driver.values((case.id, case.outcome, review, False)))
     elif change.trigger == "reopen":
-        connection.execute(_CLEAR_REVIEW, {"of_case": case.id})
+        uow.connection.execute(_CLEAR_REVIEW, {"of_case": case.id})
     if (
         change.trigger == "give_advice"
         and change.inputs.get("outcome") == "nchi_recorded"
@@ -116,17 +109,11 @@ def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
         )
 
 
-@cache
-def _set_review(dialect_name: str) -> Insert:
-    """Closure's review date in one upsert, built once per dialect (a hold or a redaction may have made the row)."""
-    insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
-    statement = insert(_retention).values(legal_hold=False)
-    return statement.on_conflict_do_update(
-        index_elements=["case_id"],
-        set_={"outcome": statement.excluded.outcome, "review_date": statement.excluded.review_date},
-    )
-
-
+# Closure's review date in one upsert (a hold or a redaction may have made the row).
+_SET_REVIEW = (
+    "INSERT INTO case_retention (case_id, outcome, review_date, legal_hold) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (case_id) DO UPDATE SET outcome = excluded.outcome, review_date = excluded.review_date"
+)
 _CLEAR_REVIEW = (
     update(_retention)
     .where(_retention.c.case_id == bindparam("of_case"), _retention.c.review_date.is_not(None))

@@ -83,7 +83,7 @@ def _acting_on(
     seen: tuple[int, str] | None = None
     try:
         with cw.uow() as uow:
-            case = case_rows.load(uow.session.connection(), reference)
+            case = case_rows.load(uow.driver, reference)
             seen = (case.id, case.state)
             _check_force(actor, case)
             yield uow, case
@@ -127,7 +127,7 @@ def apply_trigger(
         role = actor.role_for(spec.roles)
         cw.flow.fire(Action(case, trigger, actor.id, clean, now), guard_context(cw, actor, case, clean))
         case.updated_at = now
-        case_rows.save(uow.session.connection(), case)
+        case_rows.save(uow.driver, case)
         uow.record(
             "transition",
             at=now,
@@ -167,7 +167,7 @@ def assign(
         now, before = cw.now(), case.assignee_id
         case.assignee_id = user.id if user else None
         case.updated_at = now
-        case_rows.save(uow.session.connection(), case)
+        case_rows.save(uow.driver, case)
         uow.record(
             "assigned",
             at=now,

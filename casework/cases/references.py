@@ -12,34 +12,24 @@ column, so it goes with the table (and restarts with it on `TRUNCATE ... RESTART
 from __future__ import annotations
 
 import re
-from functools import cache
 
 from sqlalchemy import text
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import ReturningInsert
 
-from casework.storage.tables import ReferenceCounter, table_of
+from casework.storage.driver import Driver
 
-_counters = table_of(ReferenceCounter)
 _SAFE_FORCE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")  # the forces file's rule for codes
 # nextval is strict: on a sequence that does not exist yet this is NULL rather than an error that
 # would abort the caller's transaction.
-_NEXTVAL = text("SELECT nextval(to_regclass(:name))")
+_NEXTVAL = "SELECT nextval(to_regclass(?))"
 _CREATE_LOCK = text("SELECT pg_advisory_xact_lock(hashtext('casework.references'))")
 _ALREADY_USED = text("SELECT last FROM reference_counters WHERE force = :force AND year = :year")
 
 
-@cache
-def _take_number_sqlite() -> ReturningInsert[int]:
-    """An upsert that increments and returns the counter (built once)."""
-    return (
-        sqlite.insert(_counters)
-        .values(last=1)
-        .on_conflict_do_update(index_elements=["force", "year"], set_={"last": _counters.c.last + 1})
-        .returning(_counters.c.last)
-    )
+_TAKE_NUMBER_SQLITE = (
+    "INSERT INTO reference_counters (force, year, last) VALUES (?, ?, 1) "
+    "ON CONFLICT (force, year) DO UPDATE SET last = last + 1 RETURNING last"
+)
 
 
 def sequence_name(force: str, year: int) -> str:
@@ -48,20 +38,18 @@ def sequence_name(force: str, year: int) -> str:
     return f"case_reference_{force}_{year}"
 
 
-def next_reference(session: Session, force: str, prefix: str, year: int) -> str:
+def next_reference(driver: Driver, force: str, prefix: str, year: int) -> str:
     """Take the next number, inside the caller's transaction; it holds no lock on PostgreSQL."""
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        number = _next_from_sequence(connection, force, year)
+    if driver.postgres:
+        number = _next_from_sequence(driver, force, year)
     else:
-        number = connection.execute(_take_number_sqlite(), {"force": force, "year": year}).scalar_one()
+        (number,) = driver.execute(_TAKE_NUMBER_SQLITE, (force, year)).fetchone()
     return f"{prefix}-{year}-{number:06d}"
 
 
-def _next_from_sequence(connection: Connection, force: str, year: int) -> int:
-    name = sequence_name(force, year)
-    number = connection.execute(_NEXTVAL, {"name": name}).scalar()
-    return int(number) if number is not None else _create_sequence(connection, force, year)
+def _next_from_sequence(driver: Driver, force: str, year: int) -> int:
+    (number,) = driver.execute(_NEXTVAL, (sequence_name(force, year),)).fetchone()
+    return int(number) if number is not None else _create_sequence(driver.connection, force, year)
 
 
 def _create_sequence(connection: Connection, force: str, year: int) -> int:
@@ -78,4 +66,4 @@ def _create_sequence(connection: Connection, force: str, year: int) -> int:
             used = own.execute(_ALREADY_USED, {"force": force, "year": year}).scalar()
             if used:
                 own.execute(text("SELECT setval(to_regclass(:name), :used)"), {"name": name, "used": used})
-        return int(own.execute(_NEXTVAL, {"name": name}).scalar_one())
+        return int(own.execute(text("SELECT nextval(to_regclass(:name))"), {"name": name}).scalar_one())

@@ -1,18 +1,18 @@
 """Loading a case for an action and saving it back with an optimistic version check.
 
-Actions are the hot write path, so they use prepared Core statements: the case is read into a
-plain mutable record, the workflow's effects change it, and one conditional UPDATE saves it.
+Actions are the hot write path, so they go to the driver (`casework.storage.driver`): the case is read
+into a plain mutable record, the workflow's effects change it, and one conditional UPDATE saves it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from types import SimpleNamespace
-
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.engine import Connection
+from typing import Any
 
 from casework.errors import CaseNotFound, ConcurrentUpdate
+from casework.storage.driver import Driver
 from casework.storage.tables import Case, table_of
 
 _cases = table_of(Case)
@@ -30,12 +30,10 @@ MUTABLE = (
     "stage_inputs",
     "updated_at",
 )
-_LOAD = select(_cases).where(_cases.c.reference == bindparam("reference"))
-_SAVE = (
-    update(_cases)
-    .where(_cases.c.id == bindparam("case_id"), _cases.c.version == bindparam("loaded_version"))
-    .values(version=bindparam("new_version"), **{name: bindparam(name) for name in MUTABLE})
-)
+_COLUMNS = tuple(_cases.c.keys())
+_LOAD = f"SELECT {', '.join(_COLUMNS)} FROM cases WHERE reference = ?"
+_FIND = f"SELECT {', '.join(_COLUMNS)} FROM cases WHERE force = ? AND platform = ? AND external_id = ?"
+_SAVE = f"UPDATE cases SET version = ?, {', '.join(f'{name} = ?' for name in MUTABLE)} WHERE id = ? AND version = ?"
 
 
 class CaseRecord(SimpleNamespace):
@@ -56,25 +54,40 @@ class CaseRecord(SimpleNamespace):
     updated_at: datetime
 
 
-def load(connection: Connection, reference: str) -> CaseRecord:
-    row = connection.execute(_LOAD, {"reference": reference}).one_or_none()
+def load(driver: Driver, reference: str) -> CaseRecord:
+    row = driver.execute(_LOAD, (reference,)).fetchone()
     if row is None:
         raise CaseNotFound(f"no case {reference!r}")
-    return CaseRecord(**row._asdict())
+    return CaseRecord(**driver.decoder(_cases, _COLUMNS)(row))
 
 
-def save(connection: Connection, case: CaseRecord) -> None:
-    """Write the changed case if nobody saved it since it was loaded; bump its version."""
-    result = connection.execute(
-        _SAVE,
-        {
-            "case_id": case.id,
-            "loaded_version": case.version,
-            "new_version": case.version + 1,
-            **{name: getattr(case, name) for name in MUTABLE},
-        },
+def find(driver: Driver, force: str, platform: str, external_id: str) -> CaseRecord | None:
+    """The case of a comment, if it has one (a comment is one case per force and platform)."""
+    row = driver.execute(_FIND, (force, platform, external_id)).fetchone()
+    return None if row is None else CaseRecord(**driver.decoder(_cases, _COLUMNS)(row))
+
+
+def insert(driver: Driver, values: dict[str, Any]) -> CaseRecord:
+    """Store a new case; the record holds every column, as stored (the id and the defaults included)."""
+    names = tuple(values)
+    statement = _insert_statement(names)
+    row = driver.execute(statement, driver.values(values.values())).fetchone()
+    return CaseRecord(**driver.decoder(_cases, _COLUMNS)(row))
+
+
+@cache
+def _insert_statement(names: tuple[str, ...]) -> str:
+    return (
+        f"INSERT INTO cases ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)}) "
+        f"RETURNING {', '.join(_COLUMNS)}"
     )
-    if result.rowcount != 1:
+
+
+def save(driver: Driver, case: CaseRecord) -> None:
+    """Write the changed case if nobody saved it since it was loaded; bump its version."""
+    values = driver.values(getattr(case, name) for name in MUTABLE)
+    cursor = driver.execute(_SAVE, (case.version + 1, *values, case.id, case.version))
+    if cursor.rowcount != 1:
         raise ConcurrentUpdate(
             f"case {case.reference} changed while you were acting on it; reload it and try again",
             details={"state": case.state},

@@ -9,12 +9,10 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, delete, insert, literal, or_, select, update
-from sqlalchemy import func as sql
-from sqlalchemy.sql.dml import Delete
+from sqlalchemy import update
 
-from casework.cases.tables import CaseTag, SearchDoc
-from casework.storage.tables import Comment, table_of
+from casework.cases.tables import SearchDoc
+from casework.storage.tables import table_of
 
 if TYPE_CHECKING:
     from casework.events import CaseChanged
@@ -25,25 +23,14 @@ if TYPE_CHECKING:
 TAGGED_INPUTS = {"category": "category", "strands": "strand", "offences": "offence"}
 AUTHOR_FIELDS = frozenset({"author_id", "author_handle", "author_name"})
 
-_docs, _tags, _comments = table_of(SearchDoc), table_of(CaseTag), table_of(Comment)
-_author = sql.trim(sql.coalesce(_comments.c.author_handle, "") + " " + sql.coalesce(_comments.c.author_name, ""))
-_FROM_COMMENT = insert(_docs).from_select(
-    ["case_id", "force", "comment_text", "author", "handle_key", "notes"],
-    select(
-        _comments.c.case_id,
-        bindparam("force"),
-        _comments.c.text,
-        _author,
-        sql.lower(sql.ltrim(_comments.c.author_handle, "@")),
-        literal(""),
-    ).where(_comments.c.case_id == bindparam("case_id")),
+_docs = table_of(SearchDoc)
+_FROM_COMMENT = (
+    "INSERT INTO case_search (case_id, force, comment_text, author, handle_key, notes) "
+    "SELECT case_id, ?, text, trim(coalesce(author_handle, '') || ' ' || coalesce(author_name, '')), "
+    "lower(ltrim(author_handle, '@')), '' FROM comments WHERE case_id = ?"
 )
-_TAG = insert(_tags)
-_APPEND = (
-    update(_docs)
-    .where(_docs.c.case_id == bindparam("doc_id"))
-    .values(notes=sql.trim(_docs.c.notes + "\n" + bindparam("note")))
-)
+_TAG = "INSERT INTO case_tags (case_id, tag) VALUES (?, ?)"
+_APPEND = "UPDATE case_search SET notes = trim(notes || ? || ?) WHERE case_id = ?"
 
 
 def handle_key(handle: str | None) -> str | None:
@@ -54,9 +41,9 @@ def handle_key(handle: str | None) -> str | None:
 
 def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
     """Index a new case's comment; add the text given with a step; re-tag a referral's decisions."""
-    connection = uow.session.connection()
+    driver = uow.driver
     if change.kind == "flagged":
-        connection.execute(_FROM_COMMENT, {"case_id": change.case.id, "force": change.case.force})
+        driver.execute(_FROM_COMMENT, (change.case.force, change.case.id))
         return
     if change.kind != "transitioned" or change.trigger is None:
         return
@@ -70,27 +57,26 @@ def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
     if not declared:
         return
     # A new referral's decisions replace the last one's, including those it leaves out.
-    connection.execute(_untag(tuple(declared)), {"of_case": change.case.id})
+    driver.execute(_untag(len(declared)), (change.case.id, *(f"{TAGGED_INPUTS[name]}:%" for name in declared)))
     tagged = {name: change.inputs[name] for name in declared if change.inputs.get(name)}
     rows = [
-        {"case_id": change.case.id, "tag": f"{TAGGED_INPUTS[name]}:{value}"}
+        (change.case.id, f"{TAGGED_INPUTS[name]}:{value}")
         for name, values in tagged.items()
         for value in (values if isinstance(values, list | tuple) else [values])
     ]
     if rows:
-        connection.execute(_TAG, rows)
+        driver.executemany(_TAG, rows)
 
 
 @cache
-def _untag(declared: tuple[str, ...]) -> Delete:
-    """Remove a case's tags of these inputs (built once per set of inputs)."""
-    prefixes = [_tags.c.tag.startswith(f"{TAGGED_INPUTS[name]}:") for name in declared]
-    return delete(_tags).where(_tags.c.case_id == bindparam("of_case"), or_(*prefixes))
+def _untag(count: int) -> str:
+    """Remove a case's tags with any of `count` prefixes (bound as LIKE patterns; the prefixes hold no wildcard)."""
+    return f"DELETE FROM case_tags WHERE case_id = ? AND ({' OR '.join('tag LIKE ?' for _ in range(count))})"
 
 
 def add_text(uow: UnitOfWork, case_id: int, text: str) -> None:
     """Append a note (or a step's text) to the case's document."""
-    uow.session.connection().execute(_APPEND, {"doc_id": case_id, "note": text})
+    uow.driver.execute(_APPEND, ("\n", text, case_id))
 
 
 def forget(uow: UnitOfWork, case_id: int, fields: tuple[str, ...]) -> None:
@@ -101,4 +87,4 @@ def forget(uow: UnitOfWork, case_id: int, fields: tuple[str, ...]) -> None:
     if AUTHOR_FIELDS & set(fields):
         values.update(author=None, handle_key=None)
     if values:
-        uow.session.connection().execute(update(_docs).where(_docs.c.case_id == case_id).values(**values))
+        uow.connection.execute(update(_docs).where(_docs.c.case_id == case_id).values(**values))

@@ -116,7 +116,7 @@ def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
         return
     if change.kind not in ("flagged", "transitioned"):
         return
-    connection = uow.session.connection()
+    connection = uow.connection
     case, final = change.case, _finals(cw.workflow)
     cases: Counter[CaseKey] = Counter(
         {(case.force, case.state, (case.outcome or "") if case.state in final else ""): 1}
@@ -153,11 +153,7 @@ def _breached(uow: UnitOfWork, change: CaseChanged) -> None:
     stopped first, and counts as breached at its stop)."""
     if change.inputs.get("noticed") == "stop":
         return
-    row = (
-        uow.session.connection()
-        .execute(_RUNNING_RUN, {"case_id": change.case.id, "name": change.inputs["clock"]})
-        .first()
-    )
+    row = uow.connection.execute(_RUNNING_RUN, {"case_id": change.case.id, "name": change.inputs["clock"]}).first()
     if row is not None:
         key = (row.force, change.inputs["clock"], row.started_at.date())
         moved = Counter({(*key, "running"): -1, (*key, "overdue"): 1})

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from casework.access.actors import Actor
+from casework.cases import rows as case_rows
 from casework.cases.references import next_reference
 from casework.cases.refusals import record_refusal
 from casework.clock import LONDON, UTC
@@ -19,7 +19,6 @@ from casework.events import CaseChanged
 from casework.intake import handles
 from casework.runtime import Casework
 from casework.storage import chain
-from casework.storage.tables import Case, Comment, table_of
 from workflows.a017 import PLATFORMS
 
 MAX_TEXT = 20_000  # above every platform's own comment limit
@@ -209,24 +208,18 @@ def flag_comment(
         raise
 
 
-_cases, _comments = table_of(Case), table_of(Comment)
-_FIND = select(_cases).where(
-    _cases.c.force == bindparam("force"),
-    _cases.c.platform == bindparam("platform"),
-    _cases.c.external_id == bindparam("external_id"),
-)
-_INSERT_CASE = insert(_cases).returning(*_cases.c)
-_INSERT_COMMENT = insert(_comments)
+_COMMENT_COLUMNS = ("case_id", "author_id", "author_handle", "author_name", "text", "captured", "digest")
+_INSERT_COMMENT = f"INSERT INTO comments ({', '.join(_COMMENT_COLUMNS)}) VALUES ({', '.join('?' * 7)})"
 
 
 def _open_or_reflag(cw: Casework, actor: Actor, flag: FlagInput, reflag: bool) -> FlagResult:
-    # Intake is the hottest write path, so it uses prepared Core statements rather than ORM objects.
+    # Intake is the hottest write path, so its statements go to the driver rather than through the ORM.
     now = cw.now()
     role = actor.role_for(FLAGGING_ROLES)
     with cw.uow() as uow:
-        connection = uow.session.connection()
+        driver = uow.driver
         key = {"force": flag.force, "platform": flag.platform, "external_id": flag.external_id}
-        existing = connection.execute(_FIND, key).one_or_none()
+        existing = case_rows.find(driver, flag.force, flag.platform, flag.external_id)
         if existing is not None and not reflag:
             return FlagResult(existing, created=False)
         if existing is not None:
@@ -246,11 +239,11 @@ def _open_or_reflag(cw: Casework, actor: Actor, flag: FlagInput, reflag: bool) -
         captured = flag.captured()
         evidence = chain.digest(captured)
         force = cw.settings.force(flag.force)
-        case = connection.execute(
-            _INSERT_CASE,
+        case = case_rows.insert(
+            driver,
             {
                 **key,
-                "reference": next_reference(uow.session, force.code, force.prefix, now.astimezone(LONDON).year),
+                "reference": next_reference(driver, force.code, force.prefix, now.astimezone(LONDON).year),
                 "channel": flag.channel,
                 "permalink": flag.permalink,
                 "author_key": flag.author_key,
@@ -265,19 +258,9 @@ def _open_or_reflag(cw: Casework, actor: Actor, flag: FlagInput, reflag: bool) -
                 "stage_inputs": {},
                 "updated_at": now,
             },
-        ).one()
-        connection.execute(
-            _INSERT_COMMENT,
-            {
-                "case_id": case.id,
-                "author_id": flag.author_id,
-                "author_handle": flag.author_handle,
-                "author_name": flag.author_name,
-                "text": flag.text,
-                "captured": captured,
-                "digest": evidence,
-            },
         )
+        comment = (case.id, flag.author_id, flag.author_handle, flag.author_name, flag.text, captured, evidence)
+        driver.execute(_INSERT_COMMENT, driver.values(comment))
         uow.record(
             "flagged",
             at=now,

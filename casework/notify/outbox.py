@@ -8,18 +8,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlmodel import col
 
 from casework.clock import LONDON, london
 from casework.labels import CHOICES
 from casework.notify.recipients import Choice, Recipients, RecipientsCache
-from casework.notify.tables import Notification, NotificationPreference
-from casework.storage.tables import Case, CaseEvent, User, table_of
+from casework.notify.tables import NotificationPreference
+from casework.storage.tables import Case, CaseEvent, User
 
 if TYPE_CHECKING:
     from casework.events import CaseChanged
     from casework.runtime import Casework
+    from casework.storage.driver import Driver
     from casework.storage.uow import UnitOfWork
 
 ACTOR = "system:notifications"
@@ -59,11 +60,10 @@ class Outbox:
         audiences = audiences_for(uow, change, cw)
         if not audiences:
             return
-        with uow.session.no_autoflush:  # the changed case is flushed at commit, where conflicts are handled
-            connection = uow.session.connection()
-            rows = _rows(change, cw, audiences, self.recipients.current(connection))
-            if rows:
-                connection.execute(_INSERT, rows)
+        driver = uow.driver
+        rows = _rows(change, cw, audiences, self.recipients.current(driver))
+        if rows:
+            driver.executemany(_INSERT, [_stored(driver, row) for row in rows])
 
 
 def audiences_for(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> list[Audience]:
@@ -138,7 +138,28 @@ def _last_actor(uow: UnitOfWork, case: Case, *, to_state: str, from_state: str |
         return uow.session.execute(query.order_by(col(CaseEvent.seq).desc()).limit(1)).scalar_one_or_none()
 
 
-_INSERT = insert(table_of(Notification))
+_COLUMNS = (
+    "delivery_id",
+    "kind",
+    "case_id",
+    "channel",
+    "recipient_id",
+    "endpoint_id",
+    "subject",
+    "payload",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "created_at",
+    "sent_at",
+    "read_at",
+)
+_INSERT = f"INSERT INTO notifications ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
+
+
+def _stored(driver: Driver, row: dict[str, Any]) -> tuple[Any, ...]:
+    return driver.values(row[name] for name in _COLUMNS)
 
 
 def _rows(change: CaseChanged, cw: Casework, audiences: list[Audience], known: Recipients) -> list[dict[str, Any]]:

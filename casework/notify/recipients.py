@@ -15,11 +15,12 @@ from datetime import time
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from casework.notify.tables import NotificationPreference, RecipientsVersion, WebhookEndpoint
+from casework.notify.tables import NotificationPreference, WebhookEndpoint
+from casework.storage.driver import Driver
 from casework.storage.tables import User, table_of
 
 _users, _prefs, _endpoints = table_of(User), table_of(NotificationPreference), table_of(WebhookEndpoint)
-_VERSION = select(table_of(RecipientsVersion).c.version).where(table_of(RecipientsVersion).c.id == 1)
+_VERSION = "SELECT version FROM recipients_version WHERE id = 1"
 _STAFF = select(_users.c.id, _users.c.roles, _users.c.forces, _users.c.email).where(_users.c.active.is_(True))
 _PREFERENCES = select(
     _prefs.c.user_id, _prefs.c.kind, _prefs.c.email, _prefs.c.inbox, _prefs.c.quiet_start, _prefs.c.quiet_end
@@ -83,9 +84,10 @@ class RecipientsCache:
     def __init__(self) -> None:
         self._current = Recipients(version=-1)  # no database has this version: the first action loads
 
-    def current(self, connection: Connection) -> Recipients:
-        version = connection.execute(_VERSION).scalar_one_or_none()
+    def current(self, driver: Driver) -> Recipients:
+        found = driver.execute(_VERSION).fetchone()
+        version = found[0] if found else None
         snapshot = self._current
         if snapshot.version != version:
-            snapshot = self._current = load(connection, version)
+            snapshot = self._current = load(driver.connection, version)
         return snapshot

@@ -13,10 +13,10 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 from functools import cache
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BindParameter, bindparam, func, insert, select, update
-from sqlalchemy.sql.dml import ReturningUpdate
+from sqlalchemy import select, update
 
 from casework.access.actors import Actor
 from casework.config import Settings
@@ -29,52 +29,33 @@ from casework.storage.tables import table_of
 from workflows.spec import Workflow
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
     from casework.events import CaseChanged
     from casework.runtime import Casework
+    from casework.storage.driver import Driver
     from casework.storage.uow import UnitOfWork
 
 _clocks = table_of(SlaClock)
 
 
-@cache
-def _stop_statement(count: int) -> ReturningUpdate[Any]:
-    """Stop the open runs of `count` named clocks (names bound as name_0...: no list expanded per call)."""
-    names: list[BindParameter[str]] = [bindparam(f"name_{i}") for i in range(count)]
-    return (
-        update(_clocks)
-        .where(_clocks.c.case_id == bindparam("of_case"), _clocks.c.name.in_(names), _clocks.c.stopped_at.is_(None))
-        .values(stopped_at=bindparam("now"))
-        .returning(
-            _clocks.c.id,
-            _clocks.c.name,
-            _clocks.c.force,
-            _clocks.c.started_at,
-            _clocks.c.warn_at,
-            _clocks.c.due_at,
-            _clocks.c.breached_at,
-        )
-    )
-
-
-_INSERT = insert(_clocks)
+_RETURNED = ("id", "name", "force", "started_at", "warn_at", "due_at", "breached_at")
 _GIVEN = ("case_id", "name", "force", "calendar", "target_seconds", "started_at", "warn_at", "due_at")
-# A clock's next run, in one statement per batch: numbered after its last run, and only if no run is open
-# (a clock that spans stages keeps running). Over no rows the aggregate still yields one row: run 1.
+_INSERT = f"INSERT INTO sla_clocks (run, {', '.join(_GIVEN)}) VALUES (1, {', '.join('?' for _ in _GIVEN)})"
+# A clock's next run: numbered after its last run, and only if no run is open (a clock that spans stages
+# keeps running). Over no rows the aggregate still yields one row: run 1.
 _START = (
-    insert(_clocks)
-    .from_select(
-        ["run", *_GIVEN],
-        select(
-            func.coalesce(func.max(_clocks.c.run), 0) + 1,
-            *(bindparam(name, type_=_clocks.c[name].type) for name in _GIVEN),
-        )
-        .where(_clocks.c.case_id == bindparam("case_id"), _clocks.c.name == bindparam("name"))
-        .having(func.count(_clocks.c.stopped_at) == func.count()),
-    )
-    .returning(_clocks.c.name)
+    f"INSERT INTO sla_clocks (run, {', '.join(_GIVEN)}) "
+    f"SELECT coalesce(max(run), 0) + 1, {', '.join('?' for _ in _GIVEN)} FROM sla_clocks "
+    "WHERE case_id = ? AND name = ? HAVING count(stopped_at) = count(*) RETURNING name"
 )
+
+
+@cache
+def _stop_statement(count: int) -> str:
+    """Stop the open runs of `count` named clocks, saying what each run was."""
+    return (
+        f"UPDATE sla_clocks SET stopped_at = ? WHERE case_id = ? AND name IN ({', '.join('?' * count)}) "
+        f"AND stopped_at IS NULL RETURNING {', '.join(_RETURNED)}"
+    )
 
 
 def events_of(change: CaseChanged) -> set[str]:
@@ -109,12 +90,11 @@ class ClockKeeper:
         events = events_of(change)
         if not events:
             return
-        session = uow.session
         stopping, starting = self._moves(frozenset(events))
         if stopping:
             self._stop(uow, cw, change, stopping)
         if starting:
-            self._start(session, change, starting)
+            self._start(uow.driver, change, starting)
         if "threat_to_life" in change.inputs and (
             change.inputs["threat_to_life"] or change.previous_threat_to_life is not False
         ):
@@ -130,13 +110,10 @@ class ClockKeeper:
         return moves
 
     def _stop(self, uow: UnitOfWork, cw: Casework, change: CaseChanged, names: tuple[str, ...]) -> None:
-        now, case = change.at, change.case
-        named = {f"name_{i}": name for i, name in enumerate(names)}
-        stopped = (
-            uow.session.connection()
-            .execute(_stop_statement(len(names)), {"of_case": case.id, "now": now, **named})
-            .all()
-        )
+        now, case, driver = change.at, change.case, uow.driver
+        decode = driver.decoder(_clocks, _RETURNED)
+        cursor = driver.execute(_stop_statement(len(names)), (driver.time(now), case.id, *names))
+        stopped = [SimpleNamespace(**decode(row)) for row in cursor.fetchall()]
         change.clock_runs.extend(
             ClockRun(c.name, c.force, c.started_at, c.due_at, now, c.breached_at is not None) for c in stopped
         )
@@ -151,7 +128,7 @@ class ClockKeeper:
             held = marks.Stage(change.source or case.state, change.previous_assignee_id)
             marks.announce(uow, cw, late, {case.id: case}, now, "stop", stages={case.id: held})
 
-    def _start(self, session: Session, change: CaseChanged, names: tuple[str, ...]) -> None:
+    def _start(self, driver: Driver, change: CaseChanged, names: tuple[str, ...]) -> None:
         """New runs: a new case's are its first, in one statement; otherwise the database numbers each run and
         skips a clock still running (one that spans stages), saying which it started."""
         case, now = change.case, change.at
@@ -168,11 +145,16 @@ class ClockKeeper:
                     **deadlines(target, now),
                 )
             )
+        stored = [driver.values(row[name] for name in _GIVEN) for row in rows]
         if change.kind == "flagged":
-            session.connection().execute(_INSERT, [{**row, "run": 1} for row in rows])
+            driver.executemany(_INSERT, stored)
             started = set(names)
         else:
-            started = {n for row in rows for n in session.connection().execute(_START, row).scalars()}
+            started = {
+                started
+                for values, name in zip(stored, names, strict=True)
+                for (started,) in driver.execute(_START, (*values, case.id, name)).fetchall()
+            }
         change.clock_runs.extend(
             ClockRun(row["name"], case.force, now, row["due_at"]) for row in rows if row["name"] in started
         )

@@ -14,25 +14,21 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, insert, select, text, update
-from sqlalchemy.orm import Session
 
 from casework.clock import UTC, ensure_utc
-from casework.storage.tables import CaseEvent, ChainHead, table_of
+from casework.storage.driver import Driver
 
 GENESIS = "0" * 64
-_events = table_of(CaseEvent)
-_head = table_of(ChainHead)
-_LOCK_HEAD = select(_head.c.seq, _head.c.hash).where(_head.c.id == 1).with_for_update()
-_INSERT_EVENTS = insert(_events)
-_MOVE_HEAD = update(_head).where(_head.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
 _COLUMNS = "seq, case_id, at, actor, role, action, from_state, to_state, data, data_digest, prev_hash, hash"
+_LOCK_HEAD = "SELECT seq, hash FROM chain_head WHERE id = 1"
+_INSERT_EVENT = f"INSERT INTO case_events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_MOVE_HEAD = "UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1"
 # The events travel as one JSON array (times as ISO 8601 with their offset), so any number of them
 # and the head's move are one statement.
-_APPEND_PG = text(
-    "WITH moved AS (UPDATE chain_head SET seq = :new_seq, hash = :new_hash WHERE id = 1) "
+_APPEND_PG = (
+    "WITH moved AS (UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1) "
     f"INSERT INTO case_events ({_COLUMNS}) "
-    f"SELECT {_COLUMNS} FROM jsonb_populate_recordset(NULL::case_events, CAST(:rows AS jsonb))"
+    f"SELECT {_COLUMNS} FROM jsonb_populate_recordset(NULL::case_events, CAST(? AS jsonb))"
 )
 
 
@@ -102,7 +98,7 @@ class NewEvent:
     data: dict[str, Any] | None = None
 
 
-def append(session: Session, new_events: Iterable[NewEvent]) -> list[dict[str, Any]]:
+def append(driver: Driver, new_events: Iterable[NewEvent]) -> list[dict[str, Any]]:
     """Append events after the chain head, inside the caller's transaction, as its last statements.
 
     The head's row lock is held until the commit, so every appender queues behind it: everything
@@ -113,9 +109,8 @@ def append(session: Session, new_events: Iterable[NewEvent]) -> list[dict[str, A
     if not pending:
         return []
     digests = [digest(data) for _, data in pending]
-    connection = session.connection()
     # FOR UPDATE serialises appenders on PostgreSQL; SQLite's BEGIN IMMEDIATE already has.
-    seq, prev = connection.execute(_LOCK_HEAD).one()
+    seq, prev = driver.execute(_LOCK_HEAD + (" FOR UPDATE" if driver.postgres else "")).fetchone()
     rows: list[dict[str, Any]] = []
     for (event, data), data_digest in zip(pending, digests, strict=True):
         seq += 1
@@ -148,9 +143,14 @@ def append(session: Session, new_events: Iterable[NewEvent]) -> list[dict[str, A
             }
         )
         prev = this
-    if connection.dialect.name == "postgresql":
-        connection.execute(_APPEND_PG, {"rows": orjson.dumps(rows).decode(), "new_seq": seq, "new_hash": prev})
+    if driver.postgres:
+        driver.execute(_APPEND_PG, (seq, prev, orjson.dumps(rows).decode()))
     else:
-        connection.execute(_INSERT_EVENTS, rows)
-        connection.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev})
+        driver.executemany(_INSERT_EVENT, [_stored(driver, row) for row in rows])
+        driver.execute(_MOVE_HEAD, (seq, prev))
     return rows
+
+
+def _stored(driver: Driver, row: dict[str, Any]) -> tuple[Any, ...]:
+    """An event row's values in `_COLUMNS` order (the row's own), as SQLite stores them."""
+    return driver.values(row.values())

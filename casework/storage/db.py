@@ -100,8 +100,14 @@ def _serialise_sqlite_writers(engine: Engine, busy_ms: int) -> None:
 
     @event.listens_for(engine, "handle_error")
     def on_error(context: ExceptionContext) -> None:
-        if any(text in str(context.original_exception).lower() for text in _REOPEN_AFTER):
+        if needs_reopen(context.original_exception):
             context.is_disconnect = True  # the pool drops its connections and opens fresh ones
+
+
+def needs_reopen(exc: BaseException) -> bool:
+    """Whether a SQLite error leaves its connection useless (see `_REOPEN_AFTER`)."""
+    message = str(exc).lower()
+    return any(text in message for text in _REOPEN_AFTER)
 
 
 def try_write(engine: Engine, statement: Executable) -> bool:

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from casework.storage import chain
+from casework.storage.driver import Driver
 
 
 class UnitOfWork:
@@ -20,6 +21,8 @@ class UnitOfWork:
         self._session: Session | None = None
         self._pending: list[tuple[Any, dict[str, Any]]] = []
         self._last: list[Callable[[Connection], None]] = []
+        self._connection: Connection | None = None
+        self._driver: Driver | None = None
         self.appended: list[dict[str, Any]] = []
 
     @property
@@ -29,9 +32,23 @@ class UnitOfWork:
             raise RuntimeError("the unit of work is not open: use it in a `with` block")
         return self._session
 
+    @property
+    def connection(self) -> Connection:
+        """The session's connection, in the transaction (asked of the session once per transaction)."""
+        if self._connection is None:
+            self._connection = self.session.connection()
+        return self._connection
+
+    @property
+    def driver(self) -> Driver:
+        """The transaction's connection at the driver's level, for the statements every action runs."""
+        if self._driver is None:
+            self._driver = Driver(self.connection)
+        return self._driver
+
     def __enter__(self) -> UnitOfWork:
         self._session = Session(self.engine, expire_on_commit=False)
-        self._pending, self._last = [], []
+        self._ended()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -78,12 +95,16 @@ class UnitOfWork:
     def commit(self) -> None:
         self.session.flush()  # case rows first, so that ids exist and row locks come before the chain lock
         for write in self._last:
-            write(self.session.connection())
+            write(self.connection)
         events = [chain.NewEvent(case_id=getattr(case, "id", case), **fields) for case, fields in self._pending]
-        self.appended = chain.append(self.session, events)
+        self.appended = chain.append(self.driver, events)
         self.session.commit()
-        self._pending, self._last = [], []
+        self._ended()
 
     def rollback(self) -> None:
         self.session.rollback()
-        self._pending, self._last = [], []
+        self._ended()
+
+    def _ended(self) -> None:
+        """Forget the transaction's queued work and its connection (the session hands out another)."""
+        self._pending, self._last, self._connection, self._driver = [], [], None, None

@@ -41,4 +41,4 @@ def _case(cw, reference):
     from casework.cases import rows
 
     with cw.reader() as uow:
-        return rows.load(uow.session.connection(), reference)
+        return rows.load(uow.driver, reference)

@@ -1,0 +1,138 @@
+"""The per-action statements, sent straight to the database driver inside the unit of work's transaction.
+
+An action sends about a dozen statements, and SQLAlchemy's Core spends more Python on each than the
+database spends running it, so the statements every intake and transition runs are written here as
+SQL with `?` placeholders and go to the driver's cursor. Values are stored exactly as the column types
+of `casework.storage.tables` store them (UTC times as naive text on SQLite, JSON as text on SQLite and
+JSONB on PostgreSQL), so the ORM reads these rows back the same. The engine's statement listeners still
+see every statement, and a driver error is raised as SQLAlchemy's, invalidating a connection that is
+gone, so fault handling (503, reconnect) cannot tell the two paths apart.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, Table
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+from casework.clock import UTC, ensure_utc
+from casework.storage.db import UTCDateTime, needs_reopen
+
+Decode = Callable[[Any], Any]
+
+
+@cache
+def _postgres_sql(sql: str) -> str:
+    if "%" in sql:
+        raise ValueError("a driver statement cannot hold '%' (psycopg's placeholder sign)")
+    return sql.replace("?", "%s")
+
+
+class Driver:
+    """The unit of work's connection at the driver's level: run SQL, adapt values to and from columns."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self._raw: Any = connection.connection.driver_connection
+        self.postgres = connection.dialect.name == "postgresql"
+        self._listeners = connection.dispatch.before_cursor_execute
+        if self.postgres:
+            from psycopg.types.json import Jsonb
+
+            self.json: Callable[[Any], Any] = Jsonb
+        else:
+            self.json = json.dumps
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run one statement; the driver's cursor, for `fetchone`/`fetchall`."""
+        return self._run(sql, params, many=False)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
+        return self._run(sql, rows, many=True)
+
+    def _run(self, sql: str, params: Any, *, many: bool) -> Any:
+        statement = _postgres_sql(sql) if self.postgres else sql
+        cursor = self._raw.cursor()
+        if self._listeners:
+            self._listeners(self.connection, cursor, statement, params, None, many)
+        try:
+            if many:
+                cursor.executemany(statement, params)
+            else:
+                cursor.execute(statement, params)
+        except Exception as exc:
+            raise self._translated(exc, statement, params) from exc
+        return cursor
+
+    def _translated(self, exc: Exception, statement: str, params: Any) -> Exception:
+        dialect = self.connection.dialect
+        base = dialect.loaded_dbapi.Error
+        if not isinstance(exc, base):
+            return exc
+        gone = dialect.is_disconnect(exc, self._raw, None) or needs_reopen(exc)
+        if gone:
+            self.connection.invalidate(exc)
+        return DBAPIError.instance(statement, params, exc, base, connection_invalidated=gone, dialect=dialect)
+
+    def values(self, values: Iterable[Any]) -> tuple[Any, ...]:
+        """Values as the column types store them: times, days and JSON (dicts and lists) adapted."""
+        return tuple(map(self.value, values))
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return self.time(value)
+        if isinstance(value, date):
+            return self.day(value)
+        return self.json(value) if isinstance(value, dict | list) else value
+
+    def time(self, value: datetime | None) -> Any:
+        """A datetime as `UTCDateTime` stores it."""
+        if value is None or self.postgres:
+            return value
+        return ensure_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    def day(self, value: date | None) -> Any:
+        return value if value is None or self.postgres else value.isoformat()
+
+    def decoder(self, table: Table, names: tuple[str, ...]) -> Callable[[Sequence[Any]], dict[str, Any]]:
+        """Turn a row of `names` (columns of `table`, in that order) into the values the ORM would give."""
+        return _decoder(table, names, self.postgres)
+
+
+@cache
+def _decoder(table: Table, names: tuple[str, ...], postgres: bool) -> Callable[[Sequence[Any]], dict[str, Any]]:
+    pairs = [(name, _decode(table.c[name].type, postgres)) for name in names]
+
+    def decode(row: Sequence[Any]) -> dict[str, Any]:
+        return {
+            name: value if how is None or value is None else how(value)
+            for (name, how), value in zip(pairs, row, strict=True)
+        }
+
+    return decode
+
+
+def _decode(column_type: Any, postgres: bool) -> Decode | None:
+    if isinstance(column_type, UTCDateTime):
+        return _aware_utc if postgres else _naive_utc_text
+    if isinstance(column_type, JSON):
+        return None if postgres else json.loads
+    if isinstance(column_type, Boolean):
+        return None if postgres else bool
+    if isinstance(column_type, Date):
+        return None if postgres else date.fromisoformat
+    return None
+
+
+def _aware_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def _naive_utc_text(value: str) -> datetime:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
