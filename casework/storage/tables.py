@@ -53,7 +53,6 @@ class Case(SQLModel, table=True):
     __tablename__ = "cases"
     __table_args__ = (
         UniqueConstraint("force", "platform", "external_id", name="uq_cases_comment"),
-        Index("ix_cases_force_state", "force", "state"),
         Index("ix_cases_force_author", "force", "author_key"),
     )
     __mapper_args__ = {"version_id_col": _case_version}
@@ -71,8 +70,8 @@ class Case(SQLModel, table=True):
     detected_by: str = Field(max_length=100)
     flag_reason: str = Field(max_length=2000)
     evidence_digest: str = Field(max_length=64)
-    state: str = Field(max_length=40, index=True)
-    assignee_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    state: str = Field(max_length=40)  # indexed with detection and with the force (`ix_cases_queue`)
+    assignee_id: int | None = Field(default=None, foreign_key="users.id")  # indexed with detection
     version: int = Field(default=1, sa_column=_case_version)
     threat_to_life: bool = False
     outcome: str | None = Field(default=None, max_length=40)
@@ -124,9 +123,9 @@ class CaseEvent(SQLModel, table=True):
     seq: int = Field(unique=True)
     case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
     at: datetime = _utc(index=True)
-    actor: str = Field(max_length=100, index=True)
+    actor: str = Field(max_length=100)  # indexed with seq, as `action` is (the audit log's filters)
     role: str | None = Field(default=None, max_length=40)
-    action: str = Field(max_length=60, index=True)
+    action: str = Field(max_length=60)
     from_state: str | None = Field(default=None, max_length=40)
     to_state: str | None = Field(default=None, max_length=40)
     data: dict[str, Any] = _json(default_factory=dict)
