@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from casework.errors import CaseNotFound, ConcurrentUpdate
-from casework.storage.driver import Driver
+from casework.storage.driver import Driver, RowReader
 from casework.storage.tables import Case, table_of
 
 _cases = table_of(Case)
@@ -31,6 +31,7 @@ MUTABLE = (
     "updated_at",
 )
 _COLUMNS = tuple(_cases.c.keys())
+_read = RowReader(_cases, _COLUMNS)
 _LOAD = f"SELECT {', '.join(_COLUMNS)} FROM cases WHERE reference = ?"
 _FIND = f"SELECT {', '.join(_COLUMNS)} FROM cases WHERE force = ? AND platform = ? AND external_id = ?"
 _SAVE = f"UPDATE cases SET version = ?, {', '.join(f'{name} = ?' for name in MUTABLE)} WHERE id = ? AND version = ?"
@@ -58,13 +59,13 @@ def load(driver: Driver, reference: str) -> CaseRecord:
     row = driver.execute(_LOAD, (reference,)).fetchone()
     if row is None:
         raise CaseNotFound(f"no case {reference!r}")
-    return CaseRecord(**driver.decoder(_cases, _COLUMNS)(row))
+    return CaseRecord(**_read(driver, row))
 
 
 def find(driver: Driver, force: str, platform: str, external_id: str) -> CaseRecord | None:
     """The case of a comment, if it has one (a comment is one case per force and platform)."""
     row = driver.execute(_FIND, (force, platform, external_id)).fetchone()
-    return None if row is None else CaseRecord(**driver.decoder(_cases, _COLUMNS)(row))
+    return None if row is None else CaseRecord(**_read(driver, row))
 
 
 def insert(driver: Driver, values: dict[str, Any]) -> CaseRecord:
@@ -72,7 +73,7 @@ def insert(driver: Driver, values: dict[str, Any]) -> CaseRecord:
     names = tuple(values)
     statement = _insert_statement(names)
     row = driver.execute(statement, driver.values(values.values())).fetchone()
-    return CaseRecord(**driver.decoder(_cases, _COLUMNS)(row))
+    return CaseRecord(**_read(driver, row))
 
 
 @cache

@@ -25,6 +25,7 @@ from casework.sla import marks
 from casework.sla.calendars import calendar
 from casework.sla.models import SlaClock
 from casework.sla.policy import WARN_FRACTION, Policy, Target
+from casework.storage.driver import RowReader
 from casework.storage.tables import table_of
 from workflows.spec import Workflow
 
@@ -38,6 +39,7 @@ _clocks = table_of(SlaClock)
 
 
 _RETURNED = ("id", "name", "force", "started_at", "warn_at", "due_at", "breached_at")
+_read_stopped = RowReader(_clocks, _RETURNED)
 _GIVEN = ("case_id", "name", "force", "calendar", "target_seconds", "started_at", "warn_at", "due_at")
 _INSERT = f"INSERT INTO sla_clocks (run, {', '.join(_GIVEN)}) VALUES (1, {', '.join('?' for _ in _GIVEN)})"
 # A clock's next run: numbered after its last run, and only if no run is open (a clock that spans stages
@@ -111,9 +113,8 @@ class ClockKeeper:
 
     def _stop(self, uow: UnitOfWork, cw: Casework, change: CaseChanged, names: tuple[str, ...]) -> None:
         now, case, driver = change.at, change.case, uow.driver
-        decode = driver.decoder(_clocks, _RETURNED)
         cursor = driver.execute(_stop_statement(len(names)), (driver.time(now), case.id, *names))
-        stopped = [SimpleNamespace(**decode(row)) for row in cursor.fetchall()]
+        stopped = [SimpleNamespace(**_read_stopped(driver, row)) for row in cursor.fetchall()]
         change.clock_runs.extend(
             ClockRun(c.name, c.force, c.started_at, c.due_at, now, c.breached_at is not None) for c in stopped
         )

@@ -100,13 +100,18 @@ class Driver:
     def day(self, value: date | None) -> Any:
         return value if value is None or self.postgres else value.isoformat()
 
-    def decoder(self, table: Table, names: tuple[str, ...]) -> Callable[[Sequence[Any]], dict[str, Any]]:
-        """Turn a row of `names` (columns of `table`, in that order) into the values the ORM would give."""
-        return _decoder(table, names, self.postgres)
+
+class RowReader:
+    """Rows of `names` (columns of `table`, in that order) read as the ORM would give them, on either database."""
+
+    def __init__(self, table: Table, names: Sequence[str]):
+        self._by_database = (_decoder(table, names, postgres=False), _decoder(table, names, postgres=True))
+
+    def __call__(self, driver: Driver, row: Sequence[Any]) -> dict[str, Any]:
+        return self._by_database[driver.postgres](row)
 
 
-@cache
-def _decoder(table: Table, names: tuple[str, ...], postgres: bool) -> Callable[[Sequence[Any]], dict[str, Any]]:
+def _decoder(table: Table, names: Sequence[str], *, postgres: bool) -> Callable[[Sequence[Any]], dict[str, Any]]:
     pairs = [(name, _decode(table.c[name].type, postgres)) for name in names]
 
     def decode(row: Sequence[Any]) -> dict[str, Any]:
