@@ -93,14 +93,14 @@ CaseKey = tuple[str, str, str]
 ClockKey = tuple[str, str, date, str]
 SLOTS = 16
 # The lowest slot no live backend holds, taken until the connection closes (Limit stops the scan at the
-# first lock taken); with every slot held, one by pid, shared.
+# first lock taken); with all SLOTS held, the pid's, shared with its holder.
 _CLAIM_SLOT = text(
     "SELECT coalesce((SELECT s FROM generate_series(0, :last) AS s "
     "WHERE pg_try_advisory_lock(hashtext('casework.tally_slots'), s) LIMIT 1), pg_backend_pid() % (:last + 1))"
 )
 
 
-def keys(table: Table) -> list[str]:
+def _keys(table: Table) -> list[str]:
     """What a tally counts by: its primary key but the slot."""
     return [c.name for c in table.primary_key.columns if c.name != "slot"]
 
@@ -276,7 +276,7 @@ def stored(connection: Connection) -> tuple[list[dict[str, Any]], list[dict[str,
 
 
 def _summed(connection: Connection, table: Table, count: str) -> list[dict[str, Any]]:
-    by = [table.c[name] for name in keys(table)]
+    by = [table.c[name] for name in _keys(table)]
     total = func.sum(table.c[count])
     rows = connection.execute(select(*by, total.label(count)).group_by(*by).having(total != 0))
     return [dict(r._mapping) for r in rows]
@@ -296,12 +296,12 @@ def differences(connection: Connection) -> list[str]:
 
 
 def _by_key(rows: list[dict[str, Any]], count: str) -> dict[tuple[Any, ...], int]:
-    names = keys(case_tallies if count == "cases" else clock_tallies)
+    names = _keys(case_tallies if count == "cases" else clock_tallies)
     return {tuple(r[name] for name in names): r[count] for r in rows}
 
 
 def refill(connection: Connection) -> None:
-    """Replace both tallies by a recount, all in slot 0 (the migration's fill, and a repair)."""
+    """Replace both tallies by a recount, all in slot 0 (`audit tallies --repair`, the bench's loader)."""
     cases, clocks = recount(connection)
     connection.execute(case_tallies.delete())
     connection.execute(clock_tallies.delete())
