@@ -59,10 +59,12 @@ def dashboard(cw: Casework, actor: Actor) -> Dashboard:
         s = uow.session
         by_state_force: dict[tuple[str, str], int] = {}
         outcomes: dict[str, int] = {}
+        t, cases = _tally.c, func.sum(_tally.c.cases)
         for force, state, outcome, n in s.execute(
-            select(_tally.c.force, _tally.c.state, _tally.c.outcome, _tally.c.cases).where(
-                _tally.c.force.in_(forces), _tally.c.cases != 0
-            )
+            select(t.force, t.state, t.outcome, cases)
+            .where(t.force.in_(forces))
+            .group_by(t.force, t.state, t.outcome)
+            .having(cases != 0)
         ):
             by_state_force[(state, force)] = by_state_force.get((state, force), 0) + n
             if state in final:

@@ -4,8 +4,13 @@
 force, clock, the UTC day they started and status (running, met, breached). Each change adds its
 deltas with one upsert per table (INSERT ... ON CONFLICT DO UPDATE, the same on SQLite and
 PostgreSQL), written at commit (`UnitOfWork.at_commit`) so a tally row is locked only as briefly as
-the chain head. The handler runs after the SLA clock keeper, which reports the runs it started and stopped on the
-change (`CaseChanged.clock_runs`), so no clock row is read back.
+the chain head. The handler runs after the SLA clock keeper, which reports the runs it started and
+stopped on the change (`CaseChanged.clock_runs`), so no clock row is read back.
+
+Each key is striped over up to `SLOTS` rows: a PostgreSQL connection adds to a slot it claimed for
+its life (the lowest free, by a session advisory lock; SQLite, one writer at a time, always 0), so
+concurrent writers of one force never share a row, and every reader sums over the slots (as many
+rows a key as backends ever wrote at once).
 `recount` recomputes both from scratch, for `differences` (a check) and the migration that fills them.
 """
 
@@ -18,7 +23,22 @@ from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Date, Index, Integer, MetaData, String, Table, and_, bindparam, cast, func, or_, select
+from sqlalchemy import (
+    Column,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    bindparam,
+    cast,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy import case as when
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -43,6 +63,7 @@ case_tallies = Table(
     Column("force", String(40), primary_key=True),
     Column("state", String(40), primary_key=True),
     Column("outcome", String(40), primary_key=True),  # of ended cases; "" for none (a key cannot be NULL)
+    Column("slot", Integer, primary_key=True, autoincrement=False, default=0),
     Column("cases", Integer, nullable=False),
 )
 clock_tallies = Table(
@@ -52,6 +73,7 @@ clock_tallies = Table(
     Column("clock", String(60), primary_key=True),
     Column("status", String(10), primary_key=True),  # running | overdue (breach recorded) | met | breached
     Column("day", Date, primary_key=True),  # the UTC day the run started, for compliance over a period
+    Column("slot", Integer, primary_key=True, autoincrement=False, default=0),
     Column("clocks", Integer, nullable=False),
 )
 _clocks, _cases, _events = table_of(SlaClock), table_of(Case), table_of(CaseEvent)
@@ -69,16 +91,28 @@ RUNNING_INDEX = Index(
 
 CaseKey = tuple[str, str, str]
 ClockKey = tuple[str, str, date, str]
+SLOTS = 16
+# The lowest slot no live backend holds, taken until the connection closes (Limit stops the scan at the
+# first lock taken); with all SLOTS held, the pid's, shared with its holder.
+_CLAIM_SLOT = text(
+    "SELECT coalesce((SELECT s FROM generate_series(0, :last) AS s "
+    "WHERE pg_try_advisory_lock(hashtext('casework.tally_slots'), s) LIMIT 1), pg_backend_pid() % (:last + 1))"
+)
+
+
+def _keys(table: Table) -> list[str]:
+    """What a tally counts by: its primary key but the slot."""
+    return [c.name for c in table.primary_key.columns if c.name != "slot"]
 
 
 def _upsert(table: Table, count: str) -> dict[str, Any]:
-    """One statement per dialect: add each row's delta to its key's count, creating the key if new."""
-    keys = [c.name for c in table.primary_key.columns]
+    """One statement per dialect: add each row's delta to its key's count in its slot, creating the row if new."""
+    conflict = [c.name for c in table.primary_key.columns]
     statements: dict[str, Any] = {}
     for name, dialect_insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert)):
         stmt = dialect_insert(table)
         statements[name] = stmt.on_conflict_do_update(
-            index_elements=keys, set_={count: table.c[count] + stmt.excluded[count]}
+            index_elements=conflict, set_={count: table.c[count] + stmt.excluded[count]}
         )
     return statements
 
@@ -88,6 +122,7 @@ _RUNNING_RUN = select(_clocks.c.force, _clocks.c.started_at).where(
     _clocks.c.case_id == bindparam("case_id"), _clocks.c.name == bindparam("name"), _clocks.c.stopped_at.is_(None)
 )
 _CLOCK_COLUMNS = ("force", "clock", "day", "status", "clocks")
+_CASE_COLUMNS = ("force", "state", "outcome", "cases")
 _TRANSITIONS = (
     select(_events.c.at, _events.c.data)
     .where(_events.c.case_id == bindparam("case_id"), _events.c.action == "transition")
@@ -125,7 +160,7 @@ def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
         before = _outcome_before(connection, change, cw) if change.source in final else ""
         cases[(case.force, change.source or "", before)] -= 1
     clocks = _clock_deltas(change)
-    uow.at_commit(lambda last: _add(last, _ADD_CASES, ("force", "state", "outcome", "cases"), cases))
+    uow.at_commit(lambda last: _add(last, _ADD_CASES, _CASE_COLUMNS, cases))
     uow.at_commit(lambda last: _add(last, _ADD_CLOCKS, _CLOCK_COLUMNS, clocks))
 
 
@@ -164,7 +199,18 @@ def _add(connection: Connection, statements: dict[str, Any], names: tuple[str, .
     """One upsert for all of a change's deltas; the statement is compiled once (rows go as parameters)."""
     rows = [dict(zip(names, (*key, n), strict=True)) for key, n in deltas.items() if n]
     if rows:
-        connection.execute(statements[connection.dialect.name], rows)
+        slot = _slot(connection)
+        connection.execute(statements[connection.dialect.name], [{**row, "slot": slot} for row in rows])
+
+
+def _slot(connection: Connection) -> int:
+    """The slot this connection writes to, claimed at its first write (SQLite: 0)."""
+    if connection.dialect.name != "postgresql":
+        return 0
+    if "tally_slot" not in connection.info:  # kept with the DBAPI connection, across checkouts from the pool
+        connection.info["tally_slot"] = connection.execute(_CLAIM_SLOT, {"last": SLOTS - 1}).scalar_one()
+    slot: int = connection.info["tally_slot"]
+    return slot
 
 
 def _outcome_before(connection: Connection, change: CaseChanged, cw: Casework) -> str:
@@ -221,10 +267,15 @@ def recount(connection: Connection, workflow: Workflow = A017) -> tuple[list[dic
 
 
 def stored(connection: Connection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Both tallies as kept, without the keys that fell to zero."""
-    cases = connection.execute(select(case_tallies).where(case_tallies.c.cases != 0))
-    clocks = connection.execute(select(clock_tallies).where(clock_tallies.c.clocks != 0))
-    return [dict(r._mapping) for r in cases], [dict(r._mapping) for r in clocks]
+    """Both tallies as kept, summed over the slots, without the keys that fell to zero."""
+    return _summed(connection, case_tallies, "cases"), _summed(connection, clock_tallies, "clocks")
+
+
+def _summed(connection: Connection, table: Table, count: str) -> list[dict[str, Any]]:
+    by = [table.c[name] for name in _keys(table)]
+    total = func.sum(table.c[count])
+    rows = connection.execute(select(*by, total.label(count)).group_by(*by).having(total != 0))
+    return [dict(r._mapping) for r in rows]
 
 
 def differences(connection: Connection) -> list[str]:
@@ -241,12 +292,12 @@ def differences(connection: Connection) -> list[str]:
 
 
 def _by_key(rows: list[dict[str, Any]], count: str) -> dict[tuple[Any, ...], int]:
-    names = [c.name for c in (case_tallies if count == "cases" else clock_tallies).primary_key.columns]
+    names = _keys(case_tallies if count == "cases" else clock_tallies)
     return {tuple(r[name] for name in names): r[count] for r in rows}
 
 
 def refill(connection: Connection) -> None:
-    """Replace both tallies by a recount (the migration's fill, and a repair)."""
+    """Replace both tallies by a recount, all in slot 0 (`audit tallies --repair`, the bench's loader)."""
     cases, clocks = recount(connection)
     connection.execute(case_tallies.delete())
     connection.execute(clock_tallies.delete())

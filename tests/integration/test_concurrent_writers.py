@@ -8,11 +8,12 @@ lock held by A fails B at once instead of hanging the test.
 import threading
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from casework.audit import verify as audit
 from casework.bootstrap import bootstrap
-from casework.cases import actions
+from casework.cases import actions, tallies
 from casework.config import Settings
 from casework.intake import flags as intake
 from tests.conftest import TEST_SECRET_KEY
@@ -38,22 +39,28 @@ def pair(postgres_url, clock, evidence_key_file):
     b.engine.dispose()
 
 
-def _held_open(cw, kind):
-    """Make cw's next `kind` change stop inside its transaction until released."""
+def _held_open(cw, kind, at_commit=False):
+    """Make cw's next `kind` change stop inside its transaction until released: in its reactions, or
+    at its commit once the rows every writer updates (the tallies) are written, before the chain."""
     entered, release = threading.Event(), threading.Event()
 
+    def wait(_connection=None):
+        entered.set()
+        assert release.wait(WAIT), "the test never released transaction A"
+
     def hold(uow, change, _cw):
-        if change.kind == kind:
-            entered.set()
-            assert release.wait(WAIT), "the test never released transaction A"
+        if change.kind == kind and at_commit:
+            uow.at_commit(wait)
+        elif change.kind == kind:
+            wait()
 
     cw.handlers.append(hold)
     return entered, release
 
 
-def _run_a_while_b_flags(a, b, make, action_a, kind):
+def _run_a_while_b_flags(a, b, make, action_a, kind, at_commit=False):
     admin = make.staff("admin")
-    entered, release = _held_open(a, kind)
+    entered, release = _held_open(a, kind, at_commit)
     outcome = {}
     thread = threading.Thread(target=lambda: outcome.update(a=action_a()))
     thread.start()
@@ -85,5 +92,21 @@ def test_a_transition_open_before_its_commit_does_not_block_an_intake(pair):
     start_review = lambda: actions.apply_trigger(a, admin, ref, "start_review", {})  # noqa: E731
     outcome = _run_a_while_b_flags(a, b, make, start_review, "transitioned")
     assert outcome["a"].dest == "admin_review" and outcome["b"].created
+    with a.reader() as uow:
+        assert audit.verify(uow.session).ok
+
+
+def test_an_intake_holding_its_forces_tallies_does_not_block_another_intake_of_that_force(pair):
+    """A has added to the force's case and clock tallies (its rows locked until its commit); B adds to
+    the same keys in a slot of its own."""
+    a, b = pair
+    make = Factory(a)
+    admin, payload = make.staff("admin"), make.flag_payload()
+    outcome = _run_a_while_b_flags(a, b, make, lambda: intake.flag_comment(a, admin, payload), "flagged", True)
+    assert outcome["a"].created and outcome["b"].created
+    with a.engine.connect() as connection:
+        assert tallies.differences(connection) == []
+        slots = connection.execute(select(tallies.case_tallies.c.slot).where(tallies.case_tallies.c.cases != 0))
+        assert len(set(slots.scalars())) == 2
     with a.reader() as uow:
         assert audit.verify(uow.session).ok
