@@ -40,7 +40,6 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy import case as when
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
@@ -105,24 +104,24 @@ def _keys(table: Table) -> list[str]:
     return [c.name for c in table.primary_key.columns if c.name != "slot"]
 
 
-def _upsert(table: Table, count: str) -> dict[str, Any]:
-    """One statement per dialect: add each row's delta to its key's count in its slot, creating the row if new."""
-    conflict = [c.name for c in table.primary_key.columns]
-    statements: dict[str, Any] = {}
-    for name, dialect_insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert)):
-        stmt = dialect_insert(table)
-        statements[name] = stmt.on_conflict_do_update(
-            index_elements=conflict, set_={count: table.c[count] + stmt.excluded[count]}
-        )
-    return statements
+def _upsert(table: Table, columns: tuple[str, ...]) -> str:
+    """Add each row's delta to its key's count in its slot, creating the row if new (the same SQL on both databases).
+
+    `columns` are the key's, in the order of the change's keys, then the count; the slot goes before the count.
+    """
+    *key, count = columns
+    names = ", ".join((*key, "slot"))
+    return (
+        f"INSERT INTO {table.name} ({names}, {count}) VALUES ({', '.join('?' * (len(key) + 2))}) "
+        f"ON CONFLICT ({names}) DO UPDATE SET {count} = {table.name}.{count} + excluded.{count}"
+    )
 
 
-_ADD_CASES, _ADD_CLOCKS = _upsert(case_tallies, "cases"), _upsert(clock_tallies, "clocks")
+_ADD_CASES = _upsert(case_tallies, ("force", "state", "outcome", "cases"))
+_ADD_CLOCKS = _upsert(clock_tallies, ("force", "clock", "day", "status", "clocks"))  # a `ClockKey`, then the count
 _RUNNING_RUN = select(_clocks.c.force, _clocks.c.started_at).where(
     _clocks.c.case_id == bindparam("case_id"), _clocks.c.name == bindparam("name"), _clocks.c.stopped_at.is_(None)
 )
-_CLOCK_COLUMNS = ("force", "clock", "day", "status", "clocks")
-_CASE_COLUMNS = ("force", "state", "outcome", "cases")
 _TRANSITIONS = (
     select(_events.c.at, _events.c.data)
     .where(_events.c.case_id == bindparam("case_id"), _events.c.action == "transition")
@@ -160,8 +159,8 @@ def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
         before = _outcome_before(connection, change, cw) if change.source in final else ""
         cases[(case.force, change.source or "", before)] -= 1
     clocks = _clock_deltas(change)
-    uow.at_commit(lambda last: _add(last, _ADD_CASES, _CASE_COLUMNS, cases))
-    uow.at_commit(lambda last: _add(last, _ADD_CLOCKS, _CLOCK_COLUMNS, clocks))
+    uow.at_commit(lambda _: _add(uow, _ADD_CASES, cases))
+    uow.at_commit(lambda _: _add(uow, _ADD_CLOCKS, clocks))
 
 
 @cache
@@ -192,15 +191,15 @@ def _breached(uow: UnitOfWork, change: CaseChanged) -> None:
     if row is not None:
         key = (row.force, change.inputs["clock"], row.started_at.date())
         moved = Counter({(*key, "running"): -1, (*key, "overdue"): 1})
-        uow.at_commit(lambda last: _add(last, _ADD_CLOCKS, _CLOCK_COLUMNS, moved))
+        uow.at_commit(lambda _: _add(uow, _ADD_CLOCKS, moved))
 
 
-def _add(connection: Connection, statements: dict[str, Any], names: tuple[str, ...], deltas: Counter[Any]) -> None:
-    """One upsert for all of a change's deltas; the statement is compiled once (rows go as parameters)."""
-    rows = [dict(zip(names, (*key, n), strict=True)) for key, n in deltas.items() if n]
-    if rows:
-        slot = _slot(connection)
-        connection.execute(statements[connection.dialect.name], [{**row, "slot": slot} for row in rows])
+def _add(uow: UnitOfWork, upsert: str, deltas: Counter[Any]) -> None:
+    """One statement for all of a change's deltas, its rows sent as parameters: (key..., slot, delta)."""
+    if not any(deltas.values()):
+        return
+    driver, slot = uow.driver, _slot(uow.connection)
+    driver.executemany(upsert, [driver.values((*key, slot, n)) for key, n in deltas.items() if n])
 
 
 def _slot(connection: Connection) -> int:

@@ -5,7 +5,7 @@ locks. A writer now adds to its backend's slot (casework/cases/tallies.py) and r
 Both tables are rebuilt with each key's total in slot 0 (and summed back over the slots on a downgrade).
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-01
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019"
-down_revision: str | Sequence[str] | None = "0016"
+down_revision: str | Sequence[str] | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
