@@ -14,6 +14,7 @@ from sqlmodel import col
 from casework.access.actors import Actor
 from casework.access.users import find_user
 from casework.cases import tallies
+from casework.cases.listing_indexes import unindexed
 from casework.cases.queries import LAST_PAGE
 from casework.errors import ValidationError
 from casework.runtime import Casework
@@ -178,18 +179,16 @@ def _due_page(
     PostgreSQL hash every open clock and SQLite sort the force's cases, both growing with the data. Each
     case's first, soonest, clock is kept; a case runs at most `clocks_per_case` clocks at once, so that
     many rows per wanted case always suffice, and a page costs the same whatever the number of cases.
-    With few matching cases, the planner picks (their clocks, sorted).
+    With few matching cases, their clocks are read off them and sorted.
     """
     limit = (start + size) * clocks_per_case
     if walk:
         matches = select(_CASE_ID).where(col(Case.id) == SlaClock.case_id, *where).scalar_subquery().is_not(None)
         query = select(col(SlaClock.case_id)).where(col(SlaClock.stopped_at).is_(None), matches)
-    else:
-        query = (
-            select(col(SlaClock.case_id))
-            .join(Case, col(Case.id) == SlaClock.case_id)
-            .where(col(SlaClock.stopped_at).is_(None), *where)
-        )
+    else:  # SQLite would walk every open clock (a LIMIT and an index in its order) unless told `+stopped_at`
+        stopped = col(SlaClock.stopped_at)
+        open_clock = (unindexed(stopped) if s.get_bind().dialect.name == "sqlite" else stopped).is_(None)
+        query = select(col(SlaClock.case_id)).join(Case, col(Case.id) == SlaClock.case_id).where(open_clock, *where)
     scanned = list(s.execute(query.order_by(col(SlaClock.due_at), col(SlaClock.id)).limit(limit)).scalars())
     ordered = list(dict.fromkeys(scanned))
     page = ordered[start : start + size]
