@@ -20,7 +20,7 @@ from casework.errors import ValidationError
 from casework.runtime import Casework
 from casework.sla.models import SlaClock
 from casework.sla.queries import ClockView, next_due
-from casework.storage.tables import Case, Comment, User
+from casework.storage.tables import Case, Comment, User, table_of
 
 MAX_PER_PAGE = 100
 EXCERPT = 160
@@ -186,7 +186,7 @@ def _due_page(
         matches = select(_CASE_ID).where(col(Case.id) == SlaClock.case_id, *where).scalar_subquery().is_not(None)
         query = select(col(SlaClock.case_id)).where(col(SlaClock.stopped_at).is_(None), matches)
     else:  # SQLite would walk every open clock (a LIMIT and an index in its order) unless told `+stopped_at`
-        stopped = col(SlaClock.stopped_at)
+        stopped = table_of(SlaClock).c.stopped_at
         open_clock = (unindexed(stopped) if s.get_bind().dialect.name == "sqlite" else stopped).is_(None)
         query = select(col(SlaClock.case_id)).join(Case, col(Case.id) == SlaClock.case_id).where(open_clock, *where)
     scanned = list(s.execute(query.order_by(col(SlaClock.due_at), col(SlaClock.id)).limit(limit)).scalars())
