@@ -14,12 +14,13 @@ from sqlmodel import col
 from casework.access.actors import Actor
 from casework.access.users import find_user
 from casework.cases import tallies
+from casework.cases.listing_indexes import unindexed
 from casework.cases.queries import LAST_PAGE
 from casework.errors import ValidationError
 from casework.runtime import Casework
 from casework.sla.models import SlaClock
 from casework.sla.queries import ClockView, next_due
-from casework.storage.tables import Case, Comment, User
+from casework.storage.tables import Case, Comment, User, table_of
 
 MAX_PER_PAGE = 100
 EXCERPT = 160
@@ -130,14 +131,7 @@ def team_queue(cw: Casework, actor: Actor, flt: QueueFilter) -> QueuePage:
                 ).scalars()
             )
         else:
-            ids = _due_page(
-                s,
-                where,
-                start,
-                flt.per_page,
-                max(1, len(cw.workflow.clocks)),
-                _unindexed(forces, states) + where[2:] if total > DRIVE_FROM_CLOCKS else where,
-            )
+            ids = _due_page(s, where, start, flt.per_page, max(1, len(cw.workflow.clocks)), total > DRIVE_FROM_CLOCKS)
         rows = (
             s.execute(
                 select(
@@ -170,36 +164,32 @@ def team_queue(cw: Casework, actor: Actor, flt: QueueFilter) -> QueuePage:
     return QueuePage([by_id[i] for i in ids], total, flt.page, flt.per_page, allowed)
 
 
-def _unindexed(forces: Sequence[str], states: Sequence[str]) -> list[ColumnElement[bool]]:
-    """The force and state conditions written so SQLite cannot use an index for them (`col || ''`): with
-    many matching cases, walking the deadline index and probing each case is cheaper than sorting them all."""
-    return [(col(Case.force) + "").in_(forces), (col(Case.state) + "").in_(states)]
-
-
 def _due_page(
     s: Session,
     where: Sequence[ColumnElement[bool]],
     start: int,
     size: int,
     clocks_per_case: int,
-    scan_where: Sequence[ColumnElement[bool]],
+    walk: bool,
 ) -> list[int]:
     """Case ids of one page, soonest running deadline first, cases without a running clock last (oldest first).
 
-    Walks the open clocks in deadline order (a partial index) and keeps each case's first, soonest,
-    clock; a case runs at most `clocks_per_case` clocks at once, so that many rows per wanted case
-    always suffice, and a page costs the same whatever the number of cases.
+    With many matching cases (`walk`) the open clocks are read in deadline order (a partial index) and each
+    one's case tested by a correlated subquery, which neither planner turns into a join: a join lets
+    PostgreSQL hash every open clock and SQLite sort the force's cases, both growing with the data. Each
+    case's first, soonest, clock is kept; a case runs at most `clocks_per_case` clocks at once, so that
+    many rows per wanted case always suffice, and a page costs the same whatever the number of cases.
+    With few matching cases, their clocks are read off them and sorted.
     """
     limit = (start + size) * clocks_per_case
-    scanned = list(
-        s.execute(
-            select(col(SlaClock.case_id))
-            .join(Case, col(Case.id) == SlaClock.case_id)
-            .where(col(SlaClock.stopped_at).is_(None), *scan_where)
-            .order_by(col(SlaClock.due_at), col(SlaClock.id))
-            .limit(limit)
-        ).scalars()
-    )
+    if walk:
+        matches = select(_CASE_ID).where(col(Case.id) == SlaClock.case_id, *where).scalar_subquery().is_not(None)
+        query = select(col(SlaClock.case_id)).where(col(SlaClock.stopped_at).is_(None), matches)
+    else:  # SQLite would walk every open clock (a LIMIT and an index in its order) unless told `+stopped_at`
+        stopped = table_of(SlaClock).c.stopped_at
+        open_clock = (unindexed(stopped) if s.get_bind().dialect.name == "sqlite" else stopped).is_(None)
+        query = select(col(SlaClock.case_id)).join(Case, col(Case.id) == SlaClock.case_id).where(open_clock, *where)
+    scanned = list(s.execute(query.order_by(col(SlaClock.due_at), col(SlaClock.id)).limit(limit)).scalars())
     ordered = list(dict.fromkeys(scanned))
     page = ordered[start : start + size]
     if len(page) < size and len(scanned) < limit:  # every case with a running clock is in `ordered`

@@ -97,3 +97,76 @@ def test_a_case_filter_reads_the_case_events_off_an_index(cw, world):
     with statements(cw) as seen:
         search_events(cw, world, flt)
     assert _problems(cw, seen, sorted_range_allowed=True) == []
+
+
+def _copy_case(cw, reference, copies, first_id):
+    """`copies` copies of a case and its clocks, in one statement each (ids from `first_id`), then ANALYZE."""
+    from sqlalchemy import Integer, String, cast, insert, literal, select, true
+
+    from casework.sla.models import SlaClock
+    from casework.storage.tables import Case, table_of
+
+    cases, clocks = table_of(Case), table_of(SlaClock)
+    n = select(literal(0).label("i")).cte("n", recursive=True)
+    n = n.union_all(select(n.c.i + 1).where(n.c.i < copies - 1))
+    new_id = literal(first_id) + n.c.i
+    numbered = {"id": new_id, "reference": "CP-" + cast(new_id, String), "external_id": "copy-" + cast(new_id, String)}
+    with cw.engine.begin() as connection:
+        case_id = connection.execute(select(cases.c.id).where(cases.c.reference == reference)).scalar_one()
+        columns = [c.name for c in cases.c]
+        copied = select(*[numbered.get(c, cases.c[c]) for c in columns]).join_from(cases, n, true())
+        copied = copied.where(cases.c.id == case_id)
+        connection.execute(insert(cases).from_select(columns, copied))
+        columns = [c.name for c in clocks.c if c.name != "id"]
+        changed = {"case_id": cast(new_id, Integer)}
+        copied = select(*[changed.get(c, clocks.c[c]) for c in columns]).join_from(clocks, n, true())
+        copied = copied.where(clocks.c.case_id == case_id)
+        connection.execute(insert(clocks).from_select(columns, copied))
+        for table in ("cases", "sla_clocks"):
+            connection.exec_driver_sql(f"ANALYZE {table}" if connection.dialect.name == "postgresql" else "ANALYZE")
+
+
+def _clock_plan(connection, seen):
+    """The plan of the page's read of open clocks in deadline order (EXPLAIN, with the statistics as they are)."""
+    statement, parameters = next((s, p) for s, p in seen if "ORDER BY sla_clocks.due_at" in s)
+    if connection.dialect.name == "sqlite":
+        return [r[-1] for r in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+    return [r[0] for r in connection.exec_driver_sql("EXPLAIN " + statement, parameters)]
+
+
+def test_a_long_queue_walks_the_deadline_index_whatever_the_planner_estimates(cw, make, monkeypatch):
+    """Few of many open cases match (most are another force's): the page still walks the open clocks in
+    deadline order and probes each one's case, rather than hash every open clock or sort the matches
+    (what PostgreSQL chose for a join, its cost growing with the data: 100 ms at 100k cases)."""
+    from casework.cases import queue
+
+    _copy_case(cw, make.case("detected"), 100, 10_000)
+    _copy_case(cw, make.case("detected", force="west_mercia"), 3000, 20_000)
+    monkeypatch.setattr(queue, "DRIVE_FROM_CLOCKS", 0)
+    with statements(cw) as seen:
+        page = queue.team_queue(cw, make.staff("supervisor"), queue.QueueFilter())
+    assert len(page.rows) == 25 and all(r.force == "warwickshire" for r in page.rows)
+    with cw.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            plan = _clock_plan(connection, seen)
+            assert any("SCAN sla_clocks USING INDEX ix_sla_clocks_open_due" in p for p in plan), plan
+            assert not [p for p in plan if "TEMP B-TREE" in p or re.match(r"SCAN cases\b", p)], plan
+        else:
+            plan = _clock_plan(connection, seen)
+            assert any("Index Scan using ix_sla_clocks_open_due" in p for p in plan), plan
+            assert not [p for p in plan if "Hash" in p or re.match(r"(-> +)?Sort +\(", p.strip())], plan
+
+
+def test_a_short_queue_reads_its_few_cases_then_their_clocks(cw, make):
+    """One case matches among many open ones: its clocks are read off its case, not found by walking every
+    open clock in deadline order (what SQLite chose for the join under a LIMIT: 160 ms at 100k cases)."""
+    from casework.cases import queue
+
+    wanted = make.case("crime_bureau_advice")
+    _copy_case(cw, make.case("detected"), 3000, 10_000)
+    with statements(cw) as seen:
+        page = queue.team_queue(cw, make.staff("supervisor"), queue.QueueFilter(state="crime_bureau_advice"))
+    assert [r.reference for r in page.rows] == [wanted]
+    with cw.engine.connect() as connection:
+        plan = _clock_plan(connection, seen)
+    assert not [p for p in plan if re.search(r"SCAN (sla_clocks|cases)\b|Seq Scan|ix_sla_clocks_open_due", p)], plan
