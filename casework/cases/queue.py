@@ -23,6 +23,7 @@ from casework.sla.queries import ClockView, next_due
 from casework.storage.tables import Case, Comment, User, table_of
 
 MAX_PER_PAGE = 100
+COUNT_CAP = 10_000  # an assignee's queue is counted this far, then shown as "10000+"
 EXCERPT = 160
 OVERSEERS = frozenset({"supervisor", "auditor"})
 DRIVE_FROM_CLOCKS = 1000  # above this many matching cases, a page is read in deadline order, not sorted
@@ -66,10 +67,11 @@ class QueuePage:
     page: int
     per_page: int
     states: tuple[str, ...]  # the states this actor's queue may show
+    more: bool = False  # `total` is where counting stopped (COUNT_CAP): there are more
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return max(1, -(-self.total // self.per_page)) + (1 if self.more else 0)
 
 
 def queue_states(cw: Casework, actor: Actor) -> tuple[str, ...]:
@@ -114,11 +116,15 @@ def team_queue(cw: Casework, actor: Actor, flt: QueueFilter) -> QueuePage:
             where.append(col(Case.assignee_id) == user.id)
         if not states:
             return QueuePage([], 0, flt.page, flt.per_page, allowed)
-        # Without an assignee the total is the tallies' (flat in the data); an assignee's cases are few, and counted.
+        # Without an assignee the total is the tallies' (flat in the data); an assignee's cases are counted up to
+        # COUNT_CAP (the unassigned cases of a large force can be many).
+        more = False
         if len(where) == 2:
             total = tallies.cases_in(s, forces, states)
         else:
-            total = s.execute(select(func.count()).select_from(Case).where(*where)).scalar_one()
+            matching = select(_CASE_ID).where(*where).limit(COUNT_CAP + 1).subquery()
+            total = s.execute(select(func.count()).select_from(matching)).scalar_one()
+            total, more = min(total, COUNT_CAP), total > COUNT_CAP
         start = (flt.page - 1) * flt.per_page
         if all(cw.workflow.state(name).final for name in states):  # closed cases: newest first
             ids = list(
@@ -161,7 +167,7 @@ def team_queue(cw: Casework, actor: Actor, flt: QueueFilter) -> QueuePage:
         )
         for case_id, ref, force, platform, state, detected_at, threat, assignee, handle, excerpt, version in rows
     }
-    return QueuePage([by_id[i] for i in ids], total, flt.page, flt.per_page, allowed)
+    return QueuePage([by_id[i] for i in ids], total, flt.page, flt.per_page, allowed, more)
 
 
 def _due_page(

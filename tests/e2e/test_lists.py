@@ -70,6 +70,16 @@ def test_the_queue_is_paginated(client, auth, make):
     assert _refs(client.get("/queue?page=2").get_data(as_text=True)) == refs[25:]
 
 
+def test_an_assignee_queue_counts_only_so_far_and_says_there_are_more(client, auth, make, monkeypatch):
+    from casework.cases import queue
+
+    monkeypatch.setattr(queue, "COUNT_CAP", 2)
+    refs = [make.case("detected") for _ in range(3)]
+    auth.as_actor(make.staff("admin"))
+    page = client.get("/queue?assignee=unassigned").get_data(as_text=True)
+    assert "2+ cases" in page and "Page 1 of 2" in page and _refs(page) == refs
+
+
 def test_the_queue_takes_its_total_from_the_tallies_not_a_count_of_cases(cw, make):
     from sqlalchemy import event
 
