@@ -25,6 +25,7 @@ from casework.clock import UTC, ensure_utc
 from casework.storage.db import UTCDateTime, needs_reopen
 
 Decode = Callable[[Any], Any]
+_AS_IS = frozenset({str, int, float, bool, bytes, type(None)})  # what both drivers take as it is
 
 
 @cache
@@ -82,7 +83,7 @@ class Driver:
 
     def values(self, values: Iterable[Any]) -> tuple[Any, ...]:
         """Values as the column types store them: times, days and JSON (dicts and lists) adapted."""
-        return tuple(map(self.value, values))
+        return tuple(v if type(v) in _AS_IS else self.value(v) for v in values)
 
     def value(self, value: Any) -> Any:
         if isinstance(value, datetime):
