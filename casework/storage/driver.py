@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, Table
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 
 from casework.clock import UTC, ensure_utc
 from casework.storage.db import UTCDateTime, needs_reopen
@@ -43,6 +43,7 @@ class Driver:
         self._raw: Any = connection.connection.driver_connection
         self.postgres = connection.dialect.name == "postgresql"
         self._listeners = connection.dispatch.before_cursor_execute
+        self._error: type[Exception] = connection.dialect.loaded_dbapi.Error
         if self.postgres:
             from psycopg.types.json import Jsonb
 
@@ -67,19 +68,18 @@ class Driver:
                 cursor.executemany(statement, params)
             else:
                 cursor.execute(statement, params)
-        except Exception as exc:
+        except self._error as exc:
             raise self._translated(exc, statement, params) from exc
         return cursor
 
-    def _translated(self, exc: Exception, statement: str, params: Any) -> Exception:
+    def _translated(self, exc: Exception, statement: str, params: Any) -> StatementError:
+        """SQLAlchemy's exception for a driver error; a connection that is gone is invalidated first."""
         dialect = self.connection.dialect
-        base = dialect.loaded_dbapi.Error
-        if not isinstance(exc, base):
-            return exc
-        gone = dialect.is_disconnect(exc, self._raw, None) or needs_reopen(exc)
+        driver_error: Any = exc  # SQLAlchemy types it as its DBAPI protocol's Error
+        gone = dialect.is_disconnect(driver_error, self._raw, None) or needs_reopen(exc)
         if gone:
             self.connection.invalidate(exc)
-        return DBAPIError.instance(statement, params, exc, base, connection_invalidated=gone, dialect=dialect)
+        return DBAPIError.instance(statement, params, exc, self._error, connection_invalidated=gone, dialect=dialect)
 
     def values(self, values: Iterable[Any]) -> tuple[Any, ...]:
         """Values as the column types store them: times, days and JSON (dicts and lists) adapted."""
