@@ -66,4 +66,5 @@ def _create_sequence(connection: Connection, force: str, year: int) -> int:
             used = own.execute(_ALREADY_USED, {"force": force, "year": year}).scalar()
             if used:
                 own.execute(text("SELECT setval(to_regclass(:name), :used)"), {"name": name, "used": used})
-        return int(own.execute(text("SELECT nextval(to_regclass(:name))"), {"name": name}).scalar_one())
+        (number,) = Driver(own).execute(_NEXTVAL, (name,)).fetchone()
+        return int(number)

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from casework.errors import CaseNotFound, ConcurrentUpdate
-from casework.storage.driver import Driver, RowReader
+from casework.storage.driver import Driver, RowReader, insert_sql
 from casework.storage.tables import Case, table_of
 
 _cases = table_of(Case)
@@ -70,18 +70,13 @@ def find(driver: Driver, force: str, platform: str, external_id: str) -> CaseRec
 
 def insert(driver: Driver, values: dict[str, Any]) -> CaseRecord:
     """Store a new case; the record holds every column, as stored (the id and the defaults included)."""
-    names = tuple(values)
-    statement = _insert_statement(names)
-    row = driver.execute(statement, driver.values(values.values())).fetchone()
+    row = driver.execute(_insert_statement(tuple(values)), driver.values(values.values())).fetchone()
     return CaseRecord(**_read(driver, row))
 
 
 @cache
 def _insert_statement(names: tuple[str, ...]) -> str:
-    return (
-        f"INSERT INTO cases ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)}) "
-        f"RETURNING {', '.join(_COLUMNS)}"
-    )
+    return f"{insert_sql('cases', names)} RETURNING {', '.join(_COLUMNS)}"
 
 
 def save(driver: Driver, case: CaseRecord) -> None:

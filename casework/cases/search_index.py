@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import update
 
 from casework.cases.tables import SearchDoc
+from casework.storage.driver import insert_sql
 from casework.storage.tables import table_of
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ _FROM_COMMENT = (
     "SELECT case_id, ?, text, trim(coalesce(author_handle, '') || ' ' || coalesce(author_name, '')), "
     "lower(ltrim(author_handle, '@')), '' FROM comments WHERE case_id = ?"
 )
-_TAG = "INSERT INTO case_tags (case_id, tag) VALUES (?, ?)"
+_TAG = insert_sql("case_tags", ("case_id", "tag"))
 _APPEND = "UPDATE case_search SET notes = trim(notes || ? || ?) WHERE case_id = ?"
 
 

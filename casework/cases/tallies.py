@@ -159,8 +159,8 @@ def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
         before = _outcome_before(connection, change, cw) if change.source in final else ""
         cases[(case.force, change.source or "", before)] -= 1
     clocks = _clock_deltas(change)
-    uow.at_commit(lambda _: _add(uow, _ADD_CASES, cases))
-    uow.at_commit(lambda _: _add(uow, _ADD_CLOCKS, clocks))
+    uow.at_commit(lambda: _add(uow, _ADD_CASES, cases))
+    uow.at_commit(lambda: _add(uow, _ADD_CLOCKS, clocks))
 
 
 @cache
@@ -191,7 +191,7 @@ def _breached(uow: UnitOfWork, change: CaseChanged) -> None:
     if row is not None:
         key = (row.force, change.inputs["clock"], row.started_at.date())
         moved = Counter({(*key, "running"): -1, (*key, "overdue"): 1})
-        uow.at_commit(lambda _: _add(uow, _ADD_CLOCKS, moved))
+        uow.at_commit(lambda: _add(uow, _ADD_CLOCKS, moved))
 
 
 def _add(uow: UnitOfWork, upsert: str, deltas: Counter[Any]) -> None:

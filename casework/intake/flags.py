@@ -19,6 +19,7 @@ from casework.events import CaseChanged
 from casework.intake import handles
 from casework.runtime import Casework
 from casework.storage import chain
+from casework.storage.driver import insert_sql
 from workflows.a017 import PLATFORMS
 
 MAX_TEXT = 20_000  # above every platform's own comment limit
@@ -209,7 +210,7 @@ def flag_comment(
 
 
 _COMMENT_COLUMNS = ("case_id", "author_id", "author_handle", "author_name", "text", "captured", "digest")
-_INSERT_COMMENT = f"INSERT INTO comments ({', '.join(_COMMENT_COLUMNS)}) VALUES ({', '.join('?' * 7)})"
+_INSERT_COMMENT = insert_sql("comments", _COMMENT_COLUMNS)
 
 
 def _open_or_reflag(cw: Casework, actor: Actor, flag: FlagInput, reflag: bool) -> FlagResult:

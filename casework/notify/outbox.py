@@ -15,12 +15,12 @@ from casework.clock import LONDON, london
 from casework.labels import CHOICES
 from casework.notify.recipients import Choice, Recipients, RecipientsCache
 from casework.notify.tables import NotificationPreference
+from casework.storage.driver import insert_sql
 from casework.storage.tables import Case, CaseEvent, User
 
 if TYPE_CHECKING:
     from casework.events import CaseChanged
     from casework.runtime import Casework
-    from casework.storage.driver import Driver
     from casework.storage.uow import UnitOfWork
 
 ACTOR = "system:notifications"
@@ -63,7 +63,7 @@ class Outbox:
         driver = uow.driver
         rows = _rows(change, cw, audiences, self.recipients.current(driver))
         if rows:
-            driver.executemany(_INSERT, [_stored(driver, row) for row in rows])
+            driver.executemany(_INSERT, [driver.values(row[name] for name in _COLUMNS) for row in rows])
 
 
 def audiences_for(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> list[Audience]:
@@ -155,11 +155,7 @@ _COLUMNS = (
     "sent_at",
     "read_at",
 )
-_INSERT = f"INSERT INTO notifications ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
-
-
-def _stored(driver: Driver, row: dict[str, Any]) -> tuple[Any, ...]:
-    return driver.values(row[name] for name in _COLUMNS)
+_INSERT = insert_sql("notifications", _COLUMNS)
 
 
 def _rows(change: CaseChanged, cw: Casework, audiences: list[Audience], known: Recipients) -> list[dict[str, Any]]:

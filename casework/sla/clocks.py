@@ -25,7 +25,7 @@ from casework.sla import marks
 from casework.sla.calendars import calendar
 from casework.sla.models import SlaClock
 from casework.sla.policy import WARN_FRACTION, Policy, Target
-from casework.storage.driver import RowReader
+from casework.storage.driver import RowReader, insert_sql
 from casework.storage.tables import table_of
 from workflows.spec import Workflow
 
@@ -41,7 +41,7 @@ _clocks = table_of(SlaClock)
 _RETURNED = ("id", "name", "force", "started_at", "warn_at", "due_at", "breached_at")
 _read_stopped = RowReader(_clocks, _RETURNED)
 _GIVEN = ("case_id", "name", "force", "calendar", "target_seconds", "started_at", "warn_at", "due_at")
-_INSERT = f"INSERT INTO sla_clocks (run, {', '.join(_GIVEN)}) VALUES (1, {', '.join('?' for _ in _GIVEN)})"
+_INSERT_FIRST = insert_sql("sla_clocks", (*_GIVEN, "run"))
 # A clock's next run: numbered after its last run, and only if no run is open (a clock that spans stages
 # keeps running). Over no rows the aggregate still yields one row: run 1.
 _START = (
@@ -148,7 +148,7 @@ class ClockKeeper:
             )
         stored = [driver.values(row[name] for name in _GIVEN) for row in rows]
         if change.kind == "flagged":
-            driver.executemany(_INSERT, stored)
+            driver.executemany(_INSERT_FIRST, [(*values, 1) for values in stored])
             started = set(names)
         else:
             started = {

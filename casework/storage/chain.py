@@ -16,12 +16,12 @@ from typing import Any
 import orjson
 
 from casework.clock import UTC, ensure_utc
-from casework.storage.driver import Driver
+from casework.storage.driver import Driver, insert_sql
 
 GENESIS = "0" * 64
 _COLUMNS = "seq, case_id, at, actor, role, action, from_state, to_state, data, data_digest, prev_hash, hash"
 _LOCK_HEAD = "SELECT seq, hash FROM chain_head WHERE id = 1"
-_INSERT_EVENT = f"INSERT INTO case_events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_EVENT = insert_sql("case_events", _COLUMNS.split(", "))
 _MOVE_HEAD = "UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1"
 # The events travel as one JSON array (times as ISO 8601 with their offset), so any number of them
 # and the head's move are one statement.
@@ -146,11 +146,6 @@ def append(driver: Driver, new_events: Iterable[NewEvent]) -> list[dict[str, Any
     if driver.postgres:
         driver.execute(_APPEND_PG, (seq, prev, orjson.dumps(rows).decode()))
     else:
-        driver.executemany(_INSERT_EVENT, [_stored(driver, row) for row in rows])
+        driver.executemany(_INSERT_EVENT, [driver.values(row.values()) for row in rows])  # `_COLUMNS` order
         driver.execute(_MOVE_HEAD, (seq, prev))
     return rows
-
-
-def _stored(driver: Driver, row: dict[str, Any]) -> tuple[Any, ...]:
-    """An event row's values in `_COLUMNS` order (the row's own), as SQLite stores them."""
-    return driver.values(row.values())

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
+from psycopg.types.json import Jsonb
 from sqlalchemy import JSON, Boolean, Date, Table
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, StatementError
@@ -26,6 +27,11 @@ from casework.storage.db import UTCDateTime, needs_reopen
 
 Decode = Callable[[Any], Any]
 _AS_IS = frozenset({str, int, float, bool, bytes, type(None)})  # what both drivers take as it is
+
+
+def insert_sql(table: str, columns: Sequence[str]) -> str:
+    """`INSERT INTO table (columns) VALUES (?, ...)`, one placeholder a column."""
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
 
 @cache
@@ -44,12 +50,7 @@ class Driver:
         self.postgres = connection.dialect.name == "postgresql"
         self._listeners = connection.dispatch.before_cursor_execute
         self._error: type[Exception] = connection.dialect.loaded_dbapi.Error
-        if self.postgres:
-            from psycopg.types.json import Jsonb
-
-            self.json: Callable[[Any], Any] = Jsonb
-        else:
-            self.json = json.dumps
+        self.json: Callable[[Any], Any] = Jsonb if self.postgres else json.dumps
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run one statement; the driver's cursor, for `fetchone`/`fetchall`."""

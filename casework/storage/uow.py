@@ -20,7 +20,7 @@ class UnitOfWork:
         self.engine = engine
         self._session: Session | None = None
         self._pending: list[tuple[Any, dict[str, Any]]] = []
-        self._last: list[Callable[[Connection], None]] = []
+        self._last: list[Callable[[], None]] = []
         self._connection: Connection | None = None
         self._driver: Driver | None = None
         self.appended: list[dict[str, Any]] = []
@@ -84,7 +84,7 @@ class UnitOfWork:
             )
         )
 
-    def at_commit(self, write: Callable[[Connection], None]) -> None:
+    def at_commit(self, write: Callable[[], None]) -> None:
         """Run `write` just before the chain is appended: for rows every writer updates (summary counts).
 
         On PostgreSQL such a row stays locked until the commit, so it is taken as late as the chain
@@ -95,7 +95,7 @@ class UnitOfWork:
     def commit(self) -> None:
         self.session.flush()  # case rows first, so that ids exist and row locks come before the chain lock
         for write in self._last:
-            write(self.connection)
+            write()
         events = [chain.NewEvent(case_id=getattr(case, "id", case), **fields) for case, fields in self._pending]
         self.appended = chain.append(self.driver, events)
         self.session.commit()

@@ -44,7 +44,7 @@ def _held_open(cw, kind, at_commit=False):
     at its commit once the rows every writer updates (the tallies) are written, before the chain."""
     entered, release = threading.Event(), threading.Event()
 
-    def wait(_connection=None):
+    def wait():
         entered.set()
         assert release.wait(WAIT), "the test never released transaction A"
 
