@@ -5,7 +5,8 @@ bench_intake); 1 and 2 workers alternate for ROUNDS rounds and the ratio is the 
 A sampler reads pg_stat_activity every few milliseconds during the load
 and counts the samples of busy client backends (active or idle in a transaction) that wait on a lock.
 The chain's ceiling is measured in process: THREADS connections appending one event per transaction
-(nothing else in it) against the same threads committing one row each to a table of their own.
+(nothing else in it; queued, then linked after the commit) against the same threads committing one
+row each to a table of their own.
 Targets: 2 workers >= 1.5x 1 worker; no row-lock waits. Needs CASEWORK_BENCH_DATABASE_URL (or
 CASEWORK_TEST_DATABASE_URL); that database's public schema is recreated.
 """
@@ -135,7 +136,7 @@ def _threads_for(seconds: float, work: Callable[[], None]) -> float:
 
 
 def bench_chain_ceiling(url: str) -> tuple[float, float]:
-    """Events/s through the one chain head, and single-row commits/s without a shared row, same threads."""
+    """Events/s through the one chain (queue, then linker), and single-row commits/s with no shared row."""
     _reset_postgres(url)
     _prepare(url)
     engine = make_engine(url, pool_size=THREADS)
@@ -180,7 +181,7 @@ def main() -> None:
     )
     chained, free = bench_chain_ceiling(url)
     print(
-        f"one chain head, {THREADS} threads, one event per transaction: {chained:,.0f} events/s; "
+        f"one chain, {THREADS} threads, one event per transaction: {chained:,.0f} events/s; "
         f"the same threads committing a row each: {free:,.0f}/s (chain / free: {chained / free:.2f})"
     )
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

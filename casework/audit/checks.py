@@ -24,6 +24,7 @@ from sqlmodel import col
 from casework.access.actors import Actor
 from casework.audit import verify as audit
 from casework.errors import PermissionDenied
+from casework.storage import chain
 from casework.storage.tables import CaseEvent
 
 if TYPE_CHECKING:
@@ -96,6 +97,12 @@ def scheduled_verify(cw: Casework) -> audit.Verification | None:
         result = _with_record_checks(cw, uow.session, audit.verify(uow.session, workflow=cw.workflow))
         _record(cw, actor, result, "scheduler")  # while the lock is held, so a late sibling sees the record
     return result
+
+
+def link_queued(cw: Casework) -> None:
+    """The `audit.link` job: chain events a process committed on PostgreSQL and stopped before linking."""
+    if cw.engine.dialect.name == "postgresql":
+        chain.link_pending(cw.engine)
 
 
 def _with_record_checks(cw: Casework, session: Session, result: audit.Verification) -> audit.Verification:

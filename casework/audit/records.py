@@ -11,16 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import null, select
 from sqlalchemy.orm import Session
 
 from casework.audit.redaction import REDACTED
 from casework.audit.timetravel import Replay, replay_events
 from casework.storage.chain import NotCanonical, digest
-from casework.storage.tables import Case, CaseEvent, Comment, User, table_of
+from casework.storage.tables import Case, CaseEvent, Comment, PendingEvent, User, table_of
 from workflows.spec import Workflow
 
-_cases, _comments, _events, _users = table_of(Case), table_of(Comment), table_of(CaseEvent), table_of(User)
+_cases, _comments, _users = table_of(Case), table_of(Comment), table_of(User)
+_events, _pending = table_of(CaseEvent), table_of(PendingEvent)
 REPLAYED = ("state", "assignee_id", "outcome", "threat_to_life", "referred_by_id", "advised_by_id", "closed_at")
 CAPTURED_COLUMNS = ("text", "author_handle", "author_name", "author_id")
 SAVING_ACTIONS = frozenset({"transition", "assigned"})  # the actions that save the case row (version + 1)
@@ -39,19 +40,18 @@ _CASES = (
     .outerjoin(_comments, _comments.c.case_id == _cases.c.id)
     .order_by(_cases.c.id)
 )
+_REPLAYED_EVENT = ("case_id", "at", "actor", "action", "from_state", "to_state", "data")
 _EVENTS = (
-    select(
-        _events.c.case_id,
-        _events.c.seq,
-        _events.c.at,
-        _events.c.actor,
-        _events.c.action,
-        _events.c.from_state,
-        _events.c.to_state,
-        _events.c.data,
-    )
+    select(*(_events.c[name] for name in _REPLAYED_EVENT), _events.c.seq)
     .where(_events.c.case_id.is_not(None))
     .order_by(_events.c.case_id, _events.c.seq)
+)
+# Committed and still queued for the linker (PostgreSQL; normally none): the case rows already reflect
+# them, and the chain will hold them once linked, so each case's are replayed after its chained ones.
+_QUEUED = (
+    select(*(_pending.c[name] for name in _REPLAYED_EVENT), null().label("seq"))
+    .where(_pending.c.case_id.is_not(None))
+    .order_by(_pending.c.id)
 )
 
 
@@ -59,6 +59,9 @@ def first_problem(session: Session, workflow: Workflow, batch: int = 20_000) -> 
     """(case reference, what is wrong) for the first case or comment that its events do not account for."""
     user_ids = {name: id_ for id_, name in session.execute(select(_users.c.id, _users.c.username))}
     cases = session.execute(_CASES.execution_options(yield_per=batch))
+    queued: dict[int, list[Any]] = {}
+    for row in session.execute(_QUEUED):
+        queued.setdefault(row.case_id, []).append(row)
     events = session.execute(_EVENTS.execution_options(yield_per=batch))
     try:
         grouped = _grouped(iter(events))
@@ -69,6 +72,7 @@ def first_problem(session: Session, workflow: Workflow, batch: int = 20_000) -> 
             own = pending[1] if pending is not None and pending[0] == case.id else []
             if own:
                 pending = next(grouped, None)
+            own = own + queued.get(case.id, [])
             if problem := _case_problem(case, own, workflow, user_ids):
                 return case.reference, problem
     finally:

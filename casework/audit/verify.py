@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, Text, cast, select
+from sqlalchemy import Row, Text, cast, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from casework.audit import records
 from casework.audit import scan as audit_scan
 from casework.storage.chain import GENESIS, NotCanonical, digest, event_hash
-from casework.storage.tables import CaseEvent, ChainHead, table_of
+from casework.storage.tables import CaseEvent, ChainHead, PendingEvent, table_of
 from workflows import A017
 from workflows.spec import Workflow
 
 _events = table_of(CaseEvent)
 _head = table_of(ChainHead)
+_pending = table_of(PendingEvent)
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,15 @@ class Verification:
     first_bad_id: int | None = None
     problem: str | None = None
     case_reference: str | None = None  # set when the chain holds but a case or comment row does not match it
+    queued: int = 0  # committed events the linker has not chained yet (PostgreSQL; normally gone within a second)
 
     def describe(self) -> str:
         if self.ok:
-            return f"audit chain intact: {self.count} events, head {self.head_hash}; every case and comment matches it"
+            waiting = f"; {self.queued} newer events committed and waiting to be linked" if self.queued else ""
+            return (
+                f"audit chain intact: {self.count} events, head {self.head_hash}; "
+                f"every case and comment matches it{waiting}"
+            )
         if self.case_reference:
             return f"case {self.case_reference} does not match its audit events: {self.problem}"
         if self.first_bad_seq is None and self.problem:
@@ -71,7 +77,8 @@ def verify(session: Session, batch: int = 20_000, workflow: Workflow = A017) -> 
     if found := records.first_problem(session, workflow, batch):
         reference, problem = found
         return Verification(False, result.count, result.head_hash, problem=problem, case_reference=reference)
-    return result
+    queued = session.execute(select(func.count()).select_from(_pending)).scalar_one()
+    return replace(result, queued=queued)
 
 
 def verify_chain(session: Session, batch: int = 20_000) -> Verification:

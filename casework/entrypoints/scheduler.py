@@ -120,6 +120,8 @@ JOBS: list[Job] = [
     Job(
         "audit.verify", "casework.audit.checks:scheduled_verify", trigger="cron", trigger_args={"hour": 2, "minute": 30}
     ),
+    # Writers link their own events at once; this catches those of a process that stopped in between.
+    Job("audit.link", "casework.audit.checks:link_queued", every=30.0, run_at_start=True),
     Job("sessions.sweep", "casework.access.sessions:sweep", every=300.0, every_env="CASEWORK_SESSION_SWEEP_SECONDS"),
 ]
 

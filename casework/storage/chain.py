@@ -1,7 +1,12 @@
-"""The hash chain, write side: canonical JSON, event hashes, and appending events under the chain-head lock.
+"""The hash chain, write side: canonical JSON, event hashes, appending events and linking them.
 
-It lives with storage because every unit of work appends through it at commit; reading the chain
-back and naming what is wrong is the audit capability's (`casework.audit.verify`).
+On SQLite, one writer at a time, a unit of work links its events after the head in its own
+transaction. On PostgreSQL it only queues them in `chain_pending` (no shared row, so concurrent
+writers never wait on each other), and right after its commit `link_pending` numbers, hashes and
+moves every queued event into `case_events` in queue order, one linker at a time, as transparency logs
+sequence first and integrate after. It lives with storage because every unit of work appends
+through it; reading the chain back and naming what is wrong is the audit capability's
+(`casework.audit.verify`).
 """
 
 from __future__ import annotations
@@ -11,25 +16,41 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import orjson
+from sqlalchemy.engine import Engine
 
 from casework.clock import UTC, ensure_utc
-from casework.storage.driver import Driver, insert_sql
+from casework.storage.driver import Driver, RowReader, insert_sql
+from casework.storage.tables import PendingEvent, table_of
 
 GENESIS = "0" * 64
-_COLUMNS = "seq, case_id, at, actor, role, action, from_state, to_state, data, data_digest, prev_hash, hash"
-_LOCK_HEAD = "SELECT seq, hash FROM chain_head WHERE id = 1"
+_FIELDS = "case_id, at, actor, role, action, from_state, to_state, data, data_digest"
+_COLUMNS = f"seq, {_FIELDS}, prev_hash, hash"
+_HEAD = "SELECT seq, hash FROM chain_head WHERE id = 1"
 _INSERT_EVENT = insert_sql("case_events", _COLUMNS.split(", "))
 _MOVE_HEAD = "UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1"
-# The events travel as one JSON array (times as ISO 8601 with their offset), so any number of them
-# and the head's move are one statement.
+# Events travel as one JSON array (times as ISO 8601 with their offset), so any number of them is one
+# statement; WITH ORDINALITY keeps the queue's ids in the order the unit of work recorded them.
+_QUEUE_PG = (
+    f"INSERT INTO chain_pending ({_FIELDS}) SELECT {_FIELDS} "
+    "FROM jsonb_populate_recordset(NULL::chain_pending, CAST(? AS jsonb)) WITH ORDINALITY ORDER BY ordinality"
+)
 _APPEND_PG = (
     "WITH moved AS (UPDATE chain_head SET seq = ?, hash = ? WHERE id = 1) "
     f"INSERT INTO case_events ({_COLUMNS}) "
     f"SELECT {_COLUMNS} FROM jsonb_populate_recordset(NULL::case_events, CAST(? AS jsonb))"
 )
+# Only tried, never waited for: a writer that finds another linking leaves its events to it.
+TRY_LINKER = "SELECT pg_try_advisory_xact_lock(hashtext('casework.chain_linker'))"
+LINK_BATCH = 1_000
+_TAKE_PENDING = (
+    f"DELETE FROM chain_pending WHERE id IN (SELECT id FROM chain_pending ORDER BY id LIMIT ?) RETURNING id, {_FIELDS}"
+)
+_ANY_PENDING = "SELECT EXISTS (SELECT 1 FROM chain_pending)"
+_read_pending = RowReader(table_of(PendingEvent), ["id", *_FIELDS.split(", ")])
 
 
 class NotCanonical(ValueError):
@@ -98,54 +119,81 @@ class NewEvent:
     data: dict[str, Any] | None = None
 
 
-def append(driver: Driver, new_events: Iterable[NewEvent]) -> list[dict[str, Any]]:
-    """Append events after the chain head, inside the caller's transaction, as its last statements.
+def append(driver: Driver, new_events: Iterable[NewEvent]) -> bool:
+    """Append events inside the caller's transaction, as its last statements; True if they wait for `link_pending`.
 
-    The head's row lock is held until the commit, so every appender queues behind it: everything
-    that does not need the head (data digests) is done before taking it, and on PostgreSQL the events
-    and the new head go in one statement, so the lock covers one round trip and the commit.
+    SQLite links them after the head at once (its writer already holds the database). PostgreSQL
+    queues them in one statement, unnumbered, and the caller links them right after its commit.
     """
     pending = [(event, event.data or {}) for event in new_events]
     if not pending:
-        return []
-    digests = [digest(data) for _, data in pending]
-    # FOR UPDATE serialises appenders on PostgreSQL; SQLite's BEGIN IMMEDIATE already has.
-    seq, prev = driver.execute(_LOCK_HEAD + (" FOR UPDATE" if driver.postgres else "")).fetchone()
+        return False
+    fields = [_fields(event, data) for event, data in pending]
+    if driver.postgres:
+        driver.execute(_QUEUE_PG, (orjson.dumps(fields).decode(),))
+        return True
+    seq, prev = driver.execute(_HEAD).fetchone()
+    rows = _linked(seq, prev, fields)
+    driver.executemany(_INSERT_EVENT, [driver.values(row.values()) for row in rows])  # `_COLUMNS` order
+    driver.execute(_MOVE_HEAD, (rows[-1]["seq"], rows[-1]["hash"]))
+    return False
+
+
+def link_pending(engine: Engine) -> None:
+    """Link every queued event (PostgreSQL), oldest first, unless another process is linking right now.
+
+    The linker that holds the lock looks again after letting it go, so an event queued while it
+    linked, by a writer that found the lock taken, is linked by it; a process that stopped between
+    its commit and linking leaves its events to the next writer or the `audit.link` job.
+    """
+    while True:
+        with engine.begin() as connection:
+            driver = Driver(connection)
+            if not driver.execute(TRY_LINKER).fetchone()[0]:
+                return
+            rows = driver.execute(_TAKE_PENDING, (LINK_BATCH,)).fetchall()
+            taken = sorted((_read_pending(driver, row) for row in rows), key=itemgetter("id"))
+            if taken:
+                seq, prev = driver.execute(_HEAD).fetchone()
+                linked = _linked(seq, prev, [{k: v for k, v in row.items() if k != "id"} for row in taken])
+                driver.execute(_APPEND_PG, (linked[-1]["seq"], linked[-1]["hash"], orjson.dumps(linked).decode()))
+        with engine.connect() as connection:
+            if not Driver(connection).execute(_ANY_PENDING).fetchone()[0]:
+                return
+
+
+def _fields(event: NewEvent, data: dict[str, Any]) -> dict[str, Any]:
+    """An event's row without its place in the chain (`_FIELDS`, in order)."""
+    return {
+        "case_id": event.case_id,
+        "at": ensure_utc(event.at),
+        "actor": event.actor,
+        "role": event.role,
+        "action": event.action,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "data": data,
+        "data_digest": digest(data),
+    }
+
+
+def _linked(seq: int, prev: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of `events` (their `_FIELDS`) numbered and hashed after the head (`seq`, `prev`), in `_COLUMNS` order."""
     rows: list[dict[str, Any]] = []
-    for (event, data), data_digest in zip(pending, digests, strict=True):
+    for event in events:
         seq += 1
         this = event_hash(
             prev,
             seq,
-            event.case_id,
-            event.at,
-            event.actor,
-            event.role,
-            event.action,
-            event.from_state,
-            event.to_state,
-            data_digest,
+            event["case_id"],
+            event["at"],
+            event["actor"],
+            event["role"],
+            event["action"],
+            event["from_state"],
+            event["to_state"],
+            event["data_digest"],
         )
-        rows.append(
-            {
-                "seq": seq,
-                "case_id": event.case_id,
-                "at": ensure_utc(event.at),
-                "actor": event.actor,
-                "role": event.role,
-                "action": event.action,
-                "from_state": event.from_state,
-                "to_state": event.to_state,
-                "data": data,
-                "data_digest": data_digest,
-                "prev_hash": prev,
-                "hash": this,
-            }
-        )
+        rows.append({"seq": seq, **event, "prev_hash": prev, "hash": this})
         prev = this
-    if driver.postgres:
-        driver.execute(_APPEND_PG, (seq, prev, orjson.dumps(rows).decode()))
-    else:
-        driver.executemany(_INSERT_EVENT, [driver.values(row.values()) for row in rows])  # `_COLUMNS` order
-        driver.execute(_MOVE_HEAD, (seq, prev))
     return rows

@@ -134,8 +134,29 @@ class CaseEvent(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
+class PendingEvent(SQLModel, table=True):
+    """An event committed on PostgreSQL and not yet linked: the linker moves it into `case_events`.
+
+    Writers append here without a shared lock; `chain.link_pending` numbers and hashes these in
+    `id` order after the head, one linker at a time. SQLite links in the writer's own transaction.
+    """
+
+    __tablename__ = "chain_pending"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int | None = Field(default=None, foreign_key="cases.id")
+    at: datetime = _utc()
+    actor: str = Field(max_length=100)
+    role: str | None = Field(default=None, max_length=40)
+    action: str = Field(max_length=60)
+    from_state: str | None = Field(default=None, max_length=40)
+    to_state: str | None = Field(default=None, max_length=40)
+    data: dict[str, Any] = _json(default_factory=dict)
+    data_digest: str = Field(max_length=64)
+
+
 class ChainHead(SQLModel, table=True):
-    """The newest event's sequence number and hash; its row lock serialises appends."""
+    """The newest linked event's sequence number and hash; moved by whoever links the next events."""
 
     __tablename__ = "chain_head"
 

@@ -1,16 +1,20 @@
-"""A unit of work: one transaction per action; audit events are chained at commit, with the rest."""
+"""A unit of work: one transaction per action; its audit events are appended at commit, with the rest of it."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from casework.storage import chain
 from casework.storage.driver import Driver
+
+log = logging.getLogger(__name__)
 
 
 class UnitOfWork:
@@ -23,7 +27,6 @@ class UnitOfWork:
         self._last: list[Callable[[], None]] = []
         self._connection: Connection | None = None
         self._driver: Driver | None = None
-        self.appended: list[dict[str, Any]] = []
 
     @property
     def session(self) -> Session:
@@ -85,21 +88,30 @@ class UnitOfWork:
         )
 
     def at_commit(self, write: Callable[[], None]) -> None:
-        """Run `write` just before the chain is appended: for rows every writer updates (summary counts).
+        """Run `write` just before the events are appended: for rows every writer updates (summary counts).
 
-        On PostgreSQL such a row stays locked until the commit, so it is taken as late as the chain
-        head is, and an action still working holds no lock another writer waits on.
+        On PostgreSQL such a row stays locked until the commit, so it is taken as late as possible,
+        and an action still working holds no lock another writer waits on.
         """
         self._last.append(write)
 
     def commit(self) -> None:
-        self.session.flush()  # case rows first, so that ids exist and row locks come before the chain lock
+        self.session.flush()  # case rows first, so that ids exist and the events can name them
         for write in self._last:
             write()
         events = [chain.NewEvent(case_id=getattr(case, "id", case), **fields) for case, fields in self._pending]
-        self.appended = chain.append(self.driver, events)
+        queued = chain.append(self.driver, events)
         self.session.commit()
         self._ended()
+        if queued:
+            self._link()
+
+    def _link(self) -> None:
+        """Link what this commit queued; the action stands if that fails (the next writer or the job links)."""
+        try:
+            chain.link_pending(self.engine)
+        except DBAPIError as exc:
+            log.warning("events committed, not linked yet (the next writer or the audit.link job will): %s", exc)
 
     def rollback(self) -> None:
         self.session.rollback()
