@@ -146,20 +146,22 @@ def link_pending(engine: Engine) -> None:
     linked, by a writer that found the lock taken, is linked by it; a process that stopped between
     its commit and linking leaves its events to the next writer or the `audit.link` job.
     """
-    while True:
-        with engine.begin() as connection:
-            driver = Driver(connection)
-            if not driver.execute(TRY_LINKER).fetchone()[0]:
-                return
-            rows = driver.execute(_TAKE_PENDING, (LINK_BATCH,)).fetchall()
-            taken = sorted((_read_pending(driver, row) for row in rows), key=itemgetter("id"))
-            if taken:
-                seq, prev = driver.execute(_HEAD).fetchone()
-                linked = _linked(seq, prev, [{k: v for k, v in row.items() if k != "id"} for row in taken])
-                driver.execute(_APPEND_PG, (linked[-1]["seq"], linked[-1]["hash"], orjson.dumps(linked).decode()))
-        with engine.connect() as connection:
-            if not Driver(connection).execute(_ANY_PENDING).fetchone()[0]:
-                return
+    with engine.connect() as connection:  # one connection for every round: the pool pings each checkout
+        driver = Driver(connection)
+        while True:
+            with connection.begin():
+                if not driver.execute(TRY_LINKER).fetchone()[0]:
+                    return
+                rows = driver.execute(_TAKE_PENDING, (LINK_BATCH,)).fetchall()
+                taken = sorted((_read_pending(driver, row) for row in rows), key=itemgetter("id"))
+                if taken:
+                    seq, prev = driver.execute(_HEAD).fetchone()
+                    linked = _linked(seq, prev, [{k: v for k, v in row.items() if k != "id"} for row in taken])
+                    head = (linked[-1]["seq"], linked[-1]["hash"])
+                    driver.execute(_APPEND_PG, (*head, orjson.dumps(linked).decode()))
+            with connection.begin():  # after letting go of the lock
+                if not driver.execute(_ANY_PENDING).fetchone()[0]:
+                    return
 
 
 def _fields(event: NewEvent, data: dict[str, Any]) -> dict[str, Any]:
