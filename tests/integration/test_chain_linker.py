@@ -9,7 +9,7 @@ import logging
 import threading
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
 from casework.audit import checks
@@ -17,6 +17,7 @@ from casework.audit import verify as audit
 from casework.cases import actions
 from casework.intake import flags as intake
 from casework.storage import chain
+from casework.storage.db import make_engine
 from casework.storage.tables import CaseEvent, PendingEvent
 
 pytestmark = pytest.mark.postgres
@@ -115,6 +116,35 @@ def test_an_action_stands_when_linking_fails_after_its_commit(cw, make, postgres
         engine.dispose()
     checks.link_queued(cw)
     assert _counts(cw)[1] == 0 and _verified(cw).ok
+
+
+def test_events_queued_while_another_links_are_linked_by_that_linker_after_it_lets_go(cw, make, linker_busy):
+    """Linker H has taken the queue and is about to chain it; writer W queues, finds the lock taken and
+    returns; H, once committed, looks again and links W's events too."""
+    admin = make.staff("admin")
+    intake.flag_comment(cw, admin, make.flag_payload())  # queued: another process is linking
+    linker_busy.rollback()
+    engine = make_engine(cw.engine.url)
+    taken, go_on = threading.Event(), threading.Event()
+
+    def pause_before_the_head(_conn, _cursor, statement, *_args):
+        if statement.startswith("SELECT seq, hash FROM chain_head") and not taken.is_set():
+            taken.set()
+            assert go_on.wait(30), "the test never let linker H go on"
+
+    event.listen(engine, "before_cursor_execute", pause_before_the_head)
+    linker = threading.Thread(target=chain.link_pending, args=(engine,))
+    linker.start()
+    try:
+        assert taken.wait(30), "linker H never took the queue"
+        intake.flag_comment(cw, admin, make.flag_payload())  # W: queued, lock taken, back at once
+        assert _counts(cw)[1] > 0
+    finally:
+        go_on.set()
+        linker.join(30)
+        engine.dispose()
+    assert _counts(cw)[1] == 0
+    assert _verified(cw).ok
 
 
 def test_concurrent_writers_leave_nothing_unlinked(cw, make):
