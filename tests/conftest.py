@@ -1,4 +1,8 @@
-"""Fixtures: a migrated database per test (SQLite file, and PostgreSQL when configured), a frozen clock."""
+"""Fixtures: a migrated database per test (SQLite file, and PostgreSQL when configured), a frozen clock.
+
+Under pytest-xdist (`make test` runs `-n 2`) each worker has a PostgreSQL database of its own, named after the
+configured one and the worker (`test_gw0`), created if missing and emptied at the start of the worker's session.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from casework.bootstrap import bootstrap
@@ -19,7 +24,19 @@ from tests.factories import Factory
 
 pytest_plugins = ["tests.notify_support"]  # SMTP, webhook-receiver and staff fixtures
 
-PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL")
+CONFIGURED_PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ... under pytest-xdist; unset in a plain run
+
+
+def _worker_url(url: str | None) -> str | None:
+    """The worker's own database beside the configured one, so parallel workers never share rows."""
+    if not url or not WORKER:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{WORKER}").render_as_string(False)
+
+
+PG_URL = _worker_url(CONFIGURED_PG_URL)
 IN_CI = os.environ.get("CI", "").lower() == "true"
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # a Wednesday, GMT
 # Tests sign with their own key; an instance gets a random one from `casework init`.
@@ -28,19 +45,31 @@ TEST_SECRET_KEY = "tests-only-" + os.urandom(24).hex()
 
 def _postgres_or_skip():
     """PostgreSQL tests fail rather than skip in CI, where PostgreSQL is required."""
-    if not PG_URL:
+    if not CONFIGURED_PG_URL:
         if IN_CI:
             pytest.fail("CI=true but CASEWORK_TEST_DATABASE_URL is not set: PostgreSQL tests must run")
         pytest.skip("CASEWORK_TEST_DATABASE_URL not set")
-    engine = make_engine(PG_URL)
+    engine = make_engine(CONFIGURED_PG_URL, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
             connection.execute(text("select 1"))
+            if PG_URL != CONFIGURED_PG_URL:
+                _ensure_database(connection, make_url(PG_URL).database)
     except OperationalError as exc:
         if IN_CI:
-            pytest.fail(f"PostgreSQL unreachable at {PG_URL}: {exc}")
+            pytest.fail(f"PostgreSQL unreachable at {CONFIGURED_PG_URL}: {exc}")
         pytest.skip(f"PostgreSQL unreachable: {exc}")
-    return engine
+    finally:
+        engine.dispose()
+    return make_engine(PG_URL)
+
+
+def _ensure_database(connection, name: str) -> None:
+    """The worker's database, created on first use and kept: `postgres_engine` empties it by recreating its
+    schema, as a plain run does with the configured one. (DROP DATABASE forces a checkpoint: 8-12 s here.)"""
+    if connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first() is None:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    connection.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true'))  # a fault test may have died
 
 
 @pytest.fixture(autouse=True)
