@@ -108,22 +108,36 @@ def postgres_engine():
     engine.dispose()
 
 
+# The tables to empty, and the sequences their columns own (what TRUNCATE ... RESTART IDENTITY restarts).
+_TABLES_AND_SEQUENCES = text(
+    """
+    SELECT 'table', quote_ident(tablename) FROM pg_tables
+     WHERE schemaname = 'public' AND tablename <> 'alembic_version'
+    UNION ALL
+    SELECT 'sequence', quote_ident(s.relname) FROM pg_class s
+      JOIN pg_namespace n ON n.oid = s.relnamespace AND n.nspname = 'public'
+      JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+      JOIN pg_class t ON t.oid = d.refobjid AND t.relkind = 'r' AND t.relname <> 'alembic_version'
+     WHERE s.relkind = 'S'
+    """
+)
+
+
 def _reset_postgres(engine) -> None:
-    tables = ", ".join(t for t in _TABLES(engine))
+    """Empty every table and restart the sequences they own, as TRUNCATE ... RESTART IDENTITY would.
+
+    DELETE, because the tests' tables hold a few rows: TRUNCATE gives each of the 29 tables and their
+    indexes new files, 60-100 ms a test; these deletes take under 10 ms."""
     with engine.begin() as connection:
-        connection.execute(text("SET LOCAL session_replication_role = replica"))  # lets TRUNCATE pass the guard
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        found = connection.execute(_TABLES_AND_SEQUENCES).all()
+        tables = [name for kind, name in found if kind == "table"]
+        sequences = [name for kind, name in found if kind == "sequence"]
+        # replica: no trigger fires, so neither the append-only guards nor the foreign keys stop the deletes
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+        connection.exec_driver_sql(
+            "; ".join([f"DELETE FROM {t}" for t in tables] + [f"ALTER SEQUENCE {s} RESTART" for s in sequences])
+        )
         connection.execute(text("INSERT INTO chain_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": "0" * 64})
-
-
-def _TABLES(engine):
-    with engine.connect() as connection:
-        return [
-            r[0]
-            for r in connection.execute(
-                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
-            )
-        ]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
