@@ -11,12 +11,14 @@ import shutil
 from datetime import UTC, datetime
 
 import pytest
+from argon2 import PasswordHasher, profiles
 from flask import Flask
 from jinja2 import BytecodeCache
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from casework.access import passwords
 from casework.bootstrap import bootstrap
 from casework.clock import FrozenClock
 from casework.config import Settings
@@ -96,6 +98,17 @@ def compiled_templates():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Flask, "jinja_options", {**Flask.jinja_options, "bytecode_cache": _SharedBytecode()})
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes():
+    """argon2 at the cost argon2-cffi offers for tests: a default hash takes 0.1-0.6 s here, and users sign in
+    in hundreds of tests. Still real argon2id hashes and checks; the tests of sign-in hardening count checks."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
+        passwords._decoy_hash.cache_clear()
+        yield
+    passwords._decoy_hash.cache_clear()
 
 
 @pytest.fixture(autouse=True)
