@@ -52,8 +52,12 @@ check: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
+# pytest-xdist: one worker per core (2 here), each with its own PostgreSQL database (tests/conftest.py);
+# worksteal, because a few browser tests run for seconds among thousands that take milliseconds.
+TEST_WORKERS ?= auto
+
 test: check browser oidc-provider axe
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
+import random
 import socket
 import threading
 from email import message_from_bytes, policy
@@ -18,9 +21,29 @@ from casework.storage.tables import User
 from notifications.config import NotifySettings
 
 
+def _port_block() -> range:
+    """This process's own ports: below the kernel's ephemeral range, one block per pytest-xdist worker, so no
+    other worker (nor any socket the kernel numbers itself) can take a port between this check and its use."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    index = int(worker[2:]) + 1 if worker.startswith("gw") and worker[2:].isdigit() else 0
+    start = PORT_BLOCKS.start + index * PORT_BLOCK
+    return range(start, start + PORT_BLOCK) if start + PORT_BLOCK <= PORT_BLOCKS.stop else range(0)
+
+
+PORT_BLOCKS, PORT_BLOCK = range(20000, 32000), 1000  # the kernel numbers its own from 32768
+_next_ports = itertools.cycle(random.sample(_port_block(), len(_port_block())))
+
+
 def free_port() -> int:
     """A port nothing listens on (aiosmtpd cannot take port 0: it connects to check it is up)."""
-    with socket.socket() as sock:
+    for port in itertools.islice(_next_ports, PORT_BLOCK):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # in use, or still held by a socket this worker closed
+            return port
+    with socket.socket() as sock:  # more workers than blocks: any port the kernel gives
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 

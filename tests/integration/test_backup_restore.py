@@ -30,7 +30,10 @@ def run(monkeypatch):
 
 @pytest.fixture
 def empty_target(cw, tmp_path):
-    """A new database to restore into: a SQLite path with nothing there, or a second PostgreSQL database."""
+    """A new database to restore into: a SQLite path with nothing there, or a second PostgreSQL database.
+
+    The PostgreSQL one is made once and then emptied (its schema recreated) before and after each test, as the
+    test database itself is: DROP DATABASE forces a checkpoint, 8-12 s on a busy machine."""
     if cw.engine.dialect.name == "sqlite":
         yield f"sqlite:///{tmp_path / 'restored' / 'casework.db'}"
         return
@@ -38,12 +41,20 @@ def empty_target(cw, tmp_path):
     name = f"{url.database}_restore"
     maintenance = make_engine(url.set(database="postgres").render_as_string(False), isolation_level="AUTOCOMMIT")
     with maintenance.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(False)
-    with maintenance.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
     maintenance.dispose()
+    target = url.set(database=name).render_as_string(False)
+    _empty(target)
+    yield target
+    _empty(target)
+
+
+def _empty(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
 
 
 def cases_in(url: str) -> int:
