@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 from argon2 import PasswordHasher, profiles
 from flask import Flask
-from jinja2 import BytecodeCache
+from jinja2 import FileSystemBytecodeCache
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -76,27 +76,14 @@ def _ensure_database(connection, name: str) -> None:
     connection.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true'))  # a fault test may have died
 
 
-class _SharedBytecode(BytecodeCache):
-    """Compiled templates kept for the whole session: every test builds its own app, and so its own Jinja
-    environment, which would otherwise compile each template again (a quarter of a web test's time).
-    Sound because every app comes from `create_app`, so every environment is configured alike."""
-
-    def __init__(self) -> None:
-        self.compiled: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket) -> None:
-        if (code := self.compiled.get(bucket.key)) is not None:
-            bucket.bytecode_from_string(code)
-
-    def dump_bytecode(self, bucket) -> None:
-        self.compiled[bucket.key] = bucket.bytecode_to_string()
-
-
 @pytest.fixture(scope="session", autouse=True)
-def compiled_templates():
-    """Every Flask app in the session shares one cache of compiled templates."""
+def compiled_templates(tmp_path_factory):
+    """Every Flask app in the session shares one cache of compiled templates: each test builds its own app,
+    so its own Jinja environment, which would otherwise compile each template again (a quarter of a web
+    test's time). Sound because every app comes from `create_app`, so every environment is configured alike."""
+    cache = FileSystemBytecodeCache(str(tmp_path_factory.mktemp("jinja-bytecode")))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Flask, "jinja_options", {**Flask.jinja_options, "bytecode_cache": _SharedBytecode()})
+        patch.setattr(Flask, "jinja_options", {**Flask.jinja_options, "bytecode_cache": cache})
         yield
 
 

@@ -16,7 +16,6 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -47,10 +46,11 @@ _APPEND_PG = (
 TRY_LINKER = "SELECT pg_try_advisory_xact_lock(hashtext('casework.chain_linker'))"
 LINK_BATCH = 1_000
 _TAKE_PENDING = (
-    f"DELETE FROM chain_pending WHERE id IN (SELECT id FROM chain_pending ORDER BY id LIMIT ?) RETURNING id, {_FIELDS}"
+    "WITH taken AS (DELETE FROM chain_pending WHERE id IN (SELECT id FROM chain_pending ORDER BY id LIMIT ?) "
+    f"RETURNING *) SELECT {_FIELDS} FROM taken ORDER BY id"
 )
 _ANY_PENDING = "SELECT EXISTS (SELECT 1 FROM chain_pending)"
-_read_pending = RowReader(table_of(PendingEvent), ["id", *_FIELDS.split(", ")])
+_read_pending = RowReader(table_of(PendingEvent), _FIELDS.split(", "))
 
 
 class NotCanonical(ValueError):
@@ -125,10 +125,9 @@ def append(driver: Driver, new_events: Iterable[NewEvent]) -> bool:
     SQLite links them after the head at once (its writer already holds the database). PostgreSQL
     queues them in one statement, unnumbered, and the caller links them right after its commit.
     """
-    pending = [(event, event.data or {}) for event in new_events]
-    if not pending:
+    fields = [_fields(event) for event in new_events]
+    if not fields:
         return False
-    fields = [_fields(event, data) for event, data in pending]
     if driver.postgres:
         driver.execute(_QUEUE_PG, (orjson.dumps(fields).decode(),))
         return True
@@ -152,11 +151,10 @@ def link_pending(engine: Engine) -> None:
             with connection.begin():
                 if not driver.execute(TRY_LINKER).fetchone()[0]:
                     return
-                rows = driver.execute(_TAKE_PENDING, (LINK_BATCH,)).fetchall()
-                taken = sorted((_read_pending(driver, row) for row in rows), key=itemgetter("id"))
+                taken = [_read_pending(driver, row) for row in driver.execute(_TAKE_PENDING, (LINK_BATCH,))]
                 if taken:
                     seq, prev = driver.execute(_HEAD).fetchone()
-                    linked = _linked(seq, prev, [{k: v for k, v in row.items() if k != "id"} for row in taken])
+                    linked = _linked(seq, prev, taken)
                     head = (linked[-1]["seq"], linked[-1]["hash"])
                     driver.execute(_APPEND_PG, (*head, orjson.dumps(linked).decode()))
             with connection.begin():  # after letting go of the lock
@@ -164,8 +162,9 @@ def link_pending(engine: Engine) -> None:
                     return
 
 
-def _fields(event: NewEvent, data: dict[str, Any]) -> dict[str, Any]:
+def _fields(event: NewEvent) -> dict[str, Any]:
     """An event's row without its place in the chain (`_FIELDS`, in order)."""
+    data = event.data or {}
     return {
         "case_id": event.case_id,
         "at": ensure_utc(event.at),

@@ -43,7 +43,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Only once every pending event is linked (run `casework audit link` first): they would be lost."""
+    """Only once every queued event is linked (by any writer, or the `audit.link` job): they would be lost."""
     bind = op.get_bind()
     if bind.execute(sa.text("SELECT count(*) FROM chain_pending")).scalar():
         raise RuntimeError("chain_pending still holds events: link them before downgrading")
