@@ -34,6 +34,7 @@ def test_an_exhibit_attached_on_the_case_page_shows_its_thumbnail_and_digest(pag
     panel = page.locator("#attachments")
     assert "the post before it was hidden" in panel.inner_text()
     thumb = panel.locator("img.thumb")
-    thumb.wait_for()
-    assert page.evaluate("img => img.complete && img.naturalWidth", thumb.element_handle()) == 320
+    thumb.scroll_into_view_if_needed()  # the thumbnail loads lazily, and only once it is near the viewport
+    loaded = page.wait_for_function("img => img.complete && img.naturalWidth", arg=thumb.element_handle())
+    assert loaded.json_value() == 320
     assert len(panel.locator("code.digest").inner_text()) == 64
