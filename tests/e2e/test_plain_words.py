@@ -178,6 +178,16 @@ def test_every_csv_cell_speaks_in_labels_and_keeps_evidence_verbatim(app, world,
     assert world.odd_ref in {r["Case reference"] for r in cases}
 
 
+def test_the_disclosure_log_names_a_period_export_in_words(app, world, codes):
+    # Seen by the page sweep above only when it ran after the CSV test's period export.
+    form = {"scope": "period", "force": "warwickshire", "from": "2026-01-01", "to": "2026-12-31"}
+    auditor = signed_in(app, "auditor")
+    response = auditor.post("/audit/exports", data={**form, "format": "csv", "recipient": "CPS", "purpose": "file"})
+    assert response.status_code == 200
+    text = visible(auditor.get("/audit/disclosures?user=auditor").get_data(as_text=True))
+    assert "Warwickshire" in text and codes_in(text, codes) == set()
+
+
 def test_the_csv_export_header_uses_labels(app, world, codes):
     form = {"scope": "case", "reference": world.odd_ref, "format": "csv", "recipient": "CPS", "purpose": "file"}
     response = signed_in(app, "auditor").post("/audit/exports", data=form)
