@@ -121,13 +121,13 @@ class ClockKeeper:
         # Only a clock stopped after its warning (or due) time can have one left to record.
         late_warnings = [c.id for c in stopped if c.warn_at <= now]
         late_breaches = [c.id for c in stopped if c.due_at <= now]
-        late = marks.mark(uow.session, marks.WARNING, late_warnings, now) + marks.mark(
-            uow.session, marks.BREACH, late_breaches, now
-        )
-        if late:
-            # Announced for the stage the clock measured, and whoever held it: the case has moved on.
-            held = marks.Stage(change.source or case.state, change.previous_assignee_id)
-            marks.announce(uow, cw, late, {case.id: case}, now, "stop", stages={case.id: held})
+        if late_warnings or late_breaches:
+            late = marks.mark(uow.session, marks.WARNING, late_warnings, now)
+            late += marks.mark(uow.session, marks.BREACH, late_breaches, now)
+            if late:
+                # Announced for the stage the clock measured, and whoever held it: the case has moved on.
+                held = marks.Stage(change.source or case.state, change.previous_assignee_id)
+                marks.announce(uow, cw, late, {case.id: case}, now, "stop", stages={case.id: held})
 
     def _start(self, driver: Driver, change: CaseChanged, names: tuple[str, ...]) -> None:
         """New runs: a new case's are its first, in one statement; otherwise the database numbers each run and

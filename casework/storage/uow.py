@@ -18,29 +18,39 @@ log = logging.getLogger(__name__)
 
 
 class UnitOfWork:
-    """Rolls back unless `commit()` is called; events recorded here commit with the data or not at all."""
+    """Rolls back unless `commit()` is called; events recorded here commit with the data or not at all.
+
+    The transaction lives on a connection of the engine's pool; an ORM session is made on that
+    connection only when something asks for one. The actions every user takes go to the driver
+    (`casework.storage.driver`) and never pay for a session.
+    """
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._open = False
+        self._bound: Connection | None = None
         self._session: Session | None = None
         self._pending: list[tuple[Any, dict[str, Any]]] = []
         self._last: list[Callable[[], None]] = []
-        self._connection: Connection | None = None
         self._driver: Driver | None = None
 
     @property
-    def session(self) -> Session:
-        """The open session; only inside `with uow:`."""
-        if self._session is None:
+    def connection(self) -> Connection:
+        """The connection, in the transaction (both begun on first use, and again after a commit)."""
+        if not self._open:
             raise RuntimeError("the unit of work is not open: use it in a `with` block")
-        return self._session
+        if self._bound is None:
+            self._bound = self.engine.connect()
+        if not self._bound.in_transaction():
+            self._bound.begin()
+        return self._bound
 
     @property
-    def connection(self) -> Connection:
-        """The session's connection, in the transaction (asked of the session once per transaction)."""
-        if self._connection is None:
-            self._connection = self.session.connection()
-        return self._connection
+    def session(self) -> Session:
+        """An ORM session in the same transaction, which it commits and rolls back; only inside `with uow:`."""
+        if self._session is None:
+            self._session = Session(self.connection, expire_on_commit=False, join_transaction_mode="control_fully")
+        return self._session
 
     @property
     def driver(self) -> Driver:
@@ -50,14 +60,13 @@ class UnitOfWork:
         return self._driver
 
     def __enter__(self) -> UnitOfWork:
-        self._session = Session(self.engine, expire_on_commit=False)
-        self._ended()
+        self._finish(commit=False)
+        self._open = True
         return self
 
     def __exit__(self, *exc: object) -> None:
-        # close() rolls back what was not committed and detaches the objects without expiring them,
-        # so callers can still read what they loaded.
-        self.session.close()
+        self._finish(commit=False)
+        self._open = False
 
     def record(
         self,
@@ -96,13 +105,13 @@ class UnitOfWork:
         self._last.append(write)
 
     def commit(self) -> None:
-        self.session.flush()  # case rows first, so that ids exist and the events can name them
+        if self._session is not None:
+            self._session.flush()  # case rows first, so that ids exist and the events can name them
         for write in self._last:
             write()
         events = [chain.NewEvent(case_id=getattr(case, "id", case), **fields) for case, fields in self._pending]
         queued = chain.append(self.driver, events)
-        self.session.commit()
-        self._ended()
+        self._finish(commit=True)
         if queued:
             self._link()
 
@@ -114,9 +123,20 @@ class UnitOfWork:
             log.warning("events committed, not linked yet (the next writer or the audit.link job will): %s", exc)
 
     def rollback(self) -> None:
-        self.session.rollback()
-        self._ended()
+        self._finish(commit=False)
 
-    def _ended(self) -> None:
-        """Forget the transaction's queued work and its connection (the session hands out another)."""
-        self._pending, self._last, self._connection, self._driver = [], [], None, None
+    def _finish(self, *, commit: bool) -> None:
+        """End the transaction and give the connection back to the pool at once: linking, or a refusal's
+        own record, takes another. The session commits if it took the transaction over; closing rolls
+        back what was not committed and detaches the session's objects without expiring them, so callers
+        can still read what they loaded. What was queued for the transaction is forgotten."""
+        if commit and self._session is not None:
+            self._session.commit()
+        if commit and self._bound is not None and self._bound.in_transaction():
+            self._bound.commit()
+        if self._session is not None:
+            self._session.close()
+        if self._bound is not None:
+            self._bound.close()
+        self._session = self._bound = self._driver = None
+        self._pending, self._last = [], []

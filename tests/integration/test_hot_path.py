@@ -11,6 +11,7 @@ from sqlalchemy import event
 from casework.access import users
 from casework.access.lifecycle import deactivate, update_membership
 from casework.bootstrap import bootstrap
+from casework.cases import rows as case_rows
 from casework.cases.actions import apply_trigger
 from casework.intake import flags as intake
 from casework.notify.endpoints import add_webhook, set_webhook_active
@@ -83,6 +84,27 @@ def test_an_action_reads_no_clock_rows_it_can_derive_and_writes_each_table_in_on
         assert sum(s.startswith("INSERT INTO notifications") for s in seen) <= 1
         assert sum(s.startswith("INSERT INTO sla_clocks") for s in seen) <= 1
         assert _reading(seen, "case_retention") == [], trigger  # closure sets the review date in one upsert
+
+
+def test_a_step_updates_only_the_case_columns_it_changes(cw, make, team, clock):
+    # SQLite rewrites the entries of every index on a column an UPDATE sets, changed or not.
+    ref = intake.flag_comment(cw, team["ann"], make.flag_payload()).case.reference
+    clock.advance(minutes=1)
+    with statements(cw) as seen:
+        apply_trigger(cw, team["ann"], ref, "start_review")
+    (update,) = [s for s in seen if s.startswith("UPDATE cases SET")]
+    assert update.split(" WHERE ")[0].replace("%s", "?") == (
+        "UPDATE cases SET version = ?, state = ?, assignee_id = ?, updated_at = ?"
+    )
+    apply_trigger(cw, team["ann"], ref, "refer", REFER)
+    with cw.uow() as uow:
+        case = case_rows.load(uow.driver, ref)
+    assert (case.state, case.version, case.threat_to_life, case.referrer_ids) == (
+        "crime_bureau_advice",
+        3,
+        False,
+        [team["ann"].id],
+    )
 
 
 def test_a_change_of_staff_preferences_or_endpoints_in_another_process_reaches_the_next_action(
