@@ -46,7 +46,18 @@ CASE_COLUMNS = (
     "stage_inputs",
     "updated_at",
 )
-CLOCK_COLUMNS = ("case_id", "name", "run", "force", "calendar", "target_seconds", "started_at", "warn_at", "due_at")
+CLOCK_COLUMNS = (
+    "case_id",
+    "name",
+    "run",
+    "force",
+    "calendar",
+    "target_seconds",
+    "started_at",
+    "warn_at",
+    "due_at",
+    "alarm_at",
+)
 
 
 def case_row(i: int) -> tuple:
@@ -81,6 +92,7 @@ def clock_row(i: int) -> tuple:
         BASE,
         BASE + timedelta(days=30),
         BASE + timedelta(days=40),
+        BASE + timedelta(days=30),  # the sweep's alarm: the warning time
     )
 
 
@@ -124,7 +136,9 @@ def make_due(cw) -> None:
         connection.execute(
             update(clocks)
             .where(clocks.c.id % step == 0, clocks.c.id <= step * DUE)
-            .values(warn_at=BASE - timedelta(hours=2), due_at=BASE - timedelta(hours=1))
+            .values(
+                warn_at=BASE - timedelta(hours=2), due_at=BASE - timedelta(hours=1), alarm_at=BASE - timedelta(hours=2)
+            )
         )
 
 

@@ -126,7 +126,7 @@ def _oldest_open(s: Session, forces: tuple[str, ...], open_states: list[str]) ->
 
 
 def compliance(cw: Casework, forces: tuple[str, ...], now: datetime) -> list[Compliance]:
-    """SLA compliance per force and clock from the clock tallies; overdue runs counted on the running index."""
+    """SLA compliance per force and clock from the clock tallies; overdue runs counted on the open runs index."""
     t = clock_tallies.c
     labels = {spec.name: spec.label for spec in cw.workflow.clocks}
     totals: dict[tuple[str, str], Counter[str]] = {}

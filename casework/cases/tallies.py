@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     Column,
     Date,
-    Index,
     Integer,
     MetaData,
     String,
@@ -76,18 +75,6 @@ clock_tallies = Table(
     Column("clocks", Integer, nullable=False),
 )
 _clocks, _cases, _events = table_of(SlaClock), table_of(Case), table_of(CaseEvent)
-# Running runs without a recorded breach, by force and clock in deadline order: the dashboard counts
-# those not yet due off it (live work), and the tallies give the rest.
-_UNBREACHED = and_(_clocks.c.stopped_at.is_(None), _clocks.c.breached_at.is_(None))
-RUNNING_INDEX = Index(
-    "ix_sla_clocks_running",
-    _clocks.c.force,
-    _clocks.c.name,
-    _clocks.c.due_at,
-    sqlite_where=_UNBREACHED,
-    postgresql_where=_UNBREACHED,
-)
-
 CaseKey = tuple[str, str, str]
 ClockKey = tuple[str, str, date, str]
 SLOTS = 16

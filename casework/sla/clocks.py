@@ -40,7 +40,7 @@ _clocks = table_of(SlaClock)
 
 _RETURNED = ("id", "name", "force", "started_at", "warn_at", "due_at", "breached_at")
 _read_stopped = RowReader(_clocks, _RETURNED)
-_GIVEN = ("case_id", "name", "force", "calendar", "target_seconds", "started_at", "warn_at", "due_at")
+_GIVEN = ("case_id", "name", "force", "calendar", "target_seconds", "started_at", "warn_at", "due_at", "alarm_at")
 _INSERT_FIRST = insert_sql("sla_clocks", (*_GIVEN, "run"))
 # A clock's next run: numbered after its last run, and only if no run is open (a clock that spans stages
 # keeps running). Over no rows the aggregate still yields one row: run 1.
@@ -55,8 +55,9 @@ _START = (
 def _stop_statement(count: int) -> str:
     """Stop the open runs of `count` named clocks, saying what each run was."""
     return (
-        f"UPDATE sla_clocks SET stopped_at = ? WHERE case_id = ? AND name IN ({', '.join('?' * count)}) "
-        f"AND stopped_at IS NULL RETURNING {', '.join(_RETURNED)}"
+        "UPDATE sla_clocks SET stopped_at = ?, alarm_at = NULL "
+        f"WHERE case_id = ? AND name IN ({', '.join('?' * count)}) AND stopped_at IS NULL "
+        f"RETURNING {', '.join(_RETURNED)}"
     )
 
 
@@ -136,6 +137,7 @@ class ClockKeeper:
         rows = []
         for name in names:
             target = self.policy.target(case.force, name)
+            times = deadlines(target, now)
             rows.append(
                 dict(
                     case_id=case.id,
@@ -143,7 +145,8 @@ class ClockKeeper:
                     force=case.force,
                     calendar=target.calendar,
                     started_at=now,
-                    **deadlines(target, now),
+                    alarm_at=times["warn_at"],
+                    **times,
                 )
             )
         stored = [driver.values(row[name] for name in _GIVEN) for row in rows]
@@ -169,23 +172,22 @@ class ClockKeeper:
         """
         case, session = change.case, uow.session
         names = [s.name for s in self.specs if s.threat_to_life_target is not None]
+        c = _clocks.c
         open_runs = session.execute(
-            select(_clocks.c.id, _clocks.c.name, _clocks.c.started_at, _clocks.c.warn_at, _clocks.c.due_at).where(
-                _clocks.c.case_id == case.id,
-                _clocks.c.name.in_(names),
-                _clocks.c.stopped_at.is_(None),
-                _clocks.c.breached_at.is_(None),
+            select(c.id, c.name, c.started_at, c.warn_at, c.due_at, c.warned_at).where(
+                c.case_id == case.id, c.name.in_(names), c.stopped_at.is_(None), c.breached_at.is_(None)
             )
         ).all()  # a recorded breach is history: its deadline stays
         due = {}
-        for clock_id, name, started_at, warn_at, due_at in open_runs:
+        for clock_id, name, started_at, warn_at, due_at, warned_at in open_runs:
             target = self.policy.target(case.force, name)
             times = deadlines(target, started_at)
             if threat_to_life:
                 current = {**times, "warn_at": warn_at, "due_at": due_at}
                 urgent = deadlines(target, change.at, threat_to_life=True)
                 times = min(current, urgent, key=lambda t: t["due_at"])
-            session.execute(update(_clocks).where(_clocks.c.id == clock_id).values(**times))
+            alarm = times["warn_at"] if warned_at is None else times["due_at"]  # the run is open and unbreached
+            session.execute(update(_clocks).where(c.id == clock_id).values(**times, alarm_at=alarm))
             due[name] = times["due_at"].isoformat()
         if threat_to_life:
             _escalate(uow, cw, change, due)

@@ -1,5 +1,8 @@
 """One sweep: claim due warnings and breaches by index, mark each once, announce each at its true time.
 
+A run's `alarm_at` is when the sweep next has something to mark on it (its warning time, then its
+deadline), so one index holds everything due and nothing else.
+
 Several processes may sweep (a worker, web processes with an embedded scheduler): on PostgreSQL the
 pass takes a transaction-level advisory lock and skips if another sweeper holds it, and claims rows
 with FOR UPDATE SKIP LOCKED; on SQLite BEGIN IMMEDIATE already serialises writers. Either way the
@@ -17,23 +20,19 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlmodel import Session
 
 from casework.runtime import Casework
 from casework.sla import marks
 from casework.sla.marks import Mark
-from casework.sla.models import SlaClock
+from casework.sla.models import ALARM, SlaClock
 from casework.storage.tables import Case, table_of
 
 log = logging.getLogger(__name__)
 BATCH = 500
 SWEEP_LOCK = zlib.crc32(b"casework.sla.sweep")  # one key for every sweeper of this database
 _clocks, _cases = table_of(SlaClock), table_of(Case)
-_PENDING = {
-    marks.WARNING: (_clocks.c.warned_at, _clocks.c.warn_at),
-    marks.BREACH: (_clocks.c.breached_at, _clocks.c.due_at),
-}
 
 
 @dataclass
@@ -53,13 +52,12 @@ class SweepResult:
         return [m for m in self.marks if m.kind == marks.BREACH]
 
 
-def _due_ids(session: Session, kind: str, now: datetime, limit: int, force: str) -> list[int]:
-    marked, when = _PENDING[kind]
-    # The WHERE matches the partial index, so this reads only due rows (then keeps the force's).
+def _due_ids(session: Session, now: datetime, limit: int, force: str) -> list[int]:
+    """Runs of the force with a warning or a breach to mark by `now`, soonest first (the alarm index)."""
     query = (
         select(_clocks.c.id)
-        .where(marked.is_(None), _clocks.c.stopped_at.is_(None), when <= now, _clocks.c.force == force)
-        .order_by(when)
+        .where(_clocks.c.alarm_at <= now, _clocks.c.force == force)
+        .order_by(_clocks.c.alarm_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
@@ -79,24 +77,22 @@ def sweep_batch(cw: Casework, now: datetime, force: str, batch: int = BATCH) -> 
         session = uow.session
         if not _take_lock(session):
             return [], False, False
-        warn_ids = _due_ids(session, marks.WARNING, now, batch, force)
-        breach_ids = _due_ids(session, marks.BREACH, now, batch, force)
-        made = marks.mark(session, marks.WARNING, warn_ids, now) + marks.mark(session, marks.BREACH, breach_ids, now)
+        ids = _due_ids(session, now, batch, force)
+        made = marks.mark(session, marks.WARNING, ids, now) + marks.mark(session, marks.BREACH, ids, now)
+        if ids:  # each run's next alarm: its deadline once warned, none once breached
+            session.execute(update(_clocks).where(_clocks.c.id.in_(ids)).values(alarm_at=ALARM))
         if made:
             rows = session.execute(select(_cases).where(_cases.c.id.in_({m.case_id for m in made}))).all()
             marks.announce(uow, cw, made, {r.id: r for r in rows}, now, "sweep")
         uow.commit()
-        return made, batch in (len(warn_ids), len(breach_ids)), True
+        return made, len(ids) == batch, True
 
 
 def forces_due(cw: Casework, now: datetime) -> set[str]:
     """The forces with a warning or breach due: a read-only look, so an idle sweep takes no write lock."""
     with cw.reader() as uow:
-        found: set[str] = set()
-        for marked, when in _PENDING.values():
-            due = select(_clocks.c.force).where(marked.is_(None), _clocks.c.stopped_at.is_(None), when <= now)
-            found.update(uow.session.execute(due.distinct()).scalars())
-        return found
+        due = select(_clocks.c.force).where(_clocks.c.alarm_at <= now).distinct()
+        return set(uow.session.execute(due).scalars())
 
 
 def sweep(cw: Casework, batch: int = BATCH, now: datetime | None = None) -> SweepResult:

@@ -10,6 +10,7 @@ from sqlalchemy import event
 
 from casework.audit.log import LogFilter, event_actions, search_events
 from casework.cases import stats
+from casework.sla.sweep import sweep
 
 BIG = ("cases", "case_events", "sla_clocks")  # the tables that grow with the data
 SEQ_INDEX = "sqlite_autoindex_case_events_1"  # UNIQUE (seq)
@@ -69,6 +70,19 @@ def test_the_dashboard_reads_index_ranges_and_tallies(cw, world, clock):
         board = stats.dashboard(cw, world)
         stats.compliance(cw, board.forces, clock.now())
     assert seen and _problems(cw, seen) == []
+
+
+def test_the_sweep_reads_only_the_alarm_index(cw, world, clock):
+    clock.advance(minutes=50)  # the detected cases' review warnings are due
+    with statements(cw) as seen:
+        assert sweep(cw).warnings
+    reads = [(s, p) for s, p in seen if "sla_clocks.alarm_at" in s]
+    assert len(reads) >= 2 and _problems(cw, reads) == []
+    with cw.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            for statement, parameters in reads:
+                plan = [r[-1] for r in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+                assert any("USING COVERING INDEX ix_sla_clocks_alarm" in p for p in plan), plan
 
 
 @pytest.mark.parametrize(
