@@ -57,7 +57,7 @@ class CaseRecord(SimpleNamespace):
     updated_at: datetime
 
     # The mutable columns as the database holds them, so that `save` writes only the changed ones; kept
-    # out of `vars()`, which is the columns. A record made any other way (a copy) saves every column.
+    # out of `vars()`, which is the columns.
     __slots__ = ("_stored",)
     _stored: dict[str, Any]
 
@@ -94,8 +94,7 @@ def _insert_statement(names: tuple[str, ...]) -> str:
 
 def save(driver: Driver, case: CaseRecord) -> None:
     """Write the changed columns if nobody saved the case since it was loaded; bump its version."""
-    stored = getattr(case, "_stored", None)
-    changed = tuple(name for name in MUTABLE if stored is None or getattr(case, name) != stored[name])
+    changed = tuple(name for name in MUTABLE if getattr(case, name) != case._stored[name])
     values = driver.values(getattr(case, name) for name in changed)
     cursor = driver.execute(_save_statement(changed), (case.version + 1, *values, case.id, case.version))
     if cursor.rowcount != 1:

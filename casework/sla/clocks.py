@@ -23,7 +23,7 @@ from casework.config import Settings
 from casework.events import ClockRun
 from casework.sla import marks
 from casework.sla.calendars import calendar
-from casework.sla.models import SlaClock
+from casework.sla.models import ALARM, SlaClock
 from casework.sla.policy import WARN_FRACTION, Policy, Target
 from casework.storage.driver import RowReader, insert_sql
 from casework.storage.tables import table_of
@@ -122,13 +122,14 @@ class ClockKeeper:
         # Only a clock stopped after its warning (or due) time can have one left to record.
         late_warnings = [c.id for c in stopped if c.warn_at <= now]
         late_breaches = [c.id for c in stopped if c.due_at <= now]
-        if late_warnings or late_breaches:
-            late = marks.mark(uow.session, marks.WARNING, late_warnings, now)
-            late += marks.mark(uow.session, marks.BREACH, late_breaches, now)
-            if late:
-                # Announced for the stage the clock measured, and whoever held it: the case has moved on.
-                held = marks.Stage(change.source or case.state, change.previous_assignee_id)
-                marks.announce(uow, cw, late, {case.id: case}, now, "stop", stages={case.id: held})
+        if not (late_warnings or late_breaches):
+            return  # the usual stop, in time: no session is needed
+        late = marks.mark(uow.session, marks.WARNING, late_warnings, now)
+        late += marks.mark(uow.session, marks.BREACH, late_breaches, now)
+        if late:
+            # Announced for the stage the clock measured, and whoever held it: the case has moved on.
+            held = marks.Stage(change.source or case.state, change.previous_assignee_id)
+            marks.announce(uow, cw, late, {case.id: case}, now, "stop", stages={case.id: held})
 
     def _start(self, driver: Driver, change: CaseChanged, names: tuple[str, ...]) -> None:
         """New runs: a new case's are its first, in one statement; otherwise the database numbers each run and
@@ -174,21 +175,23 @@ class ClockKeeper:
         names = [s.name for s in self.specs if s.threat_to_life_target is not None]
         c = _clocks.c
         open_runs = session.execute(
-            select(c.id, c.name, c.started_at, c.warn_at, c.due_at, c.warned_at).where(
+            select(c.id, c.name, c.started_at, c.warn_at, c.due_at).where(
                 c.case_id == case.id, c.name.in_(names), c.stopped_at.is_(None), c.breached_at.is_(None)
             )
         ).all()  # a recorded breach is history: its deadline stays
         due = {}
-        for clock_id, name, started_at, warn_at, due_at, warned_at in open_runs:
+        for clock_id, name, started_at, warn_at, due_at in open_runs:
             target = self.policy.target(case.force, name)
             times = deadlines(target, started_at)
             if threat_to_life:
                 current = {**times, "warn_at": warn_at, "due_at": due_at}
                 urgent = deadlines(target, change.at, threat_to_life=True)
                 times = min(current, urgent, key=lambda t: t["due_at"])
-            alarm = times["warn_at"] if warned_at is None else times["due_at"]  # the run is open and unbreached
-            session.execute(update(_clocks).where(c.id == clock_id).values(**times, alarm_at=alarm))
+            session.execute(update(_clocks).where(c.id == clock_id).values(**times))
             due[name] = times["due_at"].isoformat()
+        if open_runs:  # the alarms follow the new times (an UPDATE's SET reads the row as it was)
+            moved = [row.id for row in open_runs]
+            session.execute(update(_clocks).where(c.id.in_(moved)).values(alarm_at=ALARM))
         if threat_to_life:
             _escalate(uow, cw, change, due)
 

@@ -36,12 +36,11 @@ class UnitOfWork:
 
     @property
     def connection(self) -> Connection:
-        """The connection, in the transaction (both begun on first use, and again after a commit)."""
+        """The connection, in the transaction (both taken on first use, and again after a commit)."""
         if not self._open:
             raise RuntimeError("the unit of work is not open: use it in a `with` block")
         if self._bound is None:
             self._bound = self.engine.connect()
-        if not self._bound.in_transaction():
             self._bound.begin()
         return self._bound
 
@@ -60,7 +59,6 @@ class UnitOfWork:
         return self._driver
 
     def __enter__(self) -> UnitOfWork:
-        self._finish(commit=False)
         self._open = True
         return self
 
