@@ -36,4 +36,5 @@ class CaseChanged:
     inputs: dict[str, Any] = field(default_factory=dict)
     previous_assignee_id: int | None = None  # who held the case before this change (a transition may clear it)
     previous_threat_to_life: bool | None = None  # the flag before this change (None: not known)
-    clock_runs: list[ClockRun] = field(default_factory=list)  # filled by the clock keeper, which runs first
+    # filled by the clock keeper, which runs first; a warning or breach names the run it marked
+    clock_runs: list[ClockRun] = field(default_factory=list)

@@ -106,9 +106,6 @@ def _upsert(table: Table, columns: tuple[str, ...]) -> str:
 
 _ADD_CASES = _upsert(case_tallies, ("force", "state", "outcome", "cases"))
 _ADD_CLOCKS = _upsert(clock_tallies, ("force", "clock", "day", "status", "clocks"))  # a `ClockKey`, then the count
-_RUNNING_RUN = select(_clocks.c.force, _clocks.c.started_at).where(
-    _clocks.c.case_id == bindparam("case_id"), _clocks.c.name == bindparam("name"), _clocks.c.stopped_at.is_(None)
-)
 _TRANSITIONS = (
     select(_events.c.at, _events.c.data)
     .where(_events.c.case_id == bindparam("case_id"), _events.c.action == "transition")
@@ -145,9 +142,8 @@ def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
     if change.kind == "transitioned":
         before = _outcome_before(connection, change, cw) if change.source in final else ""
         cases[(case.force, change.source or "", before)] -= 1
-    clocks = _clock_deltas(change)
-    uow.at_commit(lambda: _add(uow, _ADD_CASES, cases))
-    uow.at_commit(lambda: _add(uow, _ADD_CLOCKS, clocks))
+    _add_at_commit(uow, _ADD_CASES, cases)
+    _add_at_commit(uow, _ADD_CLOCKS, _clock_deltas(change))
 
 
 @cache
@@ -174,15 +170,20 @@ def _breached(uow: UnitOfWork, change: CaseChanged) -> None:
     stopped first, and counts as breached at its stop)."""
     if change.inputs.get("noticed") == "stop":
         return
-    row = uow.connection.execute(_RUNNING_RUN, {"case_id": change.case.id, "name": change.inputs["clock"]}).first()
-    if row is not None:
-        key = (row.force, change.inputs["clock"], row.started_at.date())
-        moved = Counter({(*key, "running"): -1, (*key, "overdue"): 1})
-        uow.at_commit(lambda: _add(uow, _ADD_CLOCKS, moved))
+    moved: Counter[ClockKey] = Counter()
+    for run in change.clock_runs:  # the run the sweep marked, as it marked it (nothing read back)
+        key = (run.force, run.name, run.started_at.date())
+        moved.update({(*key, "running"): -1, (*key, "overdue"): 1})
+    _add_at_commit(uow, _ADD_CLOCKS, moved)
+
+
+def _add_at_commit(uow: UnitOfWork, upsert: str, deltas: Counter[Any]) -> None:
+    """Add a change's deltas to its transaction's, all written by one statement at commit."""
+    uow.gathered(upsert, Counter, lambda pending: _add(uow, upsert, pending)).update(deltas)
 
 
 def _add(uow: UnitOfWork, upsert: str, deltas: Counter[Any]) -> None:
-    """One statement for all of a change's deltas, its rows sent as parameters: (key..., slot, delta)."""
+    """One statement for all of a transaction's deltas, its rows sent as parameters: (key..., slot, delta)."""
     if not any(deltas.values()):
         return
     driver, slot = uow.driver, _slot(uow.connection)

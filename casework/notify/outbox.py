@@ -62,8 +62,9 @@ class Outbox:
             return
         driver = uow.driver
         rows = _rows(change, cw, audiences, self.recipients.current(driver))
-        if rows:
-            driver.executemany(_INSERT, [driver.values(row[name] for name in _COLUMNS) for row in rows])
+        if rows:  # one statement at commit for the rows of all the transaction's changes
+            gathered: list[Any] = uow.gathered(_INSERT, list, lambda values: driver.executemany(_INSERT, values))
+            gathered.extend(driver.values(row[name] for name in _COLUMNS) for row in rows)
 
 
 def audiences_for(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> list[Audience]:

@@ -85,9 +85,15 @@ class RecipientsCache:
         self._current = Recipients(version=-1)  # no database has this version: the first action loads
 
     def current(self, driver: Driver) -> Recipients:
+        """The snapshot as of this transaction: the version is read once per transaction (a sweep's batch
+        announces hundreds of marks in one)."""
+        known: Recipients | None = driver.memo.get(self)
+        if known is not None:
+            return known
         found = driver.execute(_VERSION).fetchone()
         version = found[0] if found else None
         snapshot = self._current
         if snapshot.version != version:
             snapshot = self._current = load(driver.connection, version)
+        driver.memo[self] = snapshot
         return snapshot

@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlmodel import Session
 
 from casework.access.actors import Actor
-from casework.events import CaseChanged
+from casework.events import CaseChanged, ClockRun
 from casework.runtime import Casework
 from casework.sla.models import SlaClock
 from casework.storage.tables import table_of
@@ -33,6 +33,8 @@ class Mark:
     run: int
     at: datetime
     due_at: datetime
+    force: str
+    started_at: datetime
 
     @property
     def order(self) -> tuple[datetime, bool, int, str]:
@@ -56,9 +58,18 @@ def mark(session: Session, kind: str, ids: list[int], now: datetime) -> list[Mar
         update(_clocks)
         .where(_clocks.c.id.in_(ids), marked.is_(None), when <= now)
         .values({marked.name: when})
-        .returning(_clocks.c.id, _clocks.c.case_id, _clocks.c.name, _clocks.c.run, when, _clocks.c.due_at)
+        .returning(
+            _clocks.c.id,
+            _clocks.c.case_id,
+            _clocks.c.name,
+            _clocks.c.run,
+            when,
+            _clocks.c.due_at,
+            _clocks.c.force,
+            _clocks.c.started_at,
+        )
     ).all()
-    return [Mark(kind, r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+    return [Mark(kind, *r) for r in rows]
 
 
 def announce(
@@ -110,5 +121,6 @@ def announce(
                     "stage": stage.state,
                     "assignee_id": stage.assignee_id,
                 },
+                clock_runs=[ClockRun(m.clock, m.force, m.started_at, m.due_at)],
             ),
         )

@@ -51,6 +51,7 @@ class Driver:
         self._listeners = connection.dispatch.before_cursor_execute
         self._error: type[Exception] = connection.dialect.loaded_dbapi.Error
         self.json: Callable[[Any], Any] = Jsonb if self.postgres else json.dumps
+        self.memo: dict[Any, Any] = {}  # what a handler read once in this transaction (a driver lives for one)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run one statement; the driver's cursor, for `fetchone`/`fetchall`."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -15,6 +15,7 @@ from casework.storage import chain
 from casework.storage.driver import Driver
 
 log = logging.getLogger(__name__)
+Gathered = TypeVar("Gathered")
 
 
 class UnitOfWork:
@@ -32,6 +33,7 @@ class UnitOfWork:
         self._session: Session | None = None
         self._pending: list[tuple[Any, dict[str, Any]]] = []
         self._last: list[Callable[[], None]] = []
+        self._gathered: dict[str, Any] = {}
         self._driver: Driver | None = None
 
     @property
@@ -102,6 +104,15 @@ class UnitOfWork:
         """
         self._last.append(write)
 
+    def gathered(self, key: str, make: Callable[[], Gathered], write: Callable[[Gathered], None]) -> Gathered:
+        """What this transaction's changes gather under `key` (rows, counts), handed to `write` once at
+        commit (as `at_commit`): a sweep's batch of hundreds of marks sends one statement, not hundreds."""
+        if key not in self._gathered:
+            self._gathered[key] = made = make()
+            self.at_commit(lambda: write(made))
+        found: Gathered = self._gathered[key]
+        return found
+
     def commit(self) -> None:
         if self._session is not None:
             self._session.flush()  # case rows first, so that ids exist and the events can name them
@@ -137,4 +148,4 @@ class UnitOfWork:
         if self._bound is not None:
             self._bound.close()
         self._session = self._bound = self._driver = None
-        self._pending, self._last = [], []
+        self._pending, self._last, self._gathered = [], [], {}

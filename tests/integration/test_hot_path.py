@@ -16,6 +16,7 @@ from casework.cases.actions import apply_trigger
 from casework.intake import flags as intake
 from casework.notify.endpoints import add_webhook, set_webhook_active
 from casework.notify.preferences import set_preference
+from casework.sla.sweep import sweep
 from tests.factories import ADVICE, CLOSE, REFER
 from tests.integration.sla_helpers import clocks
 from tests.notify_support import recipients, rows
@@ -141,3 +142,23 @@ def test_a_referral_without_threat_to_life_after_one_with_still_restores_the_ord
     apply_trigger(cw, team["ben"], ref, "request_information", {"question": "Which post?"})
     apply_trigger(cw, team["ann"], ref, "refer", {**REFER, "answer": "The appeal."})
     assert clocks(cw, ref)["crime_recording_decision"][0].due_at == detected + timedelta(hours=24)
+
+
+def _sweep_statements(cw, make, clock, cases: int) -> list[str]:
+    """What one sweep sends when `cases` new cases each have a warning and a breach due."""
+    clock.advance(days=90)
+    sweep(cw)  # the cases before these have nothing left due
+    for _ in range(cases):
+        make.case()
+    clock.advance(hours=2)
+    with statements(cw) as seen:
+        marks = sweep(cw).marks
+    assert len(marks) == 2 * cases
+    return seen
+
+
+def test_a_sweep_sends_as_many_statements_for_many_marks_as_for_a_few(cw, make, clock):
+    _sweep_statements(cw, make, clock, 1)  # the process's recipients snapshot, read once
+    few = _sweep_statements(cw, make, clock, 2)
+    many = _sweep_statements(cw, make, clock, 8)
+    assert len(many) == len(few), "\n".join(s for s in many if many.count(s) > few.count(s))
