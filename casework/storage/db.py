@@ -15,6 +15,7 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
 from casework.clock import UTC, ensure_utc
+from casework.storage.checkpoints import BACKSTOP_PAGES, CHECKPOINTER, Checkpointer
 
 log = logging.getLogger(__name__)
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -45,19 +46,23 @@ JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 _REOPEN_AFTER = ("readonly database", "disk i/o error", "unable to open database file")
 
 
-def make_engine(url: str, *, busy_timeout: float = 30.0, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str, *, busy_timeout: float = 30.0, checkpointer: Checkpointer = CHECKPOINTER, **kwargs: Any
+) -> Engine:
     """Create an engine that checks pooled connections before use, so it recovers when the database returns.
 
-    SQLite gets WAL (size-limited), foreign keys, a busy timeout (seconds) and BEGIN IMMEDIATE.
+    SQLite gets WAL (size-limited, checkpointed by `checkpointer` off the commits), foreign keys, a busy
+    timeout (seconds) and BEGIN IMMEDIATE.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **kwargs)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     connect_args = {"timeout": busy_timeout, "check_same_thread": False}
     engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True, **kwargs)
     _serialise_sqlite_writers(engine, int(busy_timeout * 1000))
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        checkpointer.watch(engine, str(Path(parsed.database).resolve()))
     return engine
 
 
@@ -83,6 +88,7 @@ def _serialise_sqlite_writers(engine: Engine, busy_ms: int) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")  # a thread checkpoints (`checkpoints`)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.close()

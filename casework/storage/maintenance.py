@@ -7,6 +7,8 @@ from typing import Protocol
 
 from sqlalchemy.engine import Engine
 
+from casework.storage.checkpoints import CHECKPOINTER
+
 log = logging.getLogger(__name__)
 
 
@@ -25,9 +27,10 @@ def checkpoint_wal(cw: HasEngine) -> tuple[int, int, int] | None:
         return None
     connection = cw.engine.raw_connection()  # outside any transaction: a checkpoint cannot run inside one
     try:
-        busy, pages, copied = (
-            int(v) for v in connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        )
+        with CHECKPOINTER.running:  # not beside this process's own checkpoint pass, which would make it busy
+            busy, pages, copied = (
+                int(v) for v in connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            )
     finally:
         connection.close()
     if busy:

@@ -1,4 +1,4 @@
-"""SQLite's write-ahead log stays small: a size limit on every connection and a periodic checkpoint job."""
+"""SQLite's write-ahead log: checkpointed off the commits by a thread, size-limited, truncated by a periodic job."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from pathlib import Path
 from sqlalchemy import text
 
 from casework.entrypoints.scheduler import JOBS
-from casework.storage.db import JOURNAL_SIZE_LIMIT
+from casework.storage.checkpoints import BACKSTOP_PAGES, Checkpointer, checkpoint
+from casework.storage.db import JOURNAL_SIZE_LIMIT, make_engine
 from casework.storage.maintenance import checkpoint_wal
+from tests.polling import wait_for
 
 
 def test_every_connection_caps_the_wal_and_the_checkpoint_job_truncates_it(cw, make):
@@ -30,3 +32,50 @@ def test_the_checkpoint_runs_on_the_scheduler():
     [job] = [j for j in JOBS if j.id == "storage.checkpoint"]
     assert job.target == "casework.storage.maintenance:checkpoint_wal"
     assert job.every_env == "CASEWORK_SQLITE_CHECKPOINT_SECONDS"
+
+
+WAL_FRAME = 4096 + 24  # a page and its frame header
+
+
+def _write_pages(engine, commits: int = 20, rows: int = 100) -> None:
+    """About commits x rows pages, one commit at a time (each row a page-sized blob)."""
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE IF NOT EXISTS filler (data BLOB)"))
+    for _ in range(commits):
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO filler VALUES (randomblob(3000))"), [{}] * rows)
+
+
+def test_no_commit_checkpoints_the_checkpointer_copies_the_wal_back(tmp_path):
+    keeper = Checkpointer(interval=None)  # no thread: this test runs the passes
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}", checkpointer=keeper)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == BACKSTOP_PAGES
+    _write_pages(engine)
+    wal = tmp_path / "w.db-wal"
+    # SQLite's default would have checkpointed at 1,000 pages and written the WAL over from its start
+    assert wal.stat().st_size > 1_500 * WAL_FRAME
+    [(path, (busy, pages, copied))] = keeper.run_pass().items()
+    assert path == str((tmp_path / "w.db").resolve())
+    assert busy == 0 and pages > 1_500 and copied == pages
+    assert keeper.run_pass() == {}  # nothing committed since
+    size = wal.stat().st_size
+    _write_pages(engine, commits=2)
+    assert wal.stat().st_size == size  # the WAL starts over once copied back, instead of growing
+    engine.dispose()
+
+
+def test_the_checkpointer_thread_runs_after_commits_by_itself(tmp_path):
+    keeper = Checkpointer(interval=0.01)
+    engine = make_engine(f"sqlite:///{tmp_path / 't.db'}", checkpointer=keeper)
+    _write_pages(engine, commits=3)
+    path = str((tmp_path / "t.db").resolve())
+    done = wait_for(lambda: keeper.last_pass.get(path))
+    assert done[0] == 0 and done[2] == done[1]  # every page copied back
+    engine.dispose()
+
+
+def test_a_checkpoint_never_creates_a_database_that_was_removed(tmp_path):
+    gone = tmp_path / "gone.db"
+    assert checkpoint(str(gone)) is None
+    assert not gone.exists()
