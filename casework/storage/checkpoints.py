@@ -70,6 +70,8 @@ class Checkpointer:
         with self._lock:
             paths, self._dirty = self._dirty, set()
             self._wake.clear()
+        if not paths:  # woken by a commit whose database the pass before already took
+            return {}
         done = {}
         with self.running:
             for path in paths:
@@ -82,7 +84,10 @@ class Checkpointer:
         while True:
             self._wake.wait()
             time.sleep(self.interval or 0)  # let commits gather
-            self.run_pass()
+            try:
+                self.run_pass()
+            except Exception:  # the thread must outlive any one database's trouble
+                log.exception("WAL checkpoint pass failed; the next commit brings another")
 
 
 def checkpoint(path: str) -> tuple[int, int, int] | None:

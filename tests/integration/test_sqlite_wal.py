@@ -59,6 +59,7 @@ def test_no_commit_checkpoints_the_checkpointer_copies_the_wal_back(tmp_path):
     assert path == str((tmp_path / "w.db").resolve())
     assert busy == 0 and pages > 1_500 and copied == pages
     assert keeper.run_pass() == {}  # nothing committed since
+    assert keeper.last_pass[path] == (busy, pages, copied)  # an empty pass leaves the last one's account
     size = wal.stat().st_size
     _write_pages(engine, commits=2)
     assert wal.stat().st_size == size  # the WAL starts over once copied back, instead of growing
