@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Dialect, Engine, ExceptionContext, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, StatementError
 from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
@@ -49,16 +49,18 @@ _REOPEN_AFTER = ("readonly database", "disk i/o error", "unable to open database
 def make_engine(
     url: str, *, busy_timeout: float = 30.0, checkpointer: Checkpointer = CHECKPOINTER, **kwargs: Any
 ) -> Engine:
-    """Create an engine that checks pooled connections before use, so it recovers when the database returns.
+    """Create an engine that recovers by itself when the database returns.
 
-    SQLite gets WAL (size-limited, checkpointed by `checkpointer` off the commits), foreign keys, a busy
-    timeout (seconds) and BEGIN IMMEDIATE.
+    PostgreSQL's pool checks a connection before use (pre-ping). SQLite's has nothing to check (a ping
+    never touches the file; a connection that saw a read-only or I/O error is replaced on that error), and
+    gets WAL (size-limited, checkpointed by `checkpointer` off the commits), foreign keys, a busy timeout
+    (seconds) and BEGIN IMMEDIATE.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **kwargs)
     connect_args = {"timeout": busy_timeout, "check_same_thread": False}
-    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
     _serialise_sqlite_writers(engine, int(busy_timeout * 1000))
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -97,17 +99,50 @@ def _serialise_sqlite_writers(engine: Engine, busy_ms: int) -> None:
     def on_begin(connection: Connection) -> None:
         options = connection.get_execution_options()
         if options.get("casework_nowait"):
-            connection.exec_driver_sql("PRAGMA busy_timeout=0")
+            send(connection, "PRAGMA busy_timeout=0")
         try:
-            connection.exec_driver_sql("BEGIN" if options.get("casework_readonly") else "BEGIN IMMEDIATE")
+            send(connection, "BEGIN" if options.get("casework_readonly") else "BEGIN IMMEDIATE")
         finally:
             if options.get("casework_nowait"):
-                connection.exec_driver_sql(f"PRAGMA busy_timeout={busy_ms}")
+                send(connection, f"PRAGMA busy_timeout={busy_ms}")
 
     @event.listens_for(engine, "handle_error")
     def on_error(context: ExceptionContext) -> None:
         if needs_reopen(context.original_exception):
             context.is_disconnect = True  # the pool drops its connections and opens fresh ones
+
+
+def send(connection: Connection, statement: str, params: Any = (), *, many: bool = False) -> Any:
+    """Run a statement on the connection's driver cursor; the cursor, for `fetchone`/`fetchall`.
+
+    For the statements every action runs (BEGIN among them), where SQLAlchemy's execution costs more
+    Python than the database spends: the statement listeners still see it, and a driver error is raised
+    as SQLAlchemy's, a connection that is gone invalidated first (see `casework.storage.driver`).
+    """
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    listeners = connection.dispatch.before_cursor_execute
+    if listeners:
+        listeners(connection, cursor, statement, params, None, many)
+    try:
+        if many:
+            cursor.executemany(statement, params)
+        else:
+            cursor.execute(statement, params)
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise driver_error(connection, exc, statement, params) from exc
+    return cursor
+
+
+def driver_error(connection: Connection, exc: Exception, statement: str, params: Any) -> StatementError:
+    """SQLAlchemy's exception for a driver error; a connection that is gone is invalidated first."""
+    dialect = connection.dialect
+    error: Any = exc  # SQLAlchemy types it as its DBAPI protocol's Error
+    gone = dialect.is_disconnect(error, connection.connection.driver_connection, None) or needs_reopen(exc)
+    if gone:
+        connection.invalidate(exc)
+    return DBAPIError.instance(
+        statement, params, exc, dialect.loaded_dbapi.Error, connection_invalidated=gone, dialect=dialect
+    )
 
 
 def needs_reopen(exc: BaseException) -> bool:

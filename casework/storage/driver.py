@@ -20,10 +20,9 @@ from typing import Any
 from psycopg.types.json import Jsonb
 from sqlalchemy import JSON, Boolean, Date, Table
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, StatementError
 
 from casework.clock import UTC, ensure_utc
-from casework.storage.db import UTCDateTime, needs_reopen
+from casework.storage.db import UTCDateTime, send
 
 Decode = Callable[[Any], Any]
 _AS_IS = frozenset({str, int, float, bool, bytes, type(None)})  # what both drivers take as it is
@@ -46,10 +45,7 @@ class Driver:
 
     def __init__(self, connection: Connection):
         self.connection = connection
-        self._raw: Any = connection.connection.driver_connection
         self.postgres = connection.dialect.name == "postgresql"
-        self._listeners = connection.dispatch.before_cursor_execute
-        self._error: type[Exception] = connection.dialect.loaded_dbapi.Error
         self.json: Callable[[Any], Any] = Jsonb if self.postgres else json.dumps
         self.memo: dict[Any, Any] = {}  # what a handler read once in this transaction (a driver lives for one)
 
@@ -61,27 +57,7 @@ class Driver:
         return self._run(sql, rows, many=True)
 
     def _run(self, sql: str, params: Any, *, many: bool) -> Any:
-        statement = _postgres_sql(sql) if self.postgres else sql
-        cursor = self._raw.cursor()
-        if self._listeners:
-            self._listeners(self.connection, cursor, statement, params, None, many)
-        try:
-            if many:
-                cursor.executemany(statement, params)
-            else:
-                cursor.execute(statement, params)
-        except self._error as exc:
-            raise self._translated(exc, statement, params) from exc
-        return cursor
-
-    def _translated(self, exc: Exception, statement: str, params: Any) -> StatementError:
-        """SQLAlchemy's exception for a driver error; a connection that is gone is invalidated first."""
-        dialect = self.connection.dialect
-        driver_error: Any = exc  # SQLAlchemy types it as its DBAPI protocol's Error
-        gone = dialect.is_disconnect(driver_error, self._raw, None) or needs_reopen(exc)
-        if gone:
-            self.connection.invalidate(exc)
-        return DBAPIError.instance(statement, params, exc, self._error, connection_invalidated=gone, dialect=dialect)
+        return send(self.connection, _postgres_sql(sql) if self.postgres else sql, params, many=many)
 
     def values(self, values: Iterable[Any]) -> tuple[Any, ...]:
         """Values as the column types store them: times, days and JSON (dicts and lists) adapted."""
