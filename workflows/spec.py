@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from typing import Any, Protocol
 
 
@@ -146,6 +147,11 @@ class Workflow:
     @property
     def triggers(self) -> tuple[str, ...]:
         return tuple(self._by_trigger)
+
+    @cached_property
+    def finals(self) -> frozenset[str]:
+        """The names of the final states (kept: hashing the workflow to look them up costs more than the action)."""
+        return frozenset(s.name for s in self.states if s.final)
 
     def transition(self, trigger: str) -> TransitionSpec | None:
         return self._by_trigger.get(trigger)

@@ -20,7 +20,6 @@ import copy
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -135,7 +134,7 @@ def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
     if change.kind not in ("flagged", "transitioned"):
         return
     connection = uow.connection
-    case, final = change.case, _finals(cw.workflow)
+    case, final = change.case, cw.workflow.finals
     cases: Counter[CaseKey] = Counter(
         {(case.force, case.state, (case.outcome or "") if case.state in final else ""): 1}
     )
@@ -144,11 +143,6 @@ def on_case_changed(uow: UnitOfWork, change: CaseChanged, cw: Casework) -> None:
         cases[(case.force, change.source or "", before)] -= 1
     _add_at_commit(uow, _ADD_CASES, cases)
     _add_at_commit(uow, _ADD_CLOCKS, _clock_deltas(change))
-
-
-@cache
-def _finals(workflow: Workflow) -> frozenset[str]:
-    return frozenset(s.name for s in workflow.states if s.final)
 
 
 def _clock_deltas(change: CaseChanged) -> Counter[ClockKey]:
@@ -224,7 +218,7 @@ def _day(connection: Connection) -> Any:
 
 def recount(connection: Connection, workflow: Workflow = A017) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Both tallies computed from scratch with GROUP BY over cases and sla_clocks."""
-    ended = _cases.c.state.in_(sorted(_finals(workflow)))
+    ended = _cases.c.state.in_(sorted(workflow.finals))
     outcome = when((ended, func.coalesce(_cases.c.outcome, "")), else_="")
     cases = connection.execute(
         select(_cases.c.force, _cases.c.state, outcome, func.count()).group_by(_cases.c.force, _cases.c.state, outcome)

@@ -97,14 +97,14 @@ def _serialise_sqlite_writers(engine: Engine, busy_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:
-        options = connection.get_execution_options()
+        options, sender = connection.get_execution_options(), Sender(connection)
         if options.get("casework_nowait"):
-            send(connection, "PRAGMA busy_timeout=0")
+            sender.send("PRAGMA busy_timeout=0")
         try:
-            send(connection, "BEGIN" if options.get("casework_readonly") else "BEGIN IMMEDIATE")
+            sender.send("BEGIN" if options.get("casework_readonly") else "BEGIN IMMEDIATE")
         finally:
             if options.get("casework_nowait"):
-                send(connection, f"PRAGMA busy_timeout={busy_ms}")
+                sender.send(f"PRAGMA busy_timeout={busy_ms}")
 
     @event.listens_for(engine, "handle_error")
     def on_error(context: ExceptionContext) -> None:
@@ -112,37 +112,40 @@ def _serialise_sqlite_writers(engine: Engine, busy_ms: int) -> None:
             context.is_disconnect = True  # the pool drops its connections and opens fresh ones
 
 
-def send(connection: Connection, statement: str, params: Any = (), *, many: bool = False) -> Any:
-    """Run a statement on the connection's driver cursor; the cursor, for `fetchone`/`fetchall`.
+class Sender:
+    """Statements straight to a connection's driver cursor, for those every action runs (BEGIN among them),
+    where SQLAlchemy's execution costs more Python than the database spends. The statement listeners still
+    see each one, and a driver error is raised as SQLAlchemy's, a connection that is gone invalidated first,
+    so fault handling (503, reconnect) cannot tell the two paths apart (see `casework.storage.driver`)."""
 
-    For the statements every action runs (BEGIN among them), where SQLAlchemy's execution costs more
-    Python than the database spends: the statement listeners still see it, and a driver error is raised
-    as SQLAlchemy's, a connection that is gone invalidated first (see `casework.storage.driver`).
-    """
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    listeners = connection.dispatch.before_cursor_execute
-    if listeners:
-        listeners(connection, cursor, statement, params, None, many)
-    try:
-        if many:
-            cursor.executemany(statement, params)
-        else:
-            cursor.execute(statement, params)
-    except connection.dialect.loaded_dbapi.Error as exc:
-        raise driver_error(connection, exc, statement, params) from exc
-    return cursor
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self._raw: Any = connection.connection.driver_connection
+        listeners = connection.dispatch.before_cursor_execute
+        self._listeners = listeners if listeners else None  # as they are when the transaction starts
+        self._error: type[Exception] = connection.dialect.loaded_dbapi.Error
 
+    def send(self, statement: str, params: Any = (), *, many: bool = False) -> Any:
+        """Run one statement (or one per row of `params`); the driver's cursor, for `fetchone`/`fetchall`."""
+        cursor = self._raw.cursor()
+        if self._listeners is not None:
+            self._listeners(self.connection, cursor, statement, params, None, many)
+        try:
+            if many:
+                cursor.executemany(statement, params)
+            else:
+                cursor.execute(statement, params)
+        except self._error as exc:
+            raise self._translated(exc, statement, params) from exc
+        return cursor
 
-def driver_error(connection: Connection, exc: Exception, statement: str, params: Any) -> StatementError:
-    """SQLAlchemy's exception for a driver error; a connection that is gone is invalidated first."""
-    dialect = connection.dialect
-    error: Any = exc  # SQLAlchemy types it as its DBAPI protocol's Error
-    gone = dialect.is_disconnect(error, connection.connection.driver_connection, None) or needs_reopen(exc)
-    if gone:
-        connection.invalidate(exc)
-    return DBAPIError.instance(
-        statement, params, exc, dialect.loaded_dbapi.Error, connection_invalidated=gone, dialect=dialect
-    )
+    def _translated(self, exc: Exception, statement: str, params: Any) -> StatementError:
+        dialect = self.connection.dialect
+        error: Any = exc  # SQLAlchemy types it as its DBAPI protocol's Error
+        gone = dialect.is_disconnect(error, self._raw, None) or needs_reopen(exc)
+        if gone:
+            self.connection.invalidate(exc)
+        return DBAPIError.instance(statement, params, exc, self._error, connection_invalidated=gone, dialect=dialect)
 
 
 def needs_reopen(exc: BaseException) -> bool:

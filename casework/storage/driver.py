@@ -22,7 +22,7 @@ from sqlalchemy import JSON, Boolean, Date, Table
 from sqlalchemy.engine import Connection
 
 from casework.clock import UTC, ensure_utc
-from casework.storage.db import UTCDateTime, send
+from casework.storage.db import Sender, UTCDateTime
 
 Decode = Callable[[Any], Any]
 _AS_IS = frozenset({str, int, float, bool, bytes, type(None)})  # what both drivers take as it is
@@ -40,11 +40,11 @@ def _postgres_sql(sql: str) -> str:
     return sql.replace("?", "%s")
 
 
-class Driver:
+class Driver(Sender):
     """The unit of work's connection at the driver's level: run SQL, adapt values to and from columns."""
 
     def __init__(self, connection: Connection):
-        self.connection = connection
+        super().__init__(connection)
         self.postgres = connection.dialect.name == "postgresql"
         self.json: Callable[[Any], Any] = Jsonb if self.postgres else json.dumps
         self.memo: dict[Any, Any] = {}  # what a handler read once in this transaction (a driver lives for one)
@@ -57,7 +57,7 @@ class Driver:
         return self._run(sql, rows, many=True)
 
     def _run(self, sql: str, params: Any, *, many: bool) -> Any:
-        return send(self.connection, _postgres_sql(sql) if self.postgres else sql, params, many=many)
+        return self.send(_postgres_sql(sql) if self.postgres else sql, params, many=many)
 
     def values(self, values: Iterable[Any]) -> tuple[Any, ...]:
         """Values as the column types store them: times, days and JSON (dicts and lists) adapted."""
