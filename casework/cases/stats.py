@@ -52,7 +52,7 @@ class Dashboard:
 def dashboard(cw: Casework, actor: Actor) -> Dashboard:
     """Figures over the actor's forces only, read from the tallies and index ranges: flat in the data."""
     forces = tuple(sorted(actor.forces))
-    final = {s.name for s in cw.workflow.states if s.final}
+    final = cw.workflow.finals
     open_states = [s.name for s in cw.workflow.states if not s.final]
     now = cw.now()
     with cw.reader() as uow:

@@ -61,7 +61,7 @@ class Outbox:
         if not audiences:
             return
         driver = uow.driver
-        rows = _rows(change, cw, audiences, self.recipients.current(driver))
+        rows = _rows(change, cw, audiences, self.recipients.current(uow))
         if rows:  # one statement at commit for the rows of all the transaction's changes
             gathered: list[Any] = uow.gathered(_INSERT, list, lambda values: driver.executemany(_INSERT, values))
             gathered.extend(driver.values(row[name] for name in _COLUMNS) for row in rows)

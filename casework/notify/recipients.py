@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from casework.notify.tables import NotificationPreference, WebhookEndpoint
 from casework.storage.driver import Driver
 from casework.storage.tables import User, table_of
+from casework.storage.uow import UnitOfWork
 
 _users, _prefs, _endpoints = table_of(User), table_of(NotificationPreference), table_of(WebhookEndpoint)
 _VERSION = "SELECT version FROM recipients_version WHERE id = 1"
@@ -84,16 +85,15 @@ class RecipientsCache:
     def __init__(self) -> None:
         self._current = Recipients(version=-1)  # no database has this version: the first action loads
 
-    def current(self, driver: Driver) -> Recipients:
+    def current(self, uow: UnitOfWork) -> Recipients:
         """The snapshot as of this transaction: the version is read once per transaction (a sweep's batch
         announces hundreds of marks in one)."""
-        known: Recipients | None = driver.memo.get(self)
-        if known is not None:
-            return known
+        return uow.kept(self, lambda: self._as_of(uow.driver))
+
+    def _as_of(self, driver: Driver) -> Recipients:
         found = driver.execute(_VERSION).fetchone()
         version = found[0] if found else None
         snapshot = self._current
         if snapshot.version != version:
             snapshot = self._current = load(driver.connection, version)
-        driver.memo[self] = snapshot
         return snapshot

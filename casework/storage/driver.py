@@ -47,7 +47,6 @@ class Driver(Sender):
         super().__init__(connection)
         self.postgres = connection.dialect.name == "postgresql"
         self.json: Callable[[Any], Any] = Jsonb if self.postgres else json.dumps
-        self.memo: dict[Any, Any] = {}  # what a handler read once in this transaction (a driver lives for one)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run one statement; the driver's cursor, for `fetchone`/`fetchall`."""

@@ -15,7 +15,7 @@ from casework.storage import chain
 from casework.storage.driver import Driver
 
 log = logging.getLogger(__name__)
-Gathered = TypeVar("Gathered")
+Kept = TypeVar("Kept")
 
 
 class UnitOfWork:
@@ -33,7 +33,7 @@ class UnitOfWork:
         self._session: Session | None = None
         self._pending: list[tuple[Any, dict[str, Any]]] = []
         self._last: list[Callable[[], None]] = []
-        self._gathered: dict[str, Any] = {}
+        self._kept: dict[Any, Any] = {}
         self._driver: Driver | None = None
 
     @property
@@ -104,14 +104,24 @@ class UnitOfWork:
         """
         self._last.append(write)
 
-    def gathered(self, key: str, make: Callable[[], Gathered], write: Callable[[Gathered], None]) -> Gathered:
-        """What this transaction's changes gather under `key` (rows, counts), handed to `write` once at
-        commit (as `at_commit`): a sweep's batch of hundreds of marks sends one statement, not hundreds."""
-        if key not in self._gathered:
-            self._gathered[key] = made = make()
-            self.at_commit(lambda: write(made))
-        found: Gathered = self._gathered[key]
+    def kept(self, key: Any, make: Callable[[], Kept]) -> Kept:
+        """What `make` gives, made once per transaction under `key` (a sweep's batch publishes hundreds of
+        changes in one transaction; what they share is read or gathered once)."""
+        if key not in self._kept:
+            self._kept[key] = make()
+        found: Kept = self._kept[key]
         return found
+
+    def gathered(self, key: str, make: Callable[[], Kept], write: Callable[[Kept], None]) -> Kept:
+        """What this transaction's changes gather under `key` (rows, counts), handed to `write` once at
+        commit (as `at_commit`): a batch of hundreds of changes sends one statement, not hundreds."""
+
+        def start() -> Kept:
+            made = make()
+            self.at_commit(lambda: write(made))
+            return made
+
+        return self.kept(("gathered", key), start)
 
     def commit(self) -> None:
         if self._session is not None:
@@ -148,4 +158,4 @@ class UnitOfWork:
         if self._bound is not None:
             self._bound.close()
         self._session = self._bound = self._driver = None
-        self._pending, self._last, self._gathered = [], [], {}
+        self._pending, self._last, self._kept = [], [], {}
