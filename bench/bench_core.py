@@ -5,7 +5,9 @@ raw sqlite3 line (a case row, then per action a guarded check, an UPDATE and one
 the same process and window. Two more lines: the like-for-like baseline (casework's own rows in its own schema,
 plain sqlite3) and the engine alone (no reactions). The workload is the peers': create N cases, one commit each,
 then every case's first transition, then every case's second, and so on, each action reloading its case.
-Rounds are interleaved (raw, deployed, ... raw, deployed) and each figure is the median of its rounds.
+A last line replays the exact statements casework sent, with bare sqlite3 (`bench.replay`): the most its
+schema allows, were its Python free. Rounds are interleaved (raw, deployed, ... raw, deployed) and each figure
+is the median of its rounds.
 
 BENCH_QUICK=1 runs 3 rounds of 1,000 cases without the engine-only line and the memory check: under a minute.
 """
@@ -24,6 +26,7 @@ from sqlalchemy import event
 
 from bench.baselines import like_for_like, peer_raw
 from bench.common import fresh_runtime, peak_rss_mb, rate
+from bench.replay import Recording
 from casework.access import users
 from casework.cases import actions
 from casework.intake import flags as intake
@@ -154,6 +157,8 @@ def main() -> dict[str, float]:
         "deployed": through_services(with_reactions=True),
         "like": lambda n, p: like_for_like(n, p, STEPS),
     }
+    recording = Recording(N, payloads, STEPS, staff)
+    lines["replay"] = lambda n, p: recording.replay()
     if not QUICK:
         lines["engine"] = through_services(with_reactions=False)
     got = rounds(lines, N, payloads)
@@ -165,6 +170,7 @@ def main() -> dict[str, float]:
         "deployed": "casework as deployed (clocks, outbox, retention on)",
         "like": "like-for-like sqlite3 (casework's rows and chain)",
         "engine": "casework engine only (no reactions)",
+        "replay": "casework's own statements replayed by bare sqlite3",
     }
     for name, (intake_rate, life_rate) in got.items():
         print(
@@ -176,6 +182,8 @@ def main() -> dict[str, float]:
         "intake_ratio": got["deployed"][0] / raw_in,
         "lifecycle_ratio": got["deployed"][1] / raw_life,
         "like_for_like_lifecycle_ratio": got["deployed"][1] / got["like"][1],
+        "replay_intake_ratio": got["replay"][0] / raw_in,
+        "replay_lifecycle_ratio": got["replay"][1] / raw_life,
     }
     if "engine" in got:
         result["engine_intake_ratio"] = got["engine"][0] / raw_in
@@ -185,6 +193,12 @@ def main() -> dict[str, float]:
         f"({_verdict('lifecycle', result['lifecycle_ratio'])})"
     )
     print(f"as deployed: intake    {result['intake_ratio']:.3f}x raw ({_verdict('intake', result['intake_ratio'])})")
+    for kind in TARGETS:
+        ceiling = result[f"replay_{kind}_ratio"]
+        print(
+            f"ceiling of the schema ({kind}, its statements with no Python): {ceiling:.3f}x raw"
+            + ("; the target needs fewer writes per action" if ceiling < TARGETS[kind][0] else "")
+        )
     counts = statements_per_action()
     result["statements_per_intake"] = counts["intake"]
     result["statements_per_transition"] = counts["transition"]
