@@ -19,7 +19,7 @@ from sqlalchemy.exc import DatabaseError
 
 from casework.errors import CaseworkError, ConfigurationError
 
-PAGES_PER_STEP = 4096  # 16 MB at SQLite's default page size: writers wait at most one step
+PAGES_PER_STEP = 4096  # 8 MB at casework's page size (16 MB at SQLite's default): writers wait at most one step
 
 
 class BackupFailed(CaseworkError):

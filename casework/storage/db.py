@@ -39,6 +39,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# A new database's page size. Every page an action dirties is a WAL frame checksummed and written at commit,
+# and an action dirties a page in each index its rows sit in (about 35 for a transition), mostly to change a
+# few bytes: half SQLite's default 4,096 bytes cut the commit's cost by a third and a transition's by 8-14 %,
+# while FTS5's 1,000-byte index pages still fit one page. A database made before keeps the size it has.
+PAGE_SIZE = 2048
 # The WAL is truncated back to this size after a checkpoint (it grew to twice the database without it).
 JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 # SQLite errors after which a pooled connection is useless until reopened: a connection opened on a
@@ -87,6 +92,7 @@ def _serialise_sqlite_writers(engine: Engine, busy_ms: int) -> None:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA page_size={PAGE_SIZE}")  # before WAL mode writes a new file's header
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
         cursor.execute("PRAGMA synchronous=NORMAL")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import text
 
 from casework.entrypoints.scheduler import JOBS
 from casework.storage.checkpoints import BACKSTOP_PAGES, Checkpointer, checkpoint
-from casework.storage.db import JOURNAL_SIZE_LIMIT, make_engine
+from casework.storage.db import JOURNAL_SIZE_LIMIT, PAGE_SIZE, make_engine
 from casework.storage.maintenance import checkpoint_wal
 from tests.polling import wait_for
 
@@ -34,16 +35,34 @@ def test_the_checkpoint_runs_on_the_scheduler():
     assert job.every_env == "CASEWORK_SQLITE_CHECKPOINT_SECONDS"
 
 
-WAL_FRAME = 4096 + 24  # a page and its frame header
+WAL_FRAME = PAGE_SIZE + 24  # a page and its frame header
+
+
+def test_a_new_database_takes_the_page_size_and_one_made_before_keeps_its_own(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'new.db'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA page_size").scalar() == PAGE_SIZE != 4096
+    engine.dispose()
+    older = sqlite3.connect(tmp_path / "old.db")
+    older.executescript("PRAGMA page_size=4096; CREATE TABLE kept (n INTEGER); INSERT INTO kept VALUES (1);")
+    older.close()
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.begin() as connection:
+        assert connection.exec_driver_sql("PRAGMA page_size").scalar() == 4096
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        connection.exec_driver_sql("INSERT INTO kept VALUES (2)")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM kept").scalar() == 2
+    engine.dispose()
 
 
 def _write_pages(engine, commits: int = 20, rows: int = 100) -> None:
-    """About commits x rows pages, one commit at a time (each row a page-sized blob)."""
+    """About commits x rows pages, one commit at a time (each row a blob that fills most of a page)."""
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE IF NOT EXISTS filler (data BLOB)"))
     for _ in range(commits):
         with engine.begin() as connection:
-            connection.execute(text("INSERT INTO filler VALUES (randomblob(3000))"), [{}] * rows)
+            connection.execute(text(f"INSERT INTO filler VALUES (randomblob({PAGE_SIZE * 3 // 4}))"), [{}] * rows)
 
 
 def test_no_commit_checkpoints_the_checkpointer_copies_the_wal_back(tmp_path):
