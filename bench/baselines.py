@@ -29,10 +29,13 @@ CREATE INDEX ix_case_history_case_id ON case_history(case_id);
 """
 
 
-def peer_raw(count: int, payloads: list[dict]) -> tuple[float, float]:
-    """(intake/s, lifecycle cases/s) of the peers' raw sqlite3 approach, stage by stage as the peers run it."""
+def peer_raw(count: int, payloads: list[dict], page_size: int | None = None) -> tuple[float, float]:
+    """(intake/s, lifecycle cases/s) of the peers' raw sqlite3 approach, stage by stage as the peers run it
+    (with SQLite's default page size, as the peers run it, unless `page_size` is given)."""
     path = Path(tempfile.mkdtemp(prefix="casework-bench-raw-")) / "raw.db"
     db = sqlite3.connect(path, isolation_level=None)
+    if page_size:
+        db.execute(f"PRAGMA page_size={page_size}")
     db.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;" + PEER_SCHEMA)
     now = "2026-11-25T09:00:00+00:00"
     ids = []

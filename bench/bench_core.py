@@ -5,9 +5,10 @@ raw sqlite3 line (a case row, then per action a guarded check, an UPDATE and one
 the same process and window. Two more lines: the like-for-like baseline (casework's own rows in its own schema,
 plain sqlite3) and the engine alone (no reactions). The workload is the peers': create N cases, one commit each,
 then every case's first transition, then every case's second, and so on, each action reloading its case.
-A last line replays the exact statements casework sent, with bare sqlite3 (`bench.replay`): the most its
-schema allows, were its Python free. Rounds are interleaved (raw, deployed, ... raw, deployed) and each figure
-is the median of its rounds.
+The raw line runs again at casework's page size (`casework.storage.db.PAGE_SIZE`), which makes raw faster
+too, so that the ratio to it shows what is casework's own. A last line replays the exact statements casework
+sent, with bare sqlite3 (`bench.replay`): the most its schema allows, were its Python free. Rounds are
+interleaved (raw, deployed, ... raw, deployed) and each figure is the median of its rounds.
 
 BENCH_QUICK=1 runs 3 rounds of 1,000 cases without the engine-only line and the memory check: under a minute.
 """
@@ -30,6 +31,7 @@ from bench.replay import Recording
 from casework.access import users
 from casework.cases import actions
 from casework.intake import flags as intake
+from casework.storage.db import PAGE_SIZE
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 N = int(os.environ.get("BENCH_CORE_CASES", "1000" if QUICK else "2000"))
@@ -154,6 +156,7 @@ def main() -> dict[str, float]:
     payloads = [payload(i) for i in range(N)]
     lines: dict[str, Measure] = {
         "raw": peer_raw,
+        "raw_pages": lambda n, p: peer_raw(n, p, page_size=PAGE_SIZE),
         "deployed": through_services(with_reactions=True),
         "like": lambda n, p: like_for_like(n, p, STEPS),
     }
@@ -167,6 +170,7 @@ def main() -> dict[str, float]:
     print(f"{'line':58} {'intake/s':>9} {'ratio':>6} {'cases/s':>8} {'ratio':>6}")
     labels = {
         "raw": "raw sqlite3, peer workload (state + 1 history row)",
+        "raw_pages": f"the same raw line with casework's {PAGE_SIZE:,}-byte pages",
         "deployed": "casework as deployed (clocks, outbox, retention on)",
         "like": "like-for-like sqlite3 (casework's rows and chain)",
         "engine": "casework engine only (no reactions)",
@@ -182,6 +186,8 @@ def main() -> dict[str, float]:
         "intake_ratio": got["deployed"][0] / raw_in,
         "lifecycle_ratio": got["deployed"][1] / raw_life,
         "like_for_like_lifecycle_ratio": got["deployed"][1] / got["like"][1],
+        "same_pages_intake_ratio": got["deployed"][0] / got["raw_pages"][0],
+        "same_pages_lifecycle_ratio": got["deployed"][1] / got["raw_pages"][1],
         "replay_intake_ratio": got["replay"][0] / raw_in,
         "replay_lifecycle_ratio": got["replay"][1] / raw_life,
     }
@@ -193,6 +199,10 @@ def main() -> dict[str, float]:
         f"({_verdict('lifecycle', result['lifecycle_ratio'])})"
     )
     print(f"as deployed: intake    {result['intake_ratio']:.3f}x raw ({_verdict('intake', result['intake_ratio'])})")
+    print(
+        f"as deployed, to raw at casework's page size: lifecycle {result['same_pages_lifecycle_ratio']:.3f}x, "
+        f"intake {result['same_pages_intake_ratio']:.3f}x"
+    )
     for kind in TARGETS:
         ceiling = result[f"replay_{kind}_ratio"]
         print(
