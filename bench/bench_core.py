@@ -23,8 +23,6 @@ import sys
 import time
 from collections.abc import Callable
 
-from sqlalchemy import event
-
 from bench.baselines import like_for_like, peer_raw
 from bench.common import fresh_runtime, peak_rss_mb, rate
 from bench.replay import Recording
@@ -90,28 +88,16 @@ def through_services(with_reactions: bool) -> Measure:
     return measure
 
 
-def statements_per_action(count: int = 50) -> dict[str, float]:
+def statements_per_action(recording: Recording) -> dict[str, float]:
     """SQL statements the engine sends per intake and per transition, as deployed (a count load cannot distort).
 
-    Counted with a `before_cursor_execute` listener after a warm-up case, so once-per-process reads (the
-    recipients snapshot) are left out; BEGIN is counted, COMMIT (a driver call, not a statement) is not.
+    The median over the recorded actions of each kind, so once-per-process reads (the recipients snapshot)
+    are left out; BEGIN is counted, COMMIT (a driver call, not a statement) is not.
     """
-    cw = fresh_runtime()
-    who = staff(cw)
-    seen: list[str] = []
-    event.listen(cw.engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
-    warm = intake.flag_comment(cw, who["admin"], payload(-1)).case.reference
-    for kind, trigger, inputs in STEPS:
-        actions.apply_trigger(cw, who[kind], warm, trigger, inputs)
-    seen.clear()
-    refs = [intake.flag_comment(cw, who["admin"], payload(i)).case.reference for i in range(count)]
-    counts = {"intake": len(seen) / count}
-    for kind, trigger, inputs in STEPS:
-        seen.clear()
-        for ref in refs:
-            actions.apply_trigger(cw, who[kind], ref, trigger, inputs)
-        counts[trigger] = len(seen) / count
-    cw.engine.dispose()
+    counts = {"intake": statistics.median(len(statements) for statements in recording.intakes)}
+    for step, (_, trigger, _) in enumerate(STEPS):
+        steps = recording.transitions[step * recording.count : (step + 1) * recording.count]
+        counts[trigger] = statistics.median(len(statements) for statements in steps)
     counts["transition"] = statistics.mean(counts[trigger] for _, trigger, _ in STEPS)
     return counts
 
@@ -209,7 +195,7 @@ def main() -> dict[str, float]:
             f"ceiling of the schema ({kind}, its statements with no Python): {ceiling:.3f}x raw"
             + ("; the target needs fewer writes per action" if ceiling < TARGETS[kind][0] else "")
         )
-    counts = statements_per_action()
+    counts = statements_per_action(recording)
     result["statements_per_intake"] = counts["intake"]
     result["statements_per_transition"] = counts["transition"]
     steps = ", ".join(f"{trigger} {counts[trigger]:.0f}" for _, trigger, _ in STEPS)

@@ -41,8 +41,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 # A new database's page size. Every page an action dirties is a WAL frame checksummed and written at commit,
 # and an action dirties a page in each index its rows sit in (about 35 for a transition), mostly to change a
-# few bytes: half SQLite's default 4,096 bytes cut the commit's cost by a third and a transition's by 8-14 %,
-# while FTS5's 1,000-byte index pages still fit one page. A database made before keeps the size it has.
+# few bytes: half SQLite's default 4,096 bytes cut the commit's cost by about a third and an action's CPU time
+# by 8-10 %, while FTS5's 1,000-byte index pages still fit one page. A database made before keeps its size.
 PAGE_SIZE = 2048
 # The WAL is truncated back to this size after a checkpoint (it grew to twice the database without it).
 JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
