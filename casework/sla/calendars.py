@@ -48,6 +48,15 @@ def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _bank_holidays(day.year)
 
 
+@lru_cache(maxsize=1024)
+def _office_window(day: date) -> tuple[datetime, datetime] | None:
+    """A working day's office window in UTC, or None; worked out once a day, not once a deadline."""
+    if not is_working_day(day):
+        return None
+    # 08:00 and 18:00 never fall in a summer-time gap or fold (those are at 01:00-02:00).
+    return datetime.combine(day, OPEN, LONDON).astimezone(UTC), datetime.combine(day, CLOSE, LONDON).astimezone(UTC)
+
+
 class OfficeHours:
     """Mon-Fri 08:00-18:00 Europe/London, without England & Wales bank holidays."""
 
@@ -57,12 +66,9 @@ class OfficeHours:
         """Office windows (UTC start, UTC end) from the local day of `start` onwards."""
         day = ensure_utc(start).astimezone(LONDON).date()
         for _ in range(MAX_DAYS):
-            if is_working_day(day):
-                # 08:00 and 18:00 never fall in a summer-time gap or fold (those are at 01:00-02:00).
-                yield (
-                    datetime.combine(day, OPEN, LONDON).astimezone(UTC),
-                    datetime.combine(day, CLOSE, LONDON).astimezone(UTC),
-                )
+            window = _office_window(day)
+            if window is not None:
+                yield window
             day += timedelta(days=1)
 
     def add(self, start: datetime, duration: timedelta) -> datetime:

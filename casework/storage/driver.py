@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -73,10 +73,16 @@ class Driver(Sender):
         """A datetime as `UTCDateTime` stores it."""
         if value is None or self.postgres:
             return value
-        return ensure_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
+        return _sqlite_time(value)
 
     def day(self, value: date | None) -> Any:
         return value if value is None or self.postgres else value.isoformat()
+
+
+@lru_cache(maxsize=256)
+def _sqlite_time(value: datetime) -> str:
+    """UTC as naive text; an action stores its moment in a dozen columns, so each is worked out once."""
+    return ensure_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 class RowReader:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, event, select, text
@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
 from casework.bootstrap import bootstrap
+from casework.clock import LONDON, UTC
 from casework.cases import actions
 from casework.cases import rows as case_rows
 from casework.config import Settings
@@ -100,3 +101,17 @@ def make_runtime(clock, evidence_key_file):
     yield runtime
     for cw in made:
         cw.engine.dispose()
+
+
+def test_on_sqlite_one_instant_is_stored_as_the_same_utc_text_in_any_zone_and_a_naive_time_never(
+    sqlite_url, make_runtime
+):
+    cw = make_runtime(sqlite_url)
+    utc = datetime(2026, 7, 1, 11, 30, 0, 5, tzinfo=UTC)
+    with cw.uow() as uow:
+        driver = uow.driver
+        assert driver.time(utc.astimezone(LONDON)) == driver.time(utc) == "2026-07-01 11:30:00.000005"
+        assert driver.time(utc + timedelta(microseconds=1)) == "2026-07-01 11:30:00.000006"
+        for _ in range(2):  # refused the second time too: a refusal is not remembered as an answer
+            with pytest.raises(ValueError, match="naive"):
+                driver.time(utc.replace(tzinfo=None))
