@@ -11,9 +11,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
 from casework.bootstrap import bootstrap
-from casework.clock import LONDON, UTC
 from casework.cases import actions
 from casework.cases import rows as case_rows
+from casework.clock import LONDON, UTC
 from casework.config import Settings
 from casework.notify.tables import Notification
 from casework.sla.models import SlaClock
