@@ -1,9 +1,9 @@
 """Who can hear of a change: active staff by force, their preferences, the forces' webhook endpoints.
 
 These change rarely and are needed on nearly every action, so each process keeps one snapshot and
-reads only `recipients_version` per action; database triggers (migration 0016) bump it in the same
-transaction as any change to users, preferences or endpoints, so every process sees the change at
-its next action.
+reads only `recipients_version` per action; database triggers (migrations 0016 and 0022) give it a new
+random stamp in the same transaction as any change to users, preferences or endpoints, so every process
+sees the change at its next action, and a restored database never repeats a stamp a process holds.
 """
 
 from __future__ import annotations
@@ -56,13 +56,13 @@ class Endpoint:
 class Recipients:
     """One consistent snapshot, as of `version`."""
 
-    version: int | None
+    version: str | None
     staff: dict[str, list[Person]] = field(default_factory=dict)  # by force, in id order
     choices: dict[tuple[int, str], Choice] = field(default_factory=dict)  # (user id, kind)
     endpoints: dict[str, list[Endpoint]] = field(default_factory=dict)  # by force, in id order
 
 
-def load(connection: Connection, version: int | None) -> Recipients:
+def load(connection: Connection, version: str | None) -> Recipients:
     """Read the snapshot; the version was read first, so the rows are at least that new."""
     staff: dict[str, list[Person]] = defaultdict(list)
     for user_id, roles, forces, email in connection.execute(_STAFF.order_by(_users.c.id)):
@@ -83,7 +83,7 @@ class RecipientsCache:
     """The process's snapshot, replaced whole (one assignment, safe across threads) when the version moves."""
 
     def __init__(self) -> None:
-        self._current = Recipients(version=-1)  # no database has this version: the first action loads
+        self._current: Recipients | None = None  # the first action loads
 
     def current(self, uow: UnitOfWork) -> Recipients:
         """The snapshot as of this transaction: the version is read once per transaction (a sweep's batch
@@ -94,6 +94,6 @@ class RecipientsCache:
         found = driver.execute(_VERSION).fetchone()
         version = found[0] if found else None
         snapshot = self._current
-        if snapshot.version != version:
+        if snapshot is None or snapshot.version != version:
             snapshot = self._current = load(driver.connection, version)
         return snapshot

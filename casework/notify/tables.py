@@ -70,9 +70,10 @@ class WebhookEndpoint(SQLModel, table=True):
 
 
 class RecipientsVersion(SQLModel, table=True):
-    """Bumped by database triggers (migration 0016) on every change to users, preferences or endpoints."""
+    """A new random stamp on every change to users, preferences or endpoints, set by database triggers
+    (migrations 0016 and 0022): unlike a counter, a restored database's history cannot come back to it."""
 
     __tablename__ = "recipients_version"
 
     id: int = Field(default=1, primary_key=True)
-    version: int = 0
+    version: str = Field(max_length=36)

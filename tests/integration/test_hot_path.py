@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from casework.access import users
 from casework.access.lifecycle import deactivate, update_membership
@@ -130,6 +130,32 @@ def test_a_change_of_staff_preferences_or_endpoints_in_another_process_reaches_t
         assert rows(cw, channel="webhook", case_id=_case_id(cw, second)) == []
     finally:
         other.engine.dispose()
+
+
+def test_a_restored_database_whose_history_reaches_the_cached_version_again_is_still_read_afresh(cw, make, team, clock):
+    """A restore brings back an older version with older rows; changes after it must not land on the
+    version this process cached from the history the restore undid (a counter would come back to it)."""
+    other = bootstrap(cw.settings, clock=clock)  # another worker, or the operator's tools
+    try:
+        referred(cw, make, team)
+        backed_up = _recipients_version(other)  # the backup is taken here: no endpoints yet
+        undone = add_webhook(other, "warwickshire", "crime_bureau", "https://hooks.example/undone")
+        first = referred(cw, make, team)  # this runtime now holds the snapshot with `undone`
+        assert [r.endpoint_id for r in rows(cw, channel="webhook", case_id=_case_id(cw, first))] == [undone.id]
+
+        set_webhook_active(other, undone.id, False)  # the restored rows: `undone` is not there
+        with other.engine.begin() as connection:  # ... and the backup's version
+            connection.execute(text("UPDATE recipients_version SET version = :v WHERE id = 1"), {"v": backed_up})
+        after = add_webhook(other, "warwickshire", "crime_bureau", "https://hooks.example/after-restore")
+        second = referred(cw, make, team)
+        assert [r.endpoint_id for r in rows(cw, channel="webhook", case_id=_case_id(cw, second))] == [after.id]
+    finally:
+        other.engine.dispose()
+
+
+def _recipients_version(cw):
+    with cw.engine.connect() as connection:
+        return connection.execute(text("SELECT version FROM recipients_version WHERE id = 1")).scalar_one()
 
 
 def test_a_referral_without_threat_to_life_after_one_with_still_restores_the_ordinary_deadline(cw, make, team, clock):
