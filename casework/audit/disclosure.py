@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, or_, select, text
-from sqlmodel import Session, col
+from sqlalchemy import Select, and_, or_, select
+from sqlmodel import col
 
 from casework.access.actors import Actor
-from casework.cases.consultation import check_via
+from casework.cases.consultation import check_via, index_listed
 from casework.cases.queries import case_in_force
+from casework.cases.tables import ListedCase
 from casework.errors import PermissionDenied, ValidationError
 from casework.storage.tables import Case, CaseEvent
 
@@ -80,10 +81,10 @@ def record_export(
     cases: int,
 ) -> None:
     """The disclosure event of an export; the caller commits it before any byte leaves."""
-    case_id, state = case or (None, None)
+    (case_id, state), at = case or (None, None), cw.now()
     uow.record(
         "exported",
-        at=cw.now(),
+        at=at,
         actor=actor.username,
         role=actor.role_label,
         case=case_id,
@@ -91,6 +92,8 @@ def record_export(
         to_state=state,
         data={**scope, "format": fmt, "recipient": recipient, "purpose": purpose, "cases": cases},
     )
+    if scope.get("references"):  # a list's export, found in each listed case's log as its views are
+        index_listed(uow, scope["references"], at, actor.username)
 
 
 @dataclass(frozen=True)
@@ -145,10 +148,10 @@ def for_case(cw: Casework, actor: Actor, reference: str) -> list[Disclosure]:
         periods = uow.session.execute(
             select(CaseEvent).where(col(CaseEvent.case_id).is_(None), col(CaseEvent.action) == "exported")
         ).scalars()
-        listings = uow.session.execute(_listings_naming(uow.session, reference)).scalars()
+        listings = uow.session.execute(_listings_naming(reference)).scalars()
         found = [Disclosure.of(e, reference) for e in own]
         found += [Disclosure.of(e, None) for e in periods if _covers(e.data, case)]
-        found += [Disclosure.of(e, reference) for e in listings]
+        found += [Disclosure.of(e, reference) for e in listings if reference in (e.data or {}).get("references", ())]
     return sorted(found, key=lambda d: d.seq, reverse=True)[:MAX_LISTED]
 
 
@@ -177,16 +180,18 @@ def by_user(cw: Casework, actor: Actor, username: str) -> list[Disclosure]:
     ]
 
 
-def _listings_naming(session: Session, reference: str) -> Select[CaseEvent]:
-    """List views whose shown references include this one (JSON containment per dialect)."""
-    if session.get_bind().dialect.name == "postgresql":
-        named = text("case_events.data -> 'references' @> to_jsonb(CAST(:ref AS text))")
-    else:
-        named = text("EXISTS (SELECT 1 FROM json_each(case_events.data, '$.references') WHERE value = :ref)")
+def _listings_naming(reference: str) -> Select[CaseEvent]:
+    """The newest lists (views and exports) that showed this case, off `listed_cases`: the events name their
+    cases in JSON, which no index covers. Another list the same actor was shown at the same instant comes
+    too, and the caller keeps only the events that name the case."""
+    same_event = and_(col(ListedCase.at) == col(CaseEvent.at), col(ListedCase.actor) == col(CaseEvent.actor))
     return (
         select(CaseEvent)
-        .where(col(CaseEvent.case_id).is_(None), col(CaseEvent.action) == "viewed", named)
-        .params(ref=reference)
+        .join(ListedCase, same_event)
+        .where(col(ListedCase.reference) == reference)
+        .where(col(CaseEvent.case_id).is_(None), col(CaseEvent.action).in_(ACTIONS))
+        .order_by(col(ListedCase.at).desc())
+        .limit(MAX_LISTED)
     )
 
 

@@ -39,6 +39,17 @@ class CaseTag(SQLModel, table=True):
     tag: str = Field(max_length=80, primary_key=True)  # e.g. "strand:race"
 
 
+class ListedCase(SQLModel, table=True):
+    """A case a list consultation showed (SPEC §6), so a case's disclosure log finds the lists that showed it
+    through an index: their events name the cases in JSON, which no index covers. Written with the event."""
+
+    __tablename__ = "listed_cases"
+
+    reference: str = Field(max_length=20, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime, primary_key=True)  # the event's `at` and `actor`
+    actor: str = Field(max_length=100, primary_key=True)
+
+
 class SavedView(SQLModel, table=True):
     """A named /cases filter of one user, optionally shared with a team (a role in the owner's forces)."""
 

@@ -1,11 +1,14 @@
 """DPA 2018 s.62: a list that shows personal data is one consultation naming the cases it showed."""
 
 import pytest
+from alembic import command
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from casework.audit import disclosure
+from casework.audit import disclosure, list_export
+from casework.cases import consultation, listing
 from casework.entrypoints.cli import main
+from casework.storage.schema import alembic_config
 from casework.storage.tables import CaseEvent
 from tests.e2e.api_helpers import Bearer
 
@@ -63,3 +66,36 @@ def test_the_auditor_finds_list_views_in_each_case_log_and_each_user_log(cw, mak
         assert [(d.actor, d.action, d.via) for d in seen] == [("wa.admin", "viewed", "web")] * 2
         assert "team queue: 2 case(s)" in seen[0].what
     assert len(disclosure.by_user(cw, auditor, "wa.admin")) == 2
+
+
+def test_a_csv_of_a_list_is_in_the_log_of_each_case_it_named_and_only_theirs(cw, make, two_cases):
+    auditor, unlisted = make.staff("auditor"), make.case("closed")
+    query = listing.parse_query(cw, {"state": ["admin_review"]})
+    list_export.export_list(cw, auditor, query, "Crown Prosecution Service", "charging file")
+    for ref in two_cases:
+        [logged] = disclosure.for_case(cw, auditor, ref)
+        assert (logged.action, logged.recipient) == ("exported", "Crown Prosecution Service")
+        assert "CSV of a list of cases: 2 case(s)" in logged.what
+    assert disclosure.for_case(cw, auditor, unlisted) == []
+
+
+def test_two_lists_in_one_instant_by_one_user_are_each_in_the_log_of_the_cases_they_showed(cw, make, two_cases):
+    first, second = two_cases
+    admin, auditor = make.staff("admin"), make.staff("auditor")
+    consultation.log_list(cw, admin, scope="cases", via="api", shown=[(first, "warwickshire")], detail={})
+    consultation.log_list(cw, admin, scope="search", via="web", shown=[(second, "warwickshire")], detail={})
+    assert [d.what for d in disclosure.for_case(cw, auditor, first)] == [f"list of cases: 1 case(s), {first}"]
+    assert [d.what for d in disclosure.for_case(cw, auditor, second)] == [f"search results: 1 case(s), {second}"]
+
+
+def test_the_migration_finds_the_lists_recorded_before_it(cw, make, two_cases, client, auth):
+    auth.as_actor(make.staff("admin"))
+    client.get("/queue")
+    list_export.export_list(cw, make.staff("auditor"), listing.parse_query(cw, {}), "ICO", "subject access")
+    config = alembic_config()
+    with cw.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0022")  # no listed_cases: the lists are only in their events
+        command.upgrade(config, "heads")
+    for ref in two_cases:
+        assert [d.action for d in disclosure.for_case(cw, make.staff("auditor"), ref)] == ["exported", "viewed"]

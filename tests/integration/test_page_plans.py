@@ -8,8 +8,9 @@ from datetime import date
 import pytest
 from sqlalchemy import event
 
+from casework.audit import disclosure
 from casework.audit.log import LogFilter, event_actions, search_events
-from casework.cases import stats
+from casework.cases import consultation, stats
 from casework.sla.sweep import sweep
 
 BIG = ("cases", "case_events", "sla_clocks")  # the tables that grow with the data
@@ -184,3 +185,23 @@ def test_a_short_queue_reads_its_few_cases_then_their_clocks(cw, make):
     with cw.engine.connect() as connection:
         plan = _clock_plan(connection, seen)
     assert not [p for p in plan if re.search(r"SCAN (sla_clocks|cases)\b|Seq Scan|ix_sla_clocks_open_due", p)], plan
+
+
+def test_a_case_disclosure_log_finds_the_lists_that_showed_it_off_their_index(cw, world, make):
+    """Not by reading every list consultation's JSON: there is one for each queue, page and search shown."""
+    ref = make.case()
+    consultation.log_list(cw, make.staff("admin"), scope="queue", via="web", shown=[(ref, "warwickshire")], detail={})
+    with statements(cw) as seen:
+        [logged] = disclosure.for_case(cw, world, ref)
+    [(statement, parameters)] = [(s, p) for s, p in seen if "listed_cases" in s]
+    with cw.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            plan = [r[-1] for r in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+            key = r"SEARCH listed_cases USING (COVERING )?INDEX sqlite_autoindex_listed_cases_1 \(reference="
+            assert re.match(key, plan[0]), plan
+            assert any(re.match(r"SEARCH case_events USING INDEX ix_case_events_at \(at=", p) for p in plan), plan
+        else:
+            connection.exec_driver_sql("SET enable_seqscan = off")
+            plan = [r[0] for r in connection.exec_driver_sql("EXPLAIN " + statement, parameters)]
+            assert any("listed_cases_pkey" in p for p in plan), plan  # on a few rows, any index of case_events
+    assert _problems(cw, seen, sorted_range_allowed=True) == []
