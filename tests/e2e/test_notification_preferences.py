@@ -195,3 +195,13 @@ def test_the_page_needs_a_signed_in_user_and_saving_needs_the_csrf_token(cw, mak
         == 302
     )
     assert [kind for _, kind in stored(cw)] == ["referral"]
+
+
+def test_someone_with_no_e_mail_address_is_told_that_nothing_reaches_them_by_e_mail(cw, staff, auth, client):
+    auth.as_actor(staff.add("dee", "crime_bureau", email=False))
+    page = client.get("/inbox/preferences").get_data(as_text=True)
+    assert "No e-mail address is on record for you" in page
+    assert "always reach you by e-mail" not in page
+    auth.as_actor(staff.add("eve", "crime_bureau"))
+    page = client.get("/inbox/preferences").get_data(as_text=True)
+    assert "No e-mail address is on record" not in page and "eve@police.example" in page

@@ -70,7 +70,9 @@ def preferences():
         else:
             flash("Your notification preferences are saved.", "info")
             return redirect(url_for("inbox.preferences"))
-    return render_template("inbox_preferences.html", prefs=prefs, values=values, errors=errors), 422 if errors else 200
+    email = notify_preferences.email_address(cw, actor)
+    page = render_template("inbox_preferences.html", prefs=prefs, values=values, errors=errors, email=email)
+    return page, 422 if errors else 200
 
 
 FIELDS = ("email", "inbox", "quiet_start", "quiet_end")
