@@ -1,4 +1,5 @@
-"""Web: p95 of the dashboard, the audit log (every filter) and the queue over real HTTP at 10k / 100k / 1M cases.
+"""Web: p95 of the dashboard, the audit log (every filter), the queue and a case's disclosure log over real HTTP
+at 10k / 100k / 1M cases (and a list consultation for every fifth case: 200,000 at 1M).
 
 Each size is loaded once by `bench.loader` (a hash chain `casework audit verify` accepts) into
 BENCH_WEB_DIR (SQLite files) or, with BENCH_WEB_PG_URL, one PostgreSQL schema per size, and reused
@@ -45,6 +46,8 @@ def pages(size: int) -> list[tuple[str, str, str]]:
         ("/queue (supervisor)", SUPERVISOR, "/queue"),
         ("/cases?state=closed (supervisor)", SUPERVISOR, "/cases?state=closed"),
         ("/cases/<ref> (supervisor)", SUPERVISOR, f"/cases/{ref}"),
+        ("/audit/cases/<ref>, its disclosure log (auditor)", AUDITOR, f"/audit/cases/{ref}"),
+        ("/audit/disclosures?case=<ref> (auditor)", AUDITOR, f"/audit/disclosures?case={ref}"),
         ("/dashboard (supervisor, 1 force)", SUPERVISOR, "/dashboard"),
         ("/dashboard (auditor, 2 forces)", AUDITOR, "/dashboard"),
         ("/audit (auditor)", AUDITOR, "/audit"),

@@ -3,8 +3,10 @@
 A few cases per force and end state go through the real services first (users, intake, triggers), so
 their rows and events are what the product writes. Every loaded case is a copy of one of them moved
 in time: its case, comment and clock rows with the times shifted, and its events re-linked into the
-chain after the head (each event's hash computed as `casework.storage.chain` does). Rows go in with
-executemany in batches; the tallies are then recounted once, as the migration does.
+chain after the head (each event's hash computed as `casework.storage.chain` does). After every
+LIST_EVERY-th case its force's administrator views the queue, as staff do all day: one list
+consultation naming the force's newest LISTED cases, chained too, with its `listed_cases` rows.
+Rows go in with executemany in batches; the tallies are then recounted once, as the migration does.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from sqlalchemy.engine import Connection
 from casework.access import users
 from casework.bootstrap import bootstrap
 from casework.cases import actions, tallies
+from casework.cases.tables import ListedCase
 from casework.clock import FrozenClock
 from casework.config import Settings
 from casework.intake import flags as intake
 from casework.runtime import Casework
 from casework.sla.models import SlaClock
-from casework.storage.chain import event_hash
+from casework.storage.chain import digest, event_hash
 from casework.storage.schema import migrate
 from casework.storage.tables import Case, CaseEvent, ChainHead, Comment, ReferenceCounter, table_of
 
@@ -52,9 +55,11 @@ PATHS = {  # end state: (weight in the load, the steps that reach it)
 }
 ROLES = {"admin": "channel_admin", "bureau": "crime_bureau", "comms": "comms", "super": "supervisor"}
 BATCH = 5_000
+LIST_EVERY, LISTED = 5, 25
+TABLES = ("cases", "comments", "clocks", "events", "listed")  # what a batch gathers rows for
 YEAR = 2024  # loaded references: the templates, made in 2025, hold that year's numbers
 _cases, _comments, _clocks = table_of(Case), table_of(Comment), table_of(SlaClock)
-_events, _head = table_of(CaseEvent), table_of(ChainHead)
+_events, _head, _listed = table_of(CaseEvent), table_of(ChainHead), table_of(ListedCase)
 
 
 @dataclass(frozen=True)
@@ -83,16 +88,22 @@ def load(url: str, cases: int, seed: int = 7) -> dict[str, int]:
         seq, prev = connection.execute(select(_head.c.seq, _head.c.hash).where(_head.c.id == 1)).one()
         next_id = connection.execute(select(func.max(_cases.c.id))).scalar_one() + 1
         detected = sorted(NOW - SPREAD * rng.random() for _ in range(cases))
+        newest: dict[str, list[str]] = {force: [] for force, _ in FORCES}
         for start in range(0, cases, BATCH):
-            rows: dict[str, list[dict[str, Any]]] = {"cases": [], "comments": [], "clocks": [], "events": []}
+            rows: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLES}
             for i, at in enumerate(detected[start : start + BATCH], start=start):
                 force, prefix = FORCES[i % 2]
-                template = templates[(force, rng.choice(shapes))]
-                seq, prev = _copy(template, rows, next_id + i, f"{prefix}-{YEAR}-{i // 2 + 1:06d}", at, seq, prev)
+                template, reference = templates[(force, rng.choice(shapes))], f"{prefix}-{YEAR}-{i // 2 + 1:06d}"
+                seq, prev = _copy(template, rows, next_id + i, reference, at, seq, prev)
+                newest[force] = [reference, *newest[force][: LISTED - 1]]
+                if i % LIST_EVERY == LIST_EVERY - 1:
+                    viewer = usernames(prefix)["admin"]
+                    seq, prev = _list_view(rows, viewer, force, newest[force], at + timedelta(seconds=1), seq, prev)
             connection.execute(_cases.insert(), rows["cases"])
             connection.execute(_comments.insert(), rows["comments"])
             connection.execute(_clocks.insert(), rows["clocks"])
             connection.execute(_events.insert(), rows["events"])
+            connection.execute(_listed.insert(), rows["listed"])
         connection.execute(update(_head).where(_head.c.id == 1).values(seq=seq, hash=prev))
         for force, _ in FORCES:
             counters = table_of(ReferenceCounter)
@@ -194,8 +205,35 @@ def _copy(
     return seq, prev
 
 
+def _list_view(
+    rows: dict[str, list[dict[str, Any]]], actor: str, force: str, shown: list[str], at: datetime, seq: int, prev: str
+) -> tuple[int, str]:
+    """The queue consultation `casework.cases.consultation.log_list` records, linked after the head."""
+    data = {"scope": "queue", "via": "web", "references": shown, "forces": [force]}
+    seq, role, data_digest = seq + 1, "channel_admin", digest(data)
+    this = event_hash(prev, seq, None, at, actor, role, "viewed", None, None, data_digest)
+    rows["events"].append(
+        {
+            "seq": seq,
+            "case_id": None,
+            "at": at,
+            "actor": actor,
+            "role": role,
+            "action": "viewed",
+            "from_state": None,
+            "to_state": None,
+            "data": data,
+            "data_digest": data_digest,
+            "prev_hash": prev,
+            "hash": this,
+        }
+    )
+    rows["listed"].extend({"reference": reference, "at": at, "actor": actor} for reference in shown)
+    return seq, this
+
+
 def _counts(connection: Connection) -> dict[str, int]:
     return {
         name: connection.execute(select(func.count()).select_from(table)).scalar_one()
-        for name, table in (("cases", _cases), ("events", _events), ("clocks", _clocks))
+        for name, table in (("cases", _cases), ("events", _events), ("clocks", _clocks), ("listed", _listed))
     }

@@ -205,3 +205,23 @@ def test_a_case_disclosure_log_finds_the_lists_that_showed_it_off_their_index(cw
             plan = [r[0] for r in connection.exec_driver_sql("EXPLAIN " + statement, parameters)]
             assert any("listed_cases_pkey" in p for p in plan), plan  # on a few rows, any index of case_events
     assert _problems(cw, seen, sorted_range_allowed=True) == []
+
+
+def test_a_case_disclosure_log_finds_period_exports_without_walking_every_event_of_no_case(cw, world, make):
+    """List consultations are events of no case too, one a page view: period exports come off the action index."""
+    ref, admin = make.case(), make.staff("admin")
+    for _ in range(50):
+        consultation.log_list(cw, admin, scope="queue", via="web", shown=[(ref, "warwickshire")], detail={})
+    with cw.engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE")
+    with statements(cw) as seen:
+        disclosure.for_case(cw, world, ref)
+    of_no_case = [(s, p) for s, p in seen if re.search(r"case_id( \+ \S+)? IS NULL", s) and "listed_cases" not in s]
+    [(statement, parameters)] = of_no_case
+    with cw.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            plan = [r[-1] for r in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+        else:
+            connection.exec_driver_sql("SET enable_seqscan = off")
+            plan = [r[0] for r in connection.exec_driver_sql("EXPLAIN " + statement, parameters)]
+    assert any("ix_case_events_action_seq" in p for p in plan) and not any("ix_case_events_case_id" in p for p in plan)
