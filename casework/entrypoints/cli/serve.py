@@ -44,7 +44,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, no_scheduler: 
     import waitress
 
     from casework.entrypoints.scheduler import start_embedded, stop_embedded
-    from web import create_app
+    from web import create_app, freeze_start_up
 
     configure_logging()
     require_sound_configuration(ctx)
@@ -61,6 +61,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, no_scheduler: 
     scheduler = None if no_scheduler else start_embedded(cw)
     click.echo(f"scheduler: {'embedded (SLA sweep, notification dispatch)' if scheduler else 'not running here'}")
     click.echo(f"casework is serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    freeze_start_up()
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="casework")
     finally:
