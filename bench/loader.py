@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from casework.access import users
 from casework.bootstrap import bootstrap
 from casework.cases import actions, tallies
+from casework.cases.consultation import listing_data
 from casework.cases.tables import ListedCase
 from casework.clock import FrozenClock
 from casework.config import Settings
@@ -209,8 +210,8 @@ def _list_view(
     rows: dict[str, list[dict[str, Any]]], actor: str, force: str, shown: list[str], at: datetime, seq: int, prev: str
 ) -> tuple[int, str]:
     """The queue consultation `casework.cases.consultation.log_list` records, linked after the head."""
-    data = {"scope": "queue", "via": "web", "references": shown, "forces": [force]}
-    seq, role, data_digest = seq + 1, "channel_admin", digest(data)
+    data = listing_data("queue", "web", [(reference, force) for reference in shown], {})
+    seq, role, data_digest = seq + 1, ROLES["admin"], digest(data)
     this = event_hash(prev, seq, None, at, actor, role, "viewed", None, None, data_digest)
     rows["events"].append(
         {

@@ -33,23 +33,22 @@ def log_list(
     check_via(via)
     if not shown:
         return
-    named, at = [ref for ref, _ in shown[:MAX_NAMED]], cw.now()
+    data, at = listing_data(scope, via, shown, detail), cw.now()
     with cw.uow() as uow:
-        uow.record(
-            "viewed",
-            at=at,
-            actor=actor.username,
-            role=actor.role_label,
-            data={
-                "scope": scope,
-                "via": via,
-                "references": named,
-                "forces": sorted({force for _, force in shown}),
-                **detail,
-            },
-        )
-        index_listed(uow, named, at, actor.username)
+        uow.record("viewed", at=at, actor=actor.username, role=actor.role_label, data=data)
+        index_listed(uow, data["references"], at, actor.username)
         uow.commit()
+
+
+def listing_data(scope: str, via: str, shown: Sequence[tuple[str, str]], detail: dict[str, Any]) -> dict[str, Any]:
+    """A list consultation's event data: the first MAX_NAMED references shown, and every force they belong to."""
+    return {
+        "scope": scope,
+        "via": via,
+        "references": [ref for ref, _ in shown[:MAX_NAMED]],
+        "forces": sorted({force for _, force in shown}),
+        **detail,
+    }
 
 
 def index_listed(uow: UnitOfWork, references: Sequence[str], at: datetime, actor: str) -> None:

@@ -16,7 +16,6 @@ from casework.errors import NotFound, ValidationError
 from casework.notify.outbox import ACTOR, ALWAYS_DELIVERED, KINDS, QUIET_HOURS_APPLY
 from casework.notify.tables import NotificationPreference
 from casework.runtime import Casework
-from casework.storage.tables import User
 from casework.storage.uow import UnitOfWork
 
 
@@ -54,12 +53,6 @@ def preferences(cw: Casework, actor: Actor) -> list[Preference]:
         else Preference(kind, stored[kind].email, stored[kind].inbox, stored[kind].quiet_start, stored[kind].quiet_end)
         for kind in KINDS
     ]
-
-
-def email_address(cw: Casework, actor: Actor) -> str | None:
-    """Where the actor's e-mail goes: none on record means no kind reaches them by e-mail, breaches included."""
-    with cw.reader() as uow:
-        return uow.session.execute(select(col(User.email)).where(col(User.id) == actor.id)).scalar_one_or_none()
 
 
 def save_preferences(cw: Casework, actor: Actor, choices: dict[str, dict[str, Any]]) -> list[Preference]:

@@ -21,6 +21,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 WATCHED = ("users", "notification_preferences", "webhook_endpoints")
+_SQLITE_TRIGGERS = [(f"{table}_recipients_{when.lower()}", table, when)
+                    for table in WATCHED for when in ("INSERT", "UPDATE", "DELETE")]  # (name, table, event)
 STAMP = {"sqlite": "lower(hex(randomblob(16)))", "postgresql": "gen_random_uuid()::text"}
 _BUMP = ("INSERT INTO recipients_version (id, version) VALUES (1, {stamp}) "
          "ON CONFLICT (id) DO UPDATE SET version = excluded.version")
@@ -49,18 +51,15 @@ def downgrade() -> None:
 
 def _drop_sqlite_triggers() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        for table in WATCHED:
-            for when in ("insert", "update", "delete"):
-                op.execute(f"DROP TRIGGER {table}_recipients_{when}")
+        for name, _, _ in _SQLITE_TRIGGERS:
+            op.execute(f"DROP TRIGGER {name}")
 
 
 def _bump_with(bump: str) -> None:
     """Have every change to the watched tables run `bump` (the triggers of migration 0016, remade)."""
     if op.get_bind().dialect.name == "sqlite":
-        for table in WATCHED:
-            for when in ("insert", "update", "delete"):
-                op.execute(f"CREATE TRIGGER {table}_recipients_{when} AFTER {when.upper()} ON {table} "
-                           f"BEGIN {bump}; END")
+        for name, table, when in _SQLITE_TRIGGERS:
+            op.execute(f"CREATE TRIGGER {name} AFTER {when} ON {table} BEGIN {bump}; END")
         return
     op.execute(f"""CREATE OR REPLACE FUNCTION casework_bump_recipients_version() RETURNS trigger
                    LANGUAGE plpgsql AS $$ BEGIN {bump}; RETURN NULL; END $$""")

@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from casework.access import users
 from casework.cases.queries import users_by_id
 from casework.errors import ValidationError
 from casework.notify import inbox as notify_inbox
@@ -70,7 +71,7 @@ def preferences():
         else:
             flash("Your notification preferences are saved.", "info")
             return redirect(url_for("inbox.preferences"))
-    email = notify_preferences.email_address(cw, actor)
+    email = users.get_user(cw, actor.username).email  # none: no news reaches them by e-mail, breaches included
     page = render_template("inbox_preferences.html", prefs=prefs, values=values, errors=errors, email=email)
     return page, 422 if errors else 200
 
