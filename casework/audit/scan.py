@@ -16,8 +16,13 @@ _SELECT = (
     "SELECT seq, case_id, {stamp}, actor, role, action, from_state, to_state, {data}, data_digest, hash "
     "FROM case_events WHERE seq >= {first:d} ORDER BY seq"
 )
-_SQLITE = {"stamp": "replace(at, ' ', 'T') || 'Z'", "data": "data"}  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' UTC
-_POSTGRES = {"stamp": "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')", "data": "data::text"}
+# `at` in the hashed text form: SQLite stores 'YYYY-MM-DD HH:MM:SS.ffffff' UTC.
+STAMP = {
+    "sqlite": "replace(at, ' ', 'T') || 'Z'",
+    "postgresql": "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+}
+_SQLITE = {"stamp": STAMP["sqlite"], "data": "data"}
+_POSTGRES = {"stamp": STAMP["postgresql"], "data": "data::text"}
 _COPY_TYPES = ["int8", "int8"] + ["text"] * 9
 SUPPORTED = ("sqlite", "postgresql")
 

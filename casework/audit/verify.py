@@ -12,7 +12,7 @@ from sqlalchemy import Row, Text, cast, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from casework.audit import records
+from casework.audit import listings, records
 from casework.audit import scan as audit_scan
 from casework.storage.chain import GENESIS, NotCanonical, digest, event_hash
 from casework.storage.tables import CaseEvent, ChainHead, PendingEvent, table_of
@@ -70,11 +70,12 @@ _VERIFY_COLUMNS = (
 
 
 def verify(session: Session, batch: int = 20_000, workflow: Workflow = A017) -> Verification:
-    """The chain, then every case and comment against its events (`records`); never raises, names the first fault."""
+    """The chain, then every case and comment against its events (`records`), then the index of the lists that
+    showed each case (`listings`); never raises, names the first fault."""
     result = verify_chain(session, batch)
     if not result.ok:
         return result
-    if found := records.first_problem(session, workflow, batch):
+    if found := records.first_problem(session, workflow, batch) or listings.first_problem(session.connection()):
         reference, problem = found
         return Verification(False, result.count, result.head_hash, problem=problem, case_reference=reference)
     queued = session.execute(select(func.count()).select_from(_pending)).scalar_one()

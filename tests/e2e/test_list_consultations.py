@@ -6,11 +6,17 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from casework.audit import disclosure, list_export
+from casework.bootstrap import bootstrap
 from casework.cases import consultation, listing
+from casework.config import Settings
 from casework.entrypoints.cli import main
+from casework.storage import chain
 from casework.storage.schema import alembic_config
 from casework.storage.tables import CaseEvent
+from tests.conftest import TEST_SECRET_KEY
 from tests.e2e.api_helpers import Bearer
+from tests.factories import Factory
+from tests.tampering import raw, verify
 
 
 def listings(cw):
@@ -99,3 +105,48 @@ def test_the_migration_finds_the_lists_recorded_before_it(cw, make, two_cases, c
         command.upgrade(config, "heads")
     for ref in two_cases:
         assert [d.action for d in disclosure.for_case(cw, make.staff("auditor"), ref)] == ["exported", "viewed"]
+
+
+def test_verify_names_a_case_whose_log_lost_a_list_it_was_shown_in(cw, make, two_cases, client, auth):
+    auth.as_actor(make.staff("admin"))
+    client.get("/queue")
+    assert verify(cw).ok, verify(cw).describe()
+    gone = two_cases[1]
+    raw(cw, f"DELETE FROM listed_cases WHERE reference = '{gone}'")  # the disclosure log now hides the view
+    result = verify(cw)
+    assert not result.ok and result.case_reference == gone
+    assert "lacks the list wa.admin was shown at" in result.problem
+    ran = CliRunner().invoke(main, ["--db", cw.settings.database_url, "audit", "verify"])
+    assert ran.exit_code == 1 and gone in ran.output
+
+
+def test_verify_names_a_list_in_a_case_log_that_no_event_records(cw, make, two_cases, client, auth):
+    auth.as_actor(make.staff("admin"))
+    client.get("/queue")
+    forged = make.case("admin_review")  # not on the queue page the admin was shown
+    raw(cw, f"INSERT INTO listed_cases (reference, at, actor) SELECT '{forged}', at, actor FROM listed_cases LIMIT 1")
+    result = verify(cw)
+    assert not result.ok and result.case_reference == forged
+    assert "which no event records" in result.problem
+
+
+def test_lists_in_one_instant_sharing_a_case_verify(cw, make, two_cases):
+    admin = make.staff("admin")  # the clock is frozen: one instant, and one listed_cases row a case
+    for scope in ("cases", "search", "queue"):
+        consultation.log_list(
+            cw, admin, scope=scope, via="api", shown=[(r, "warwickshire") for r in two_cases], detail={}
+        )
+    list_export.export_list(cw, make.staff("auditor"), listing.parse_query(cw, {}), "ICO", "subject access")
+    assert verify(cw).ok, verify(cw).describe()
+
+
+@pytest.mark.postgres
+def test_lists_committed_but_not_yet_linked_verify(postgres_url, clock, monkeypatch):
+    cw = bootstrap(Settings(database_url=postgres_url, secret_key=TEST_SECRET_KEY), clock=clock)
+    factory = Factory(cw)
+    shown = [(factory.case("admin_review"), "warwickshire")]
+    monkeypatch.setattr(chain, "link_pending", lambda engine: None)  # a writer that stopped after its commit
+    consultation.log_list(cw, factory.staff("admin"), scope="queue", via="web", shown=shown, detail={})
+    result = verify(cw)
+    cw.engine.dispose()
+    assert result.ok and result.queued == 1, result.describe()
