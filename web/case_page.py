@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from flask import session
 from werkzeug.datastructures import MultiDict
 
+from casework.cases import queries
+from casework.runtime import Casework
 from casework.storage.tables import CaseEvent
 
 SESSION_KEY = "case_feedback"
+TIMELINE_LIMIT = 200  # events of one group on the page; the auditor's print and the API history have them all
 MAX_KEPT = 3000  # bytes of feedback a signed session cookie can carry beside the rest (browsers cap at 4 KB)
 
 # (key, heading, event kinds): the first is shown by default; the story of the case, not the noise
@@ -92,11 +94,18 @@ def _group(action: str) -> str:
     return "decisions"
 
 
-def timeline(events: Sequence[CaseEvent], show: str | None) -> tuple[list[CaseEvent], list[TimelineFilter]]:
-    """The events of one group, newest first, and every group with its count."""
+def timeline(cw: Casework, case_id: int, show: str | None) -> tuple[list[CaseEvent], list[TimelineFilter]]:
+    """The newest events of one group (at most TIMELINE_LIMIT), and every group with its count.
+
+    Every view of a case is one of its events, so a much-viewed case has thousands: the groups are
+    counted in SQL and only the shown group's newest events are read.
+    """
     keys = [key for key, _, _ in TIMELINE_FILTERS]
     show = show if show in keys else keys[0]
-    groups = [_group(e.action) for e in events]
-    filters = [TimelineFilter(key, heading, groups.count(key), key == show) for key, heading, _ in TIMELINE_FILTERS]
-    shown = [e for e, g in zip(events, groups, strict=True) if g == show]
-    return sorted(shown, key=lambda e: e.seq or 0, reverse=True), filters
+    counts = queries.action_counts(cw, case_id)
+    filters = [
+        TimelineFilter(key, heading, sum(n for action, n in counts.items() if _group(action) == key), key == show)
+        for key, heading, _ in TIMELINE_FILTERS
+    ]
+    shown = [action for action in counts if _group(action) == show]
+    return queries.newest_events(cw, case_id, shown, TIMELINE_LIMIT), filters

@@ -137,13 +137,16 @@ class Disclosure:
         )
 
 
-def for_case(cw: Casework, actor: Actor, reference: str) -> list[Disclosure]:
-    """Every view and export of one case, including period exports that covered it; newest first."""
+def for_case(cw: Casework, actor: Actor, reference: str, limit: int = MAX_LISTED) -> list[Disclosure]:
+    """The newest `limit` views and exports of one case, including period exports that covered it; newest first."""
     require_auditor(actor, "reading the disclosure log")
     with cw.reader() as uow:
         case = case_in_force(uow.session, actor, reference)
         own = uow.session.execute(
-            select(CaseEvent).where(col(CaseEvent.case_id) == case.id, col(CaseEvent.action).in_(ACTIONS))
+            select(CaseEvent)
+            .where(col(CaseEvent.case_id) == case.id, col(CaseEvent.action).in_(ACTIONS))
+            .order_by(col(CaseEvent.seq).desc())
+            .limit(limit)
         ).scalars()
         # Off the action index: the case_id index's NULL range holds every list consultation, one a page view
         # (`case_id + 0` is no column an index holds, so the planner keeps off it).
@@ -154,7 +157,7 @@ def for_case(cw: Casework, actor: Actor, reference: str) -> list[Disclosure]:
         found = [Disclosure.of(e, reference) for e in own]
         found += [Disclosure.of(e, None) for e in periods if _covers(e.data, case)]
         found += [Disclosure.of(e, reference) for e in listings if reference in (e.data or {}).get("references", ())]
-    return sorted(found, key=lambda d: d.seq, reverse=True)[:MAX_LISTED]
+    return sorted(found, key=lambda d: d.seq, reverse=True)[:limit]
 
 
 def by_user(cw: Casework, actor: Actor, username: str) -> list[Disclosure]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import col
 
 from casework.access.actors import Actor
@@ -73,8 +73,9 @@ class CaseAsAt:
     reference: str
     as_at: datetime
     replay: Replay
-    events: list[CaseEvent]
+    events: list[CaseEvent]  # every event up to that moment but views
     users: dict[int, str]
+    views: int = 0  # views up to that moment: each is an event, and a much-viewed case has thousands
 
     @property
     def existed(self) -> bool:
@@ -84,23 +85,28 @@ class CaseAsAt:
         return self.users.get(user_id) if user_id is not None else None
 
 
+VIEWED = "viewed"
+
+
 def case_as_at(cw: Casework, actor: Actor, reference: str, as_at: datetime) -> CaseAsAt:
-    """Replay the case's events up to and including `as_at`."""
+    """Replay the case's events up to and including `as_at`; its views (which change nothing) are counted."""
     if not actor.roles & VIEW_ROLES:
         disclosure.require_auditor(actor, "seeing a case as it stood")
     as_at = ensure_utc(as_at)
     with cw.reader() as uow:
         case = case_in_force(uow.session, actor, reference)
+        until = (col(CaseEvent.case_id) == case.id, col(CaseEvent.at) <= as_at)
         events = list(
             uow.session.execute(
-                select(CaseEvent)
-                .where(col(CaseEvent.case_id) == case.id, col(CaseEvent.at) <= as_at)
-                .order_by(col(CaseEvent.seq))
+                select(CaseEvent).where(*until, col(CaseEvent.action) != VIEWED).order_by(col(CaseEvent.seq))
             ).scalars()
         )
+        views = uow.session.execute(
+            select(func.count()).select_from(CaseEvent).where(*until, col(CaseEvent.action) == VIEWED)
+        ).scalar_one()
         users = {u.id: u.username for u in uow.session.execute(select(User)).scalars()}
     replay = replay_events(cw.workflow, Replay(case.platform, case.force), events, {v: k for k, v in users.items()})
-    return CaseAsAt(reference, as_at, replay, events, users)
+    return CaseAsAt(reference, as_at, replay, events, users, views)
 
 
 def replay_events(workflow: Workflow, replay: Replay, events: Sequence[Any], user_ids: dict[str, int]) -> Replay:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -95,6 +95,33 @@ def _events(session: Session, case_id: int) -> list[CaseEvent]:
             select(CaseEvent).where(col(CaseEvent.case_id) == case_id).order_by(col(CaseEvent.seq))
         ).scalars()
     )
+
+
+def action_counts(cw: Casework, case_id: int) -> dict[str, int]:
+    """How many events of each action a case has (of a case the caller may read): a case's page counts its
+    timeline's groups without reading them, however often the case was viewed."""
+    with cw.reader() as uow:
+        counted = uow.session.execute(
+            select(col(CaseEvent.action), func.count())
+            .where(col(CaseEvent.case_id) == case_id)
+            .group_by(col(CaseEvent.action))
+        )
+        return dict(counted.all())
+
+
+def newest_events(cw: Casework, case_id: int, actions: Collection[str], limit: int) -> list[CaseEvent]:
+    """The newest `limit` events of these actions of a case the caller may read, newest first."""
+    if not actions:
+        return []
+    with cw.reader() as uow:
+        return list(
+            uow.session.execute(
+                select(CaseEvent)
+                .where(col(CaseEvent.case_id) == case_id, col(CaseEvent.action).in_(sorted(actions)))
+                .order_by(col(CaseEvent.seq).desc())
+                .limit(limit)
+            ).scalars()
+        )
 
 
 def users_by_id(cw: Casework, ids: Iterable[int | None]) -> dict[int, User]:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from casework.audit import checkpoints, retention
 from casework.cases import actions, queries
 from casework.storage.tables import CaseEvent
+from web.views import auditing
 from tests.e2e.session_support import sign_in_client
 
 HOSTILE = "<script>alert('x')</script> I know where you live"
@@ -59,6 +60,28 @@ def test_the_case_page_shows_the_case_as_it_stood_and_logs_the_view(client, cw, 
     assert before < clock.now()
     views = logged(cw, "viewed")
     assert [(v.actor, v.data["via"]) for v in views] == [("ann.auditor", "web")] * 2
+
+
+def test_a_much_viewed_case_counts_its_views_beside_the_timeline_as_it_stood(client, cw, make, auditor):
+    ref = make.case("admin_review")
+    for _ in range(4):
+        client.get(f"/audit/cases/{ref}")
+    page = client.get(f"/audit/cases/{ref}").get_data(as_text=True)
+    timeline = page.split('id="timeline-h"')[1].split("</section>")[0]
+    assert "(2 events)" in timeline and "Besides 4 views of the case by then" in timeline  # before this one
+    assert "Viewed" not in timeline.split("<tbody>")[1]
+    log = page.split('id="log-h"')[1]
+    assert log.count("ann.auditor") >= 4 and "whole disclosure log" not in log  # below it, each view
+
+
+def test_the_case_page_lists_the_newest_views_and_links_the_whole_log(client, cw, make, auditor, monkeypatch):
+    monkeypatch.setattr(auditing, "CASE_PAGE_LOG", 3)
+    ref = make.case("admin_review")
+    for _ in range(5):
+        client.get(f"/audit/cases/{ref}")
+    log = client.get(f"/audit/cases/{ref}").get_data(as_text=True).split('id="log-h"')[1]
+    assert "The newest 3:" in log and f'href="/audit/disclosures?case={ref}"' in log
+    assert log.count("<tr") - log.count("<thead") <= 4  # a header row and three views
 
 
 def test_a_bad_moment_is_refused_beside_the_field(client, make, auditor):

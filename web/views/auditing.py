@@ -18,6 +18,7 @@ from web.extensions import casework
 from web.marking import for_force
 
 bp = Blueprint("auditing", __name__, url_prefix="/audit")
+CASE_PAGE_LOG = 50  # the newest views and exports on the case page; /audit/disclosures?case= has the rest
 
 
 def _moment(value: str | None) -> datetime:
@@ -45,13 +46,14 @@ def case(reference: str):
     for_force(detail.case.force)
     disclosure.log_view(cw, actor, detail.case, "web")
     held = retention.status(cw, detail.case.id)
-    logged = disclosure.for_case(cw, actor, reference) if current_user.has_role("auditor") else None
+    logged = disclosure.for_case(cw, actor, reference, CASE_PAGE_LOG) if current_user.has_role("auditor") else None
     return render_template(
         "auditing/case.html",
         past=past,
         detail=detail,
         held=held,
         logged=logged,
+        log_limit=CASE_PAGE_LOG,
         comment=retention.shown_comment(detail.comment, held),
         as_at_value=request.args.get("as_at", "") if errors else london(as_at).strftime("%Y-%m-%dT%H:%M:%S"),
         errors=errors,

@@ -33,9 +33,10 @@ bp = Blueprint("cases", __name__)
 
 def _page(ref: str, status: int = 200, feedback: Feedback | None = None, detail: queries.CaseDetail | None = None):
     cw, actor = casework(), current_actor()
-    detail = detail or queries.get_case(cw, actor, ref, with_events=True)
+    detail = detail or queries.get_case(cw, actor, ref)
     for_force(detail.case.force)
-    events, filters = timeline(detail.events or [], request.args.get("show"))
+    assert detail.case.id is not None  # a stored case
+    events, filters = timeline(cw, detail.case.id, request.args.get("show"))
     options = transition_options(cw, actor, detail.case)
     return render_template(
         "case.html",
@@ -46,7 +47,7 @@ def _page(ref: str, status: int = 200, feedback: Feedback | None = None, detail:
         options=options,
         primary=next((o.spec.trigger for o in options if o.refusal is None), None),
         prefill={o.spec.trigger: previous_inputs(o.spec, detail.case.stage_inputs) for o in options},
-        decisions=decisions.thread(detail.events or []),
+        decisions=decisions.case_thread(cw, detail.case.id),
         assign=assign_option(cw, actor, detail.case),
         clocks=case_clocks(cw, detail.case.id),
         feedback=feedback or Feedback(),
@@ -100,7 +101,7 @@ def refused(ref: str, form: str, exc: Exception):
 @requires_roles(*STAFF)
 def show(ref: str):
     cw, actor = casework(), current_actor()
-    detail = queries.get_case(cw, actor, ref, with_events=True)
+    detail = queries.get_case(cw, actor, ref)
     disclosure.log_view(cw, actor, detail.case, "web")  # DPA 2018 s.62 consultation log
     assert detail.case.id is not None  # a stored case
     notify_inbox.mark_case_read(cw, actor, detail.case.id)  # before the header counts what is unread
