@@ -10,8 +10,8 @@ from sqlalchemy import select
 from casework.audit import checkpoints, retention
 from casework.cases import actions, queries
 from casework.storage.tables import CaseEvent
-from web.views import auditing
 from tests.e2e.session_support import sign_in_client
+from web.views import auditing
 
 HOSTILE = "<script>alert('x')</script> I know where you live"
 
