@@ -17,9 +17,9 @@ from typing import Any
 import orjson
 from sqlalchemy.engine import Connection
 
-from casework.audit import scan
+from casework.audit import disclosure, scan
 
-LISTS = "case_id IS NULL AND action IN ('viewed', 'exported')"  # as `casework.cases.consultation` writes them
+LISTS = f"case_id IS NULL AND action IN ({', '.join(map(repr, disclosure.ACTIONS))})"  # as consultations are written
 # Only events whose data names cases are decoded in Python (a verify reads every list event of the log).
 NAMING = {"sqlite": "instr(data, '\"references\"') > 0", "postgresql": "jsonb_typeof(data -> 'references') = 'array'"}
 Row = tuple[str, str, str]  # (reference, stamp, actor)
@@ -54,7 +54,7 @@ def _compare(connection: Connection) -> tuple[str, str] | None:
         reference, at, _ = missing[0]
         return reference, f"its disclosure log lacks the list {actor} was shown at {at} (a listed_cases row is gone)"
     if not (forged := sorted(stored - named, key=_when)):
-        return None  # equal sets after all: two sums of 64 bits that differed by chance cannot, so not reached
+        return None  # not reached: within one snapshot, sums differ only where the sets do
     reference, at, _ = forged[0]
     return reference, f"its disclosure log shows a list {actor} was shown at {at}, which no event records"
 
@@ -92,13 +92,11 @@ def _named(connection: Connection, stamp: str, actor: str | None = None, day: st
     }
     for at, who, data in _stream(connection, lists, params):
         references = _loaded(data).get("references")
-        seen = repeated.get((at, who))
-        for reference in dict.fromkeys(references if isinstance(references, list) else ()):
-            if seen is not None:
-                if reference in seen:
-                    continue
+        seen = repeated.get((at, who), set())  # an instant of one event needs only its own
+        for reference in map(str, references if isinstance(references, list) else ()):
+            if reference not in seen:
                 seen.add(reference)
-            yield str(reference), at, who
+                yield reference, at, who
 
 
 def _listed(connection: Connection, stamp: str, actor: str | None = None, day: str | None = None) -> Iterator[Row]:
