@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 from sqlmodel import col
@@ -24,10 +24,23 @@ UPDATED_INDEX = Index("ix_cases_updated", col(Case.updated_at), col(Case.id))
 
 # Most selective first: the first filter of a page with one value picks the index.
 FILTER_COLUMNS = ("threat_to_life", "referred_by_id", "assignee_id", "channel", "outcome", "platform", "state")
-FILTER_INDEXES = [
-    Index(f"ix_cases_{name}_detected", getattr(Case, name), col(Case.detected_at), col(Case.id))
-    for name in FILTER_COLUMNS
-]
+# The rows a filter can ask for, where that is not every row (by dialect): no page lists the cases without a
+# threat to life, an outcome or a referrer, so a new case (none of the three) is written to none of these.
+# SQLite uses a partial index only for a query term it can match with the index's WHERE: `= 1` as
+# `one_of("threat_to_life", [true()])` renders it there, and any comparison on a column for IS NOT NULL.
+FILTER_ROWS = {
+    "threat_to_life": {"sqlite": "threat_to_life = 1", "postgresql": "threat_to_life"},
+    "referred_by_id": dict.fromkeys(("sqlite", "postgresql"), "referred_by_id IS NOT NULL"),
+    "outcome": dict.fromkeys(("sqlite", "postgresql"), "outcome IS NOT NULL"),
+}
+
+
+def _filter_index(name: str) -> Index:
+    rows: dict[str, Any] = {f"{dialect}_where": text(where) for dialect, where in FILTER_ROWS.get(name, {}).items()}
+    return Index(f"ix_cases_{name}_detected", getattr(Case, name), col(Case.detected_at), col(Case.id), **rows)
+
+
+FILTER_INDEXES = [_filter_index(name) for name in FILTER_COLUMNS]
 
 
 def indexed_columns(sort: str, single_valued: set[str]) -> set[str]:
