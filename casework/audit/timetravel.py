@@ -17,6 +17,7 @@ from sqlmodel import col
 
 from casework.access.actors import Actor
 from casework.audit import disclosure
+from casework.cases.consultation import VIEWED
 from casework.cases.queries import case_in_force
 from casework.clock import ensure_utc
 from casework.storage.tables import CaseEvent, User
@@ -83,9 +84,6 @@ class CaseAsAt:
 
     def username(self, user_id: int | None) -> str | None:
         return self.users.get(user_id) if user_id is not None else None
-
-
-VIEWED = "viewed"
 
 
 def case_as_at(cw: Casework, actor: Actor, reference: str, as_at: datetime) -> CaseAsAt:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from casework.storage.uow import UnitOfWork
 
 VIA = ("web", "api", "cli")
+VIEWED = "viewed"  # the action of a consultation: a list shown, or one case opened (`disclosure.log_view`)
 
 
 def check_via(via: str) -> None:
@@ -35,7 +36,7 @@ def log_list(
         return
     data, at = listing_data(scope, via, shown, detail), cw.now()
     with cw.uow() as uow:
-        uow.record("viewed", at=at, actor=actor.username, role=actor.role_label, data=data)
+        uow.record(VIEWED, at=at, actor=actor.username, role=actor.role_label, data=data)
         index_listed(uow, data["references"], at, actor.username)
         uow.commit()
 

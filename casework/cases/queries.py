@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from casework.access.actors import Actor
+from casework.cases.consultation import VIEWED
 from casework.errors import CaseNotFound
 from casework.storage.tables import Case, CaseEvent, CaseLink, Comment, User
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from casework.runtime import Casework
 
 LAST_PAGE = 1_000_000  # a bound for every list: a huge page number would overflow the SQL offset (a 500)
+HISTORY_PAGE = 500  # events in a page of a case's history: every view of a case is one, and some have thousands
 
 
 @dataclass(frozen=True)
@@ -27,13 +29,16 @@ class CaseDetail:
     assignee: User | None
     author_cases: list[Case]
     linked: list[Case]
-    events: list[CaseEvent] | None = None  # the timeline, when asked for
+    events: list[CaseEvent] | None = None  # the timeline but its views, when asked for
+    views: int = 0  # how often the case was opened (counted with the timeline): each view is in its disclosure log
 
 
 @dataclass(frozen=True)
 class CaseHistory:
     case: Case
-    events: list[CaseEvent]
+    events: list[CaseEvent]  # a page of them, in chain order
+    more: bool = False  # the case has events after the page's last
+    newest: int = 0  # the seq of the case's newest event as the page was read: where a walk of its pages ends
 
 
 def case_in_force(session: Session, actor: Actor, reference: str) -> Case:
@@ -77,24 +82,33 @@ def get_case(cw: Casework, actor: Actor, reference: str, with_events: bool = Fal
         ).all()
         other_ids = {a if b == case.id else b for a, b in link_ids}
         linked = list(s.execute(select(Case).where(col(Case.id).in_(other_ids))).scalars()) if other_ids else []
-        events = _events(s, case.id) if with_events else None
-        return CaseDetail(case, comment, assignee, author_cases, linked, events)
+        if not with_events:
+            return CaseDetail(case, comment, assignee, author_cases, linked)
+        timeline = select(CaseEvent).where(col(CaseEvent.case_id) == case.id, col(CaseEvent.action) != VIEWED)
+        events = list(s.execute(timeline.order_by(col(CaseEvent.seq))).scalars())
+        views = s.execute(
+            select(func.count())
+            .select_from(CaseEvent)
+            .where(col(CaseEvent.case_id) == case.id, col(CaseEvent.action) == VIEWED)
+        ).scalar_one()
+        return CaseDetail(case, comment, assignee, author_cases, linked, events, views)
 
 
-def history(cw: Casework, actor: Actor, reference: str) -> CaseHistory:
-    """The case and every event of it, oldest first."""
+def history(cw: Casework, actor: Actor, reference: str, *, after: int = 0, limit: int = HISTORY_PAGE) -> CaseHistory:
+    """The case and a page of its events, oldest first: those after seq `after`, at most `limit` of them."""
     with cw.reader() as uow:
         case = case_in_force(uow.session, actor, reference)
-        assert case.id is not None  # a stored case has an id
-        return CaseHistory(case, _events(uow.session, case.id))
-
-
-def _events(session: Session, case_id: int) -> list[CaseEvent]:
-    return list(
-        session.execute(
-            select(CaseEvent).where(col(CaseEvent.case_id) == case_id).order_by(col(CaseEvent.seq))
-        ).scalars()
-    )
+        page = uow.session.execute(
+            select(CaseEvent)
+            .where(col(CaseEvent.case_id) == case.id, col(CaseEvent.seq) > after)
+            .order_by(col(CaseEvent.seq))
+            .limit(limit + 1)
+        )
+        events = list(page.scalars())
+        newest = uow.session.execute(
+            select(func.max(col(CaseEvent.seq))).where(col(CaseEvent.case_id) == case.id)
+        ).scalar_one()
+        return CaseHistory(case, events[:limit], more=len(events) > limit, newest=newest or 0)
 
 
 def action_counts(cw: Casework, case_id: int) -> dict[str, int]:

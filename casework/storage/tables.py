@@ -118,10 +118,12 @@ class CaseEvent(SQLModel, table=True):
     """An append-only, hash-chained audit event. The database refuses UPDATE and DELETE."""
 
     __tablename__ = "case_events"
+    # a case's events in chain order, walked as they stand however many there are (a case viewed thousands of times)
+    __table_args__ = (Index("ix_case_events_case_seq", "case_id", "seq"),)
 
     id: int | None = Field(default=None, primary_key=True)
     seq: int = Field(unique=True)
-    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="cases.id")
     at: datetime = _utc(index=True)
     actor: str = Field(max_length=100)  # indexed with seq, as `action` is (the audit log's filters)
     role: str | None = Field(default=None, max_length=40)

@@ -209,6 +209,39 @@ def test_history_lists_the_events_oldest_first(client, make, bearer):
     assert [e["action"] for e in events] == ["flagged", "transition"]
 
 
+def test_history_pages_follow_the_chain_to_the_last_event(client, make, bearer):
+    ref, headers = make.case("closed"), bearer("auditor")
+    first = client.get(f"/api/v1/cases/{ref}/history?limit=2", headers=headers).get_json()
+    assert [e["action"] for e in first["events"]] == ["flagged", "transition"] and first["more"] is True
+    path, _, query = first["links"]["next"].partition("?")
+    assert path == f"/api/v1/cases/{ref}/history"
+    assert parse_qs(query) == {"limit": ["2"], "after": [str(first["events"][-1]["seq"])]}
+    seen, page = first["events"], first
+    while "next" in page["links"]:
+        page = client.get(page["links"]["next"], headers=headers).get_json()
+        seen += page["events"]
+    # the five events of the closed case, then the first page's own view: each page is a consultation
+    assert [e["action"] for e in seen] == ["flagged"] + ["transition"] * 4 + ["viewed"] * (len(seen) - 5)
+    assert [e["seq"] for e in seen] == sorted({e["seq"] for e in seen}) and page["more"] is False
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("after=-1", "after"),
+        ("after=x", "after"),
+        ("after=1" + "0" * 19, "after"),
+        ("limit=0", "limit"),
+        ("limit=501", "limit"),
+        ("limit=2.5", "limit"),
+        ("page=2", "query"),
+    ],
+)
+def test_a_bad_history_page_is_refused_with_the_field_named(client, make, bearer, query, field):
+    response = client.get(f"/api/v1/cases/{make.case()}/history?{query}", headers=bearer("auditor"))
+    assert response.status_code == 422 and set(response.get_json()["errors"]) == {field}
+
+
 def test_audit_verify_reports_an_intact_chain(client, make, bearer):
     make.case("closed")
     body = client.get("/api/v1/audit/verify", headers=bearer("auditor")).get_json()

@@ -102,6 +102,15 @@ def test_the_printable_history_has_the_whole_timeline(client, cw, make, auditor)
     assert logged(cw, "viewed")[0].data == {"reference": ref, "via": "web"}
 
 
+def test_the_printable_history_counts_the_views_and_links_the_disclosure_log(client, cw, make, auditor):
+    ref = make.case("admin_review")
+    for _ in range(3):
+        client.get(f"/audit/cases/{ref}/print")
+    page = client.get(f"/audit/cases/{ref}/print").get_data(as_text=True)
+    assert page.count("<tr><td>") == 2 and "Timeline (2 events)" in page  # flagged, start_review: no view
+    assert "Besides 3 views of the case before this print" in page and f'href="/audit/disclosures?case={ref}"' in page
+
+
 def test_an_export_downloads_and_is_logged_as_a_disclosure(client, cw, make, auditor):
     ref = make.case("closed")
     response = client.post(

@@ -122,3 +122,12 @@ def test_the_cli_history_is_logged_as_a_view_too(cw, make):
     assert result.exit_code == 0 and "viewed" not in result.output
     [viewed] = events(cw, "viewed")
     assert viewed.actor == "system:cli" and viewed.data == {"reference": ref, "via": "cli"}
+
+
+def test_the_cli_history_prints_every_page_of_the_timeline_as_it_was_read(cw, make, monkeypatch):
+    ref = make.case("closed")
+    monkeypatch.setattr(queries, "HISTORY_PAGE", 2)
+    result = CliRunner().invoke(main, ["--db", cw.settings.database_url, "cases", "history", ref])
+    printed = [line.split()[0] for line in result.output.splitlines()]
+    assert result.exit_code == 0 and "viewed" not in result.output  # its own view came after the read
+    assert printed == [str(e.seq) for e in queries.history(cw, make.staff("auditor"), ref).events[:5]]

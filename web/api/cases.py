@@ -161,10 +161,31 @@ def _attempted() -> str:
 
 @bp.get("/cases/<reference>/history")
 def case_history(reference: str):
-    """Every event of the case, oldest first."""
-    history = queries.history(casework(), actor(), reference)
+    """The case's events, oldest first, a page at a time: `after` the last seq shown (follow links.next)."""
+    after, limit = _history_page()
+    history = queries.history(casework(), actor(), reference, after=after, limit=limit)
     disclosure.log_view(casework(), actor(), history.case, "api")
-    return jsonify({"reference": reference, "events": [serialize.event(e) for e in history.events]})
+    args = {k: v for k, v in request.args.items() if k != "after"}
+    links = {"self": url_for("api.case_history", reference=reference, **request.args)}
+    if history.more:
+        links["next"] = url_for("api.case_history", reference=reference, **args, after=history.events[-1].seq)
+    events = [serialize.event(e) for e in history.events]
+    return jsonify({"reference": reference, "events": events, "more": history.more, "links": links})
+
+
+def _history_page() -> tuple[int, int]:
+    """(after, limit) of a history page: a seq of the chain (0, the default: from the first event), 1 to a page."""
+    args, errors = request.args, {}
+    if unknown := sorted(set(args) - {"after", "limit"}):
+        errors["query"] = f"unknown parameter {', '.join(unknown)[:200]}: a history page takes after and limit"
+    after, limit = args.get("after", "0"), args.get("limit", str(queries.HISTORY_PAGE))
+    if not (after.isascii() and after.isdigit() and len(after) <= 18):
+        errors["after"] = "the seq of the last event shown (a whole number from 0): follow links.next"
+    if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= queries.HISTORY_PAGE):
+        errors["limit"] = f"a whole number from 1 to {queries.HISTORY_PAGE}"
+    if errors:
+        raise ValidationError(errors)
+    return int(after), int(limit)
 
 
 @bp.get("/audit/verify")

@@ -6,6 +6,7 @@ from flask import jsonify
 
 from casework.cases.decisions import KINDS
 from casework.cases.listing import MAX_PER_PAGE
+from casework.cases.queries import HISTORY_PAGE
 from casework.intake.flags import MAX_TEXT
 from web.api import bp, openapi_evidence
 from web.api.openapi_finding import finding_paths
@@ -255,7 +256,13 @@ def _schemas(cw) -> dict:
         "Event": event,
         "History": {
             "type": "object",
-            "properties": {"reference": _STR, "events": {"type": "array", "items": _ref("Event")}},
+            "required": ["reference", "events", "more", "links"],
+            "properties": {
+                "reference": _STR,
+                "events": {"type": "array", "items": _ref("Event")},
+                "more": {"type": "boolean", "description": "the case has events after this page: follow links.next"},
+                "links": {"type": "object", "required": ["self"], "properties": {"self": _STR, "next": _STR}},
+            },
         },
         "TransitionRequest": _transition_request(cw.workflow),
         "TransitionResult": result,
@@ -283,6 +290,15 @@ def _paths(cw) -> dict:
             "schema": {"type": "string", "maxLength": 400},
         },
         {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}},
+    ]
+    history = [
+        {
+            "name": "after",
+            "in": "query",
+            "description": "the seq of the last event shown: the page after it (links.next)",
+            "schema": {"type": "integer", "minimum": 0},
+        },
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": HISTORY_PAGE}},
     ]
     location = {"Location": {"description": "the new case", "schema": _STR}}
     paths = {
@@ -328,10 +344,10 @@ def _paths(cw) -> dict:
         },
         "/api/v1/cases/{reference}/history": {
             "get": {
-                "summary": "The case's events, oldest first",
+                "summary": "The case's events, oldest first, a page at a time",
                 "operationId": "caseHistory",
-                "parameters": [ref],
-                "responses": {"200": _json(_ref("History"), "The events"), **_problems(401, 403, 404)},
+                "parameters": [ref, *history],
+                "responses": {"200": _json(_ref("History"), "A page of events"), **_problems(401, 403, 404, 422)},
             }
         },
         "/api/v1/audit/verify": {

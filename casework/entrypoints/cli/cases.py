@@ -148,14 +148,19 @@ def cases_show(ctx: click.Context, reference: str, username: str | None) -> None
 def cases_history(ctx: click.Context, reference: str, username: str | None) -> None:
     """The case's full timeline, oldest first."""
     cw, actor = _acting(ctx, username)
-    history = queries.history(cw, actor, reference)
+    history = queries.history(cw, actor, reference, limit=queries.HISTORY_PAGE)
     disclosure.log_view(cw, actor, history.case, "cli")
-    for event in history.events:
-        move = f"{event.from_state or '-'} -> {event.to_state or '-'}"
-        click.echo(
-            f"{event.seq:>8}  {_when(event.at)}  {event.actor:<20} {event.role or '-':<14} "
-            f"{event.action:<12} {move:<40} {json.dumps(event.data, ensure_ascii=False)}"
-        )
+    newest = history.newest  # the timeline as it was when read: not this view, nor what happened since
+    while True:  # a page at a time, so a case viewed thousands of times is never all in memory
+        for event in (e for e in history.events if e.seq <= newest):
+            move = f"{event.from_state or '-'} -> {event.to_state or '-'}"
+            click.echo(
+                f"{event.seq:>8}  {_when(event.at)}  {event.actor:<20} {event.role or '-':<14} "
+                f"{event.action:<12} {move:<40} {json.dumps(event.data, ensure_ascii=False)}"
+            )
+        if not history.more or history.events[-1].seq >= newest:
+            return
+        history = queries.history(cw, actor, reference, after=history.events[-1].seq, limit=queries.HISTORY_PAGE)
 
 
 @cases.command("assign")
