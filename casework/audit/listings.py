@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from casework.audit import disclosure, scan
 
@@ -28,16 +28,15 @@ _MASK = (1 << 64) - 1
 BATCH = 1_000
 
 
-def first_problem(connection: Connection) -> tuple[str, str] | None:
+def first_problem(engine: Engine) -> tuple[str, str] | None:
     """(case reference, what is wrong) for the first row of `listed_cases` its events do not account for.
 
-    Every read is from one snapshot, as lists are viewed all the while: SQLite's read transaction is one,
-    and on PostgreSQL (each statement its own snapshot) the check takes a REPEATABLE READ connection.
+    On a connection of its own, so that `audit verify` runs it beside the chain walk; every read is from
+    one snapshot, as lists are viewed all the while: a read transaction on SQLite, REPEATABLE READ on
+    PostgreSQL (where each statement would otherwise take its own).
     """
-    if connection.dialect.name != "postgresql":
-        return _compare(connection)
-    snapshot_of = connection.engine.connect().execution_options(isolation_level="REPEATABLE READ")
-    with snapshot_of as snapshot, snapshot.begin():
+    options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
+    with engine.execution_options(casework_readonly=True, **options).connect() as snapshot, snapshot.begin():
         return _compare(snapshot)
 
 

@@ -37,14 +37,15 @@ def raw_rows(session: Session, first: int, batch: int) -> Generator[tuple[Any, .
     if connection.dialect.name == "postgresql":
         yield from _copy(connection.connection.driver_connection, _SELECT.format(first=first, **_POSTGRES))
         return
-    result = connection.execution_options(stream_results=True, yield_per=batch).exec_driver_sql(
-        _SELECT.format(first=first, **_SQLITE)
-    )
+    # the driver's own cursor, in the session's transaction: SQLAlchemy's streamed result fetched a row a call
+    sqlite: Any = connection.connection.driver_connection
+    cursor = sqlite.cursor()
     try:
-        for rows in result.partitions():
+        cursor.execute(_SELECT.format(first=first, **_SQLITE))
+        while rows := cursor.fetchmany(batch):
             yield from rows
     finally:
-        result.close()
+        cursor.close()
 
 
 def _copy(driver_connection: Any, select: str) -> Iterator[tuple[Any, ...]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -71,11 +72,19 @@ _VERIFY_COLUMNS = (
 
 def verify(session: Session, batch: int = 20_000, workflow: Workflow = A017) -> Verification:
     """The chain, then every case and comment against its events (`records`), then the index of the lists that
-    showed each case (`listings`); never raises, names the first fault."""
-    result = verify_chain(session, batch)
+    showed each case (`listings`); never raises, names the first fault.
+
+    The listings check reads on a connection of its own in a second thread, while this one walks the chain:
+    each spends most of its time in the database's C code, which lets the other run.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-listings") as pool:
+        listed = pool.submit(listings.first_problem, session.connection().engine)
+        result = verify_chain(session, batch)
+        found = records.first_problem(session, workflow, batch) if result.ok else None
+        listed_problem = listed.result()
     if not result.ok:
         return result
-    if found := records.first_problem(session, workflow, batch) or listings.first_problem(session.connection()):
+    if found := found or listed_problem:
         reference, problem = found
         return Verification(False, result.count, result.head_hash, problem=problem, case_reference=reference)
     queued = session.execute(select(func.count()).select_from(_pending)).scalar_one()
