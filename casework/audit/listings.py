@@ -18,6 +18,7 @@ import orjson
 from sqlalchemy.engine import Connection, Engine
 
 from casework.audit import disclosure, scan
+from casework.audit.snapshot import snapshot
 
 LISTS = f"case_id IS NULL AND action IN ({', '.join(map(repr, disclosure.ACTIONS))})"  # as consultations are written
 # Only events whose data names cases are decoded in Python (a verify reads every list event of the log).
@@ -32,12 +33,10 @@ def first_problem(engine: Engine) -> tuple[str, str] | None:
     """(case reference, what is wrong) for the first row of `listed_cases` its events do not account for.
 
     On a connection of its own, so that `audit verify` runs it beside the chain walk; every read is from
-    one snapshot, as lists are viewed all the while: a read transaction on SQLite, REPEATABLE READ on
-    PostgreSQL (where each statement would otherwise take its own).
+    one snapshot, as lists are viewed all the while.
     """
-    options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
-    with engine.execution_options(casework_readonly=True, **options).connect() as snapshot, snapshot.begin():
-        return _compare(snapshot)
+    with snapshot(engine) as connection:
+        return _compare(connection)
 
 
 def _compare(connection: Connection) -> tuple[str, str] | None:

@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import null, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from casework.audit.redaction import REDACTED
+from casework.audit.snapshot import snapshot
 from casework.audit.timetravel import Replay, replay_events
 from casework.storage.chain import NotCanonical, digest
 from casework.storage.tables import Case, CaseEvent, Comment, PendingEvent, User, table_of
@@ -55,8 +57,17 @@ _QUEUED = (
 )
 
 
-def first_problem(session: Session, workflow: Workflow, batch: int = 20_000) -> tuple[str, str] | None:
-    """(case reference, what is wrong) for the first case or comment that its events do not account for."""
+def first_problem(engine: Engine, workflow: Workflow, batch: int = 20_000) -> tuple[str, str] | None:
+    """(case reference, what is wrong) for the first case or comment that its events do not account for.
+
+    The cases and their events are read in one snapshot of their own: a step committed between the two
+    reads would otherwise make a case disagree with its events while nothing is wrong.
+    """
+    with snapshot(engine) as connection, Session(connection) as session:
+        return _first_problem(session, workflow, batch)
+
+
+def _first_problem(session: Session, workflow: Workflow, batch: int) -> tuple[str, str] | None:
     user_ids = {name: id_ for id_, name in session.execute(select(_users.c.id, _users.c.username))}
     cases = session.execute(_CASES.execution_options(yield_per=batch))
     queued: dict[int, list[Any]] = {}

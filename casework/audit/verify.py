@@ -74,13 +74,15 @@ def verify(session: Session, batch: int = 20_000, workflow: Workflow = A017) -> 
     """The chain, then every case and comment against its events (`records`), then the index of the lists that
     showed each case (`listings`); never raises, names the first fault.
 
-    The listings check reads on a connection of its own in a second thread, while this one walks the chain:
-    each spends most of its time in the database's C code, which lets the other run.
+    The record and listings checks each read one snapshot of their own (`audit.snapshot`). The listings
+    check runs in a second thread while this one walks the chain: each spends most of its time in the
+    database's C code, which lets the other run. The record check, mostly Python, runs after the walk.
     """
+    engine = session.connection().engine
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-listings") as pool:
-        listed = pool.submit(listings.first_problem, session.connection().engine)
+        listed = pool.submit(listings.first_problem, engine)
         result = verify_chain(session, batch)
-        found = records.first_problem(session, workflow, batch) if result.ok else None
+        found = records.first_problem(engine, workflow, batch) if result.ok else None
         listed_problem = listed.result()
     if not result.ok:
         return result

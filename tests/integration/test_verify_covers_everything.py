@@ -191,3 +191,26 @@ def test_the_records_check_streams_cases_and_events_in_step(cw, make):
     with cw.reader() as uow:
         result = audit.verify(uow.session, batch=1)
     assert not result.ok and result.case_reference == references[2]
+
+
+def test_a_case_that_moves_while_its_records_are_read_is_no_false_alarm(cw, make):
+    """The records check reads the cases, then their events: a step committed in between (a live system)
+    must not make the two disagree, on PostgreSQL (READ COMMITTED statements) as on SQLite."""
+    from sqlalchemy import event
+
+    from casework.cases import actions
+
+    reference, admin = make.case("detected"), make.staff("admin")
+    moved = []
+
+    def step_in_between(conn, cursor, statement, parameters, context, executemany):
+        if not moved and "FROM case_events" in statement and "ORDER BY case_events.case_id" in statement:
+            moved.append(actions.apply_trigger(cw, admin, reference, "start_review", {}))
+
+    event.listen(cw.engine, "before_cursor_execute", step_in_between)
+    try:
+        result = verify(cw)
+    finally:
+        event.remove(cw.engine, "before_cursor_execute", step_in_between)
+    assert moved and result.ok, result.describe()
+    assert verify(cw).ok
