@@ -10,7 +10,7 @@ from sqlalchemy import Select, and_, or_, select
 from sqlmodel import col
 
 from casework.access.actors import Actor
-from casework.cases.consultation import check_via, index_listed
+from casework.cases.consultation import VIEWED, check_via, index_listed
 from casework.cases.queries import case_in_force
 from casework.cases.tables import ListedCase
 from casework.errors import PermissionDenied, ValidationError
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from casework.runtime import Casework
     from casework.storage.uow import UnitOfWork
 
-ACTIONS = ("viewed", "exported")
+ACTIONS = (VIEWED, "exported")
 AUDIT_ROLES = frozenset({"auditor"})
 MAX_LISTED = 1000
 LIST_SCOPES = {
@@ -43,7 +43,7 @@ def log_view(cw: Casework, actor: Actor, case: Case, via: str) -> None:
     check_via(via)
     with cw.uow() as uow:
         uow.record(
-            "viewed",
+            VIEWED,
             at=cw.now(),
             actor=actor.username,
             role=actor.role_label,

@@ -30,7 +30,6 @@ class CaseDetail:
     author_cases: list[Case]
     linked: list[Case]
     events: list[CaseEvent] | None = None  # the timeline but its views, when asked for
-    views: int = 0  # how often the case was opened (counted with the timeline): each view is in its disclosure log
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,6 @@ class CaseHistory:
     case: Case
     events: list[CaseEvent]  # a page of them, in chain order
     more: bool = False  # the case has events after the page's last
-    newest: int = 0  # the seq of the case's newest event as the page was read: where a walk of its pages ends
 
 
 def case_in_force(session: Session, actor: Actor, reference: str) -> Case:
@@ -86,12 +84,7 @@ def get_case(cw: Casework, actor: Actor, reference: str, with_events: bool = Fal
             return CaseDetail(case, comment, assignee, author_cases, linked)
         timeline = select(CaseEvent).where(col(CaseEvent.case_id) == case.id, col(CaseEvent.action) != VIEWED)
         events = list(s.execute(timeline.order_by(col(CaseEvent.seq))).scalars())
-        views = s.execute(
-            select(func.count())
-            .select_from(CaseEvent)
-            .where(col(CaseEvent.case_id) == case.id, col(CaseEvent.action) == VIEWED)
-        ).scalar_one()
-        return CaseDetail(case, comment, assignee, author_cases, linked, events, views)
+        return CaseDetail(case, comment, assignee, author_cases, linked, events)
 
 
 def history(cw: Casework, actor: Actor, reference: str, *, after: int = 0, limit: int = HISTORY_PAGE) -> CaseHistory:
@@ -105,10 +98,14 @@ def history(cw: Casework, actor: Actor, reference: str, *, after: int = 0, limit
             .limit(limit + 1)
         )
         events = list(page.scalars())
-        newest = uow.session.execute(
-            select(func.max(col(CaseEvent.seq))).where(col(CaseEvent.case_id) == case.id)
-        ).scalar_one()
-        return CaseHistory(case, events[:limit], more=len(events) > limit, newest=newest or 0)
+        return CaseHistory(case, events[:limit], more=len(events) > limit)
+
+
+def last_seq(cw: Casework, case: Case) -> int:
+    """The seq of the newest event of a case the caller may read: where a walk of its history pages ends."""
+    with cw.reader() as uow:
+        newest = select(func.max(col(CaseEvent.seq))).where(col(CaseEvent.case_id) == case.id)
+        return uow.session.execute(newest).scalar_one() or 0
 
 
 def action_counts(cw: Casework, case_id: int) -> dict[str, int]:

@@ -11,6 +11,7 @@ from flask_login import current_user
 from casework.audit import checkpoints, disclosure, exports, retention, timetravel
 from casework.audit import checks as chain_checks
 from casework.cases import queries
+from casework.cases.consultation import VIEWED
 from casework.clock import LONDON, UTC, london
 from casework.errors import ValidationError
 from web.authz import requires_roles
@@ -66,9 +67,12 @@ def printable(reference: str):
     cw, actor = casework(), current_user.actor
     detail = queries.get_case(cw, actor, reference, with_events=True)
     for_force(detail.case.force)
+    views = queries.action_counts(cw, detail.case.id).get(VIEWED, 0)  # listed by the disclosure log, not here
     disclosure.log_view(cw, actor, detail.case, "web")
     comment = retention.shown_comment(detail.comment, retention.status(cw, detail.case.id))
-    return render_template("auditing/print.html", detail=detail, events=detail.events, comment=comment, now=cw.now())
+    return render_template(
+        "auditing/print.html", detail=detail, events=detail.events, views=views, comment=comment, now=cw.now()
+    )
 
 
 @bp.post("/cases/<reference>/legal-hold")

@@ -149,8 +149,9 @@ def cases_history(ctx: click.Context, reference: str, username: str | None) -> N
     """The case's full timeline, oldest first."""
     cw, actor = _acting(ctx, username)
     history = queries.history(cw, actor, reference, limit=queries.HISTORY_PAGE)
+    # the timeline as it was when read: not this view, nor what happened since
+    newest = queries.last_seq(cw, history.case) if history.more else history.events[-1].seq
     disclosure.log_view(cw, actor, history.case, "cli")
-    newest = history.newest  # the timeline as it was when read: not this view, nor what happened since
     while True:  # a page at a time, so a case viewed thousands of times is never all in memory
         for event in (e for e in history.events if e.seq <= newest):
             move = f"{event.from_state or '-'} -> {event.to_state or '-'}"
