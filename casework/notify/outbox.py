@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlmodel import col
+from uuid6 import uuid7
 
 from casework.clock import LONDON, london
 from casework.labels import CHOICES
@@ -203,7 +203,7 @@ def _row(
     endpoint_id: int | None = None,
 ) -> dict[str, Any]:
     return {
-        "delivery_id": uuid.uuid4().hex,
+        "delivery_id": uuid7().hex,  # time-ordered: each new row goes on at the end of its unique index
         "kind": kind,
         "case_id": case.id,
         "channel": channel,

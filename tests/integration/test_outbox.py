@@ -76,6 +76,17 @@ def test_the_payload_holds_facts_to_render_from_but_never_the_comment(cw, make, 
     assert len({row.delivery_id for row in rows(cw)}) == len(rows(cw))
 
 
+def test_delivery_ids_follow_the_order_rows_are_written_in(cw, make, team):
+    """A random id would land each new row at a random place in the unique index: at millions of rows,
+    a page read and a page written per notification. Time-ordered ids (UUIDv7) go on at its end."""
+    for _ in range(3):
+        ref = referred(cw, make, team)
+        apply_trigger(cw, team["ben"], ref, "give_advice", ADVICE)
+    written = [row.delivery_id for row in rows(cw)]  # oldest first
+    assert len(written) > 10 and written == sorted(written) and len(set(written)) == len(written)
+    assert all(len(d) == 32 and d[12] == "7" for d in written)  # a UUIDv7 as 32 hex digits
+
+
 def test_a_refused_transition_leaves_no_notification_behind(cw, make, team):
     ref = flagged(cw, make, team)
     apply_trigger(cw, team["ann"], ref, "start_review")
