@@ -30,12 +30,10 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from bench import loader
-from bench.bench_core import STEPS, payload, staff
-from bench.common import free_port, rate
+from bench.bench_core import lifecycle_rates, payload
+from bench.common import free_port
 from casework.bootstrap import bootstrap
-from casework.cases import actions
 from casework.config import Settings
-from casework.intake import flags as intake
 from casework.storage.schema import migrate
 
 SIZES = [int(n) for n in os.environ.get("BENCH_WEB_SIZES", "10000,100000,1000000").split(",")]
@@ -185,19 +183,11 @@ def _writes(url: str) -> tuple[float, float]:
     """(intakes/s, lifecycles/s) of WRITES new cases taken through every step by the services on `url`."""
     cw = bootstrap(Settings(database_url=url))
     migrate(cw.engine)
-    who, run = staff(cw), time.time_ns()
+    run = time.time_ns()
     flags = [
         {**payload(i), "external_id": f"w-{run}-{i}", "permalink": f"https://fb.com/w-{run}-{i}"} for i in range(WRITES)
     ]
-    started = time.perf_counter()
-    references = [intake.flag_comment(cw, who["admin"], flag).case.reference for flag in flags]
-    intake_s, started = time.perf_counter() - started, time.perf_counter()
-    for kind, trigger, inputs in STEPS:
-        for reference in references:
-            actions.apply_trigger(cw, who[kind], reference, trigger, inputs)
-    lifecycle_s = time.perf_counter() - started
-    cw.engine.dispose()
-    return rate(WRITES, intake_s), rate(WRITES, lifecycle_s)
+    return lifecycle_rates(cw, flags)
 
 
 def _write_ratios(url: str, rounds: int = 3) -> tuple[float, float]:
