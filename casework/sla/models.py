@@ -1,9 +1,9 @@
 """The `sla_clocks` table: one row per run of a clock on a case, indexed so the sweep finds due rows fast.
 
 Every index is written by every intake and most steps (each starts or stops clocks), so there are few:
-the sweep's (`alarm_at`: when the sweep next has something to mark on the run), the open runs in
-deadline order (queues, the dashboard's list and its count of live work), and the start time (compliance
-over a period).
+the sweep's (`alarm_at`: when the sweep next has something to mark on the run) and the open runs in
+deadline order (queues, the dashboard's list and its count of live work). Compliance is read from the
+clock tallies, so no index follows the start time.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ class SlaClock(SQLModel, table=True):
         UniqueConstraint("case_id", "name", "run", name="uq_sla_clocks_run"),
         _partial("ix_sla_clocks_alarm", ("alarm_at", "force"), _ALARMED),
         _partial("ix_sla_clocks_open_due", ("due_at", "id", "force", "name", "breached_at"), _OPEN),
-        Index("ix_sla_clocks_started", "started_at"),  # compliance over a period
     )
 
     id: int | None = Field(default=None, primary_key=True)

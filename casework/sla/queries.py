@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, UnaryExpression, and_, func, or_, select
-from sqlalchemy import case as when
+from sqlalchemy import Row, UnaryExpression, func, select
 
 from casework.runtime import Casework
 from casework.sla.models import SlaClock
@@ -168,29 +167,6 @@ class Compliance:
         """Share of decided clocks (met or breached) that were met; None while none is decided."""
         decided = self.met + self.breached
         return self.met / decided if decided else None
-
-
-def compliance(cw: Casework, forces: Iterable[str], now: datetime, since: datetime | None = None) -> list[Compliance]:
-    """SLA compliance per force and clock, over clocks started since `since` (all by default)."""
-    c = _clocks.c
-    late = or_(c.breached_at.is_not(None), and_(c.stopped_at.is_not(None), c.stopped_at >= c.due_at))
-    met = and_(c.stopped_at.is_not(None), c.breached_at.is_(None), c.stopped_at < c.due_at)
-    running = c.stopped_at.is_(None)
-    overdue = and_(running, c.due_at <= now)
-    query = (
-        select(c.force, c.name, *(func.sum(when((cond, 1), else_=0)) for cond in (met, late, running, overdue)))
-        .where(c.force.in_(sorted(forces)))
-        .group_by(c.force, c.name)
-        .order_by(c.force, c.name)
-    )
-    if since is not None:
-        query = query.where(c.started_at >= since)
-    labels = {s.name: s.label for s in cw.workflow.clocks}
-    order = {s.name: i for i, s in enumerate(cw.workflow.clocks)}
-    with cw.reader() as uow:
-        rows = uow.session.execute(query).all()
-    result = [Compliance(f, n, labels.get(n, n), int(a), int(b), int(r), int(o)) for f, n, a, b, r, o in rows]
-    return sorted(result, key=lambda x: (x.force, order.get(x.clock, 99)))
 
 
 def references(cw: Casework, case_ids: Iterable[int]) -> dict[int, str]:

@@ -1,10 +1,12 @@
 """Reading clocks and SLA events of a case by reference, for the SLA tests."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy import case as when
 
 from casework.sla import queries
-from casework.storage.tables import Case, CaseEvent
+from casework.sla.models import SlaClock
+from casework.storage.tables import Case, CaseEvent, table_of
 
 
 def case_id(cw, reference: str) -> int:
@@ -48,3 +50,23 @@ class Published:
 
 POSTGRES_ONLY = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 """For tests of several sweepers or workers at once: SQLite serialises them with BEGIN IMMEDIATE."""
+
+
+def scanned_compliance(cw, forces, now) -> list[queries.Compliance]:
+    """Compliance counted from every clock run, as the dashboard's tallies must agree with."""
+    c = table_of(SlaClock).c
+    late = or_(c.breached_at.is_not(None), and_(c.stopped_at.is_not(None), c.stopped_at >= c.due_at))
+    met = and_(c.stopped_at.is_not(None), c.breached_at.is_(None), c.stopped_at < c.due_at)
+    running = c.stopped_at.is_(None)
+    overdue = and_(running, c.due_at <= now)
+    query = (
+        select(c.force, c.name, *(func.sum(when((cond, 1), else_=0)) for cond in (met, late, running, overdue)))
+        .where(c.force.in_(sorted(forces)))
+        .group_by(c.force, c.name)
+    )
+    labels = {s.name: s.label for s in cw.workflow.clocks}
+    order = {s.name: i for i, s in enumerate(cw.workflow.clocks)}
+    with cw.reader() as uow:
+        rows = uow.session.execute(query).all()
+    result = [queries.Compliance(f, n, labels.get(n, n), int(a), int(b), int(r), int(o)) for f, n, a, b, r, o in rows]
+    return sorted(result, key=lambda x: (x.force, order.get(x.clock, 99)))

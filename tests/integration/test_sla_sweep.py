@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select, text
 
 from casework.audit import verify as audit
-from casework.cases import actions
+from casework.cases import actions, stats
 from casework.sla import queries
 from casework.sla.sweep import SWEEP_LOCK, sweep
 from casework.storage.tables import Case
@@ -132,7 +132,7 @@ def test_compliance_counts_met_breached_and_running_clocks_per_force_and_clock(c
     late = make.case()
     clock.advance(hours=2)
     actions.apply_trigger(cw, make.staff("admin"), late, "start_review", {})
-    rows = {(c.force, c.clock): c for c in queries.compliance(cw, cw.settings.forces, clock.now())}
+    rows = {(c.force, c.clock): c for c in stats.compliance(cw, cw.settings.forces, clock.now())}
     started = rows[("warwickshire", "review_started")]
     assert (started.met, started.breached, started.running, started.rate) == (1, 1, 0, 0.5)
     wm = rows[("west_mercia", "review_started")]
