@@ -53,7 +53,8 @@ class Case(SQLModel, table=True):
     __tablename__ = "cases"
     __table_args__ = (
         UniqueConstraint("force", "platform", "external_id", name="uq_cases_comment"),
-        Index("ix_cases_force_author", "force", "author_key"),
+        # The author's other cases, newest first, read in order however many there are.
+        Index("ix_cases_force_author", "force", "author_key", "detected_at"),
     )
     __mapper_args__ = {"version_id_col": _case_version}
 
