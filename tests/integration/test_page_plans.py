@@ -191,6 +191,25 @@ def test_a_case_page_reads_its_authors_newest_cases_off_the_author_index(cw, mak
     assert "ix_cases_force_author" in plan and "Sort" not in plan, plan
 
 
+def test_every_statement_of_an_intake_and_its_steps_finds_its_rows_by_key(cw, make):
+    """An action's cost stays flat as the data grows: none of the statements an intake and the steps to
+    closed send (reads, updates, upserts) scans or sorts a table that grows, with the planner's statistics
+    taken over thousands of cases."""
+    _copy_case(cw, make.case("closed"), 3000, 10_000)
+    sent = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "SET ")):
+            sent.append((statement, parameters[0] if executemany else parameters))
+
+    event.listen(cw.engine, "before_cursor_execute", keep)
+    try:
+        make.case("closed")
+    finally:
+        event.remove(cw.engine, "before_cursor_execute", keep)
+    assert len(sent) > 40 and _problems(cw, sent) == []
+
+
 def test_a_short_queue_reads_its_few_cases_then_their_clocks(cw, make):
     """One case matches among many open ones: its clocks are read off its case, not found by walking every
     open clock in deadline order (what SQLite chose for the join under a LIMIT: 160 ms at 100k cases)."""
