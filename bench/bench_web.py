@@ -24,6 +24,8 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.cookies import SimpleCookie
 from pathlib import Path
 
@@ -194,7 +196,8 @@ def _write_ratios(url: str, rounds: int = 3) -> tuple[float, float]:
     """Median (intake, lifecycle) rate on the loaded database over an empty one's, rounds interleaved."""
     loaded, empty = [], []
     for _ in range(rounds):
-        empty.append(_writes(_empty_database()))
+        with _empty_database() as fresh:
+            empty.append(_writes(fresh))
         loaded.append(_writes(url))
 
     def ratio(i: int) -> float:
@@ -203,18 +206,23 @@ def _write_ratios(url: str, rounds: int = 3) -> tuple[float, float]:
     return ratio(0), ratio(1)
 
 
-def _empty_database() -> str:
-    """An empty database beside the loaded one (a schema on PostgreSQL), made anew."""
+@contextmanager
+def _empty_database() -> Iterator[str]:
+    """The URL of an empty database (a schema of its own on PostgreSQL), removed afterwards."""
     if not PG_URL:
-        path = Path(tempfile.mkdtemp(prefix="casework-bench-web-empty-")) / "empty.db"
-        return f"sqlite:///{path}"
-    schema = "bench_web_empty"
-    engine = create_engine(PG_URL)
+        with tempfile.TemporaryDirectory(prefix="casework-bench-web-empty-") as folder:
+            yield f"sqlite:///{Path(folder) / 'empty.db'}"
+        return
+    schema, engine = "bench_web_empty", create_engine(PG_URL)
     with engine.begin() as connection:
         connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         connection.execute(text(f"CREATE SCHEMA {schema}"))
-    engine.dispose()
-    return f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+    try:
+        yield f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
 
 
 def main() -> dict[str, object]:

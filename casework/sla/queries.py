@@ -1,4 +1,5 @@
-"""Reading SLA clocks: a case's clocks with time left, open clocks due soonest, breaches, compliance."""
+"""Reading SLA clocks: a case's clocks with time left, open clocks due soonest, breaches, and the compliance
+row (counted from the clock tallies by `casework.cases.stats.compliance`)."""
 
 from __future__ import annotations
 
