@@ -33,10 +33,7 @@ from sqlalchemy import create_engine, text
 
 from bench import loader
 from bench.bench_core import lifecycle_rates, payload
-from bench.common import free_port
-from casework.bootstrap import bootstrap
-from casework.config import Settings
-from casework.storage.schema import migrate
+from bench.common import free_port, runtime
 
 SIZES = [int(n) for n in os.environ.get("BENCH_WEB_SIZES", "10000,100000,1000000").split(",")]
 DIRECTORY = Path(os.environ.get("BENCH_WEB_DIR", Path(tempfile.gettempdir()) / "casework-bench-web"))
@@ -183,9 +180,7 @@ def _measure(size: int, url: str) -> dict[str, tuple[float, float]]:
 
 def _writes(url: str) -> tuple[float, float]:
     """(intakes/s, lifecycles/s) of WRITES new cases taken through every step by the services on `url`."""
-    cw = bootstrap(Settings(database_url=url))
-    migrate(cw.engine)
-    run = time.time_ns()
+    cw, run = runtime(url), time.time_ns()
     flags = [
         {**payload(i), "external_id": f"w-{run}-{i}", "permalink": f"https://fb.com/w-{run}-{i}"} for i in range(WRITES)
     ]

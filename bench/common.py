@@ -15,11 +15,16 @@ from casework.runtime import Casework
 from casework.storage.schema import migrate
 
 
-def fresh_runtime(directory: str | None = None, name: str = "bench.db") -> Casework:
-    folder = Path(directory or tempfile.mkdtemp(prefix="casework-bench-"))
-    cw = bootstrap(Settings(database_url=f"sqlite:///{folder / name}"))
+def runtime(url: str) -> Casework:
+    """casework as deployed on the database at `url`, its schema migrated to the newest revision."""
+    cw = bootstrap(Settings(database_url=url))
     migrate(cw.engine)
     return cw
+
+
+def fresh_runtime(directory: str | None = None, name: str = "bench.db") -> Casework:
+    folder = Path(directory or tempfile.mkdtemp(prefix="casework-bench-"))
+    return runtime(f"sqlite:///{folder / name}")
 
 
 @contextmanager
